@@ -1,0 +1,1 @@
+"""GenZI Desktop: the Qt application (windows, panels, viewport, worker); no math here."""
