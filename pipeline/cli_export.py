@@ -1,0 +1,44 @@
+"""``genzi export RUN_DIR --format obj|ply|glb|fbx --out FILE``: bodies of a run to a file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _indices(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--bodies takes indices like 0,2 (got {text!r})") from exc
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_dir", help="run folder written by `genzi fit` or `genzi generate`")
+    parser.add_argument("--format", choices=["obj", "ply", "glb", "fbx"], help="default: from --out's suffix")
+    parser.add_argument("--out", required=True, help="file to write (.obj/.ply/.glb/.fbx)")
+    parser.add_argument("--with-scene", action="store_true", help="put the scene's meshes in the same file")
+    parser.add_argument("--up", choices=["z", "y"], help="up axis (default per format: obj/ply z, glb/fbx y)")
+    parser.add_argument("--units", choices=["m", "cm", "mm"], help="unit (default per format: m; fbx cm)")
+    parser.add_argument("--bodies", type=_indices, help="comma-separated body indices (default: all)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path
+    from pipeline.export.run_folder import bodies_of_run, scene_path_of
+
+    try:
+        fmt = args.format or format_for_path(args.out)
+        bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged)
+        scene = None
+        if args.with_scene:
+            scene = scene_path_of(args.run_dir)
+            if scene is None:
+                raise ValueError(f"{args.run_dir}/config.json names no scene; export without --with-scene.")
+        written = export_bodies(bodies, args.out, format=fmt, up=args.up, units=args.units, scene=scene)
+    except (ExportError, ValueError, FileNotFoundError, TypeError) as exc:
+        print(f"genzi export: error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0

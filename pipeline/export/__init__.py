@@ -1,0 +1,154 @@
+"""Export fitted bodies (optionally with the scene) to OBJ, PLY, GLB and FBX.
+
+One entry point, :func:`export_bodies`, plus :data:`FORMATS`, the per-format facts and
+defaults the GUI shows and remembers. All inputs are in the pipeline's frame (Z-up metres);
+each file gets the up axis and unit chosen for it.
+"""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from pipeline.export.axes_units import UNITS, UP_AXES, AxesUnits
+from pipeline.export.bodies import ExportBody, as_export_body, posed_vertices
+from pipeline.export.errors import ExportError
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """What a format can hold and the frame it is written in unless the user says otherwise."""
+
+    key: str
+    suffix: str
+    label: str
+    rigged: bool  # keeps skeleton + weights
+    default_up: str
+    default_units: str
+    frame_fixed: bool  # the format's specification fixes axes and unit
+    note: str
+
+
+FORMATS: dict[str, FormatInfo] = {
+    "obj": FormatInfo(
+        "obj", ".obj", "Wavefront OBJ (+MTL)", False, "z", "m", False,
+        "Posed mesh; bodies and scene as separate objects. Rhino, SketchUp, Blender: Z-up.",
+    ),
+    "ply": FormatInfo(
+        "ply", ".ply", "Stanford PLY (binary)", False, "z", "m", False,
+        "Posed mesh merged into one, with vertex colours (MeshLab, CloudCompare).",
+    ),
+    "glb": FormatInfo(
+        "glb", ".glb", "glTF 2.0 binary, rigged", True, "y", "m", True,
+        "glTF fixes +Y up and metres; every importer converts to its own frame from that.",
+    ),
+    "fbx": FormatInfo(
+        "fbx", ".fbx", "FBX 7.5 binary, rigged", True, "y", "cm", False,
+        "Armature + skin; the header records the chosen axes/unit (Maya default: Y-up cm).",
+    ),
+}
+
+DEFAULT_OPTIONS: dict[str, dict[str, str]] = {
+    k: {"up": f.default_up, "units": f.default_units} for k, f in FORMATS.items()
+}
+
+
+def format_for_path(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    for key, info in FORMATS.items():
+        if info.suffix == suffix:
+            return key
+    raise ExportError(
+        f"Cannot tell the export format from {Path(path).name!r}: use a name ending in "
+        + ", ".join(f.suffix for f in FORMATS.values())
+        + " or pass format=..."
+    )
+
+
+def resolve_frame(fmt: str, up: str | None = None, units: str | None = None) -> AxesUnits:
+    """The frame a file of ``fmt`` is written in: the user's choice or the format default.
+    For GLB only glTF's own frame (Y-up metres) is accepted."""
+    info = FORMATS[fmt]
+    frame = AxesUnits(up or info.default_up, units or info.default_units)
+    if info.frame_fixed and (frame.up, frame.units) != (info.default_up, info.default_units):
+        raise ExportError(
+            f"{info.label} is always Y-up metres (the glTF specification fixes it; Blender, Maya, "
+            "Rhino and 3ds Max convert on import). Leave up axis and unit at their defaults, or "
+            "choose OBJ, PLY or FBX for another frame."
+        )
+    return frame
+
+
+def _friendly_os_error(exc: OSError, path: Path) -> ExportError:
+    if exc.errno == errno.ENOSPC:
+        what = "the disk is full. Free some space or choose another drive, then export again."
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        what = "this location is not writable. Choose a folder you can write to (e.g. your Documents)."
+    elif exc.errno == errno.ENOENT:
+        what = "the folder does not exist. Create it or choose another one."
+    else:
+        what = f"{exc.strerror or exc}. Check the path and free disk space, then try again."
+    return ExportError(f"Could not write {path}: {what}")
+
+
+def export_bodies(
+    bodies: Sequence,
+    path: str | Path,
+    *,
+    format: str | None = None,  # noqa: A002 - mirrors the CLI's --format
+    up: str | None = None,
+    units: str | None = None,
+    scene=None,
+) -> list[Path]:
+    """Write ``bodies`` (SkinnedMesh, ExportBody, trimesh.Trimesh or (V, F) pairs; world
+    Z-up metres) to ``path``; with ``scene`` (pipeline Scene, trimesh Scene or path) the
+    scene's meshes go into the same file. ``format`` defaults to the file suffix; ``up``
+    ("z"/"y") and ``units`` ("m"/"cm"/"mm") default per format (:data:`FORMATS`).
+
+    Returns the files written (OBJ also writes its .mtl and any textures). Raises
+    ExportError with a message for the user on a full disk, an unwritable folder or a
+    missing FBX converter, and ValueError for bad options.
+    """
+    from pipeline.export.fbx import write_fbx
+    from pipeline.export.gltf_skin import write_glb
+    from pipeline.export.obj_ply import write_obj, write_ply
+    from pipeline.export.scene_meshes import scene_meshes
+
+    path = Path(path)
+    fmt = (format or format_for_path(path)).lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    frame = resolve_frame(fmt, up, units)
+    items = [as_export_body(b, i) for i, b in enumerate(bodies)]
+    if not items and scene is None:
+        raise ValueError("Nothing to export: select at least one body.")
+    static = scene_meshes(scene) if scene is not None else []
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "obj":
+            return write_obj(items, path, frame=frame, static_meshes=static)
+        if fmt == "ply":
+            return write_ply(items, path, frame=frame, static_meshes=static)
+        if fmt == "glb":
+            return [write_glb(items, path, frame=frame, static_meshes=static)]
+        return write_fbx(items, path, frame=frame, static_meshes=static)
+    except OSError as exc:
+        raise _friendly_os_error(exc, path) from exc
+
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "FORMATS",
+    "UNITS",
+    "UP_AXES",
+    "AxesUnits",
+    "ExportBody",
+    "ExportError",
+    "FormatInfo",
+    "export_bodies",
+    "format_for_path",
+    "posed_vertices",
+    "resolve_frame",
+]

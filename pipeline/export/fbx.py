@@ -1,0 +1,168 @@
+"""Binary FBX by converting our rigged GLB with the assimp 6 command-line tool.
+
+No free FBX SDK writes skinned binary FBX; assimp >= 6 does (Debian's assimp 5.2 writes a
+corrupt binary FBX, and Blender refuses ASCII FBX, so neither is used). assimp always
+labels its output Y-up centimetres, so we hand it geometry already in the chosen frame and
+then rewrite the GlobalSettings header values in place (same byte sizes) to name that
+frame, which is what Blender, Maya and 3ds Max read to place and scale the file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from pipeline.export.axes_units import AxesUnits
+from pipeline.export.bodies import ExportBody
+from pipeline.export.errors import ExportError
+from pipeline.export.gltf_skin import write_glb
+
+ASSIMP_ENV = "GENZI_ASSIMP"  # override: full path to an assimp >= 6 executable
+_CM_PER_UNIT = {"m": 100.0, "cm": 1.0, "mm": 0.1}
+
+
+def _candidates() -> list[Path]:
+    found = []
+    env = os.environ.get(ASSIMP_ENV)
+    if env:
+        found.append(Path(env))
+    frozen_root = getattr(sys, "_MEIPASS", None)  # the desktop build ships it under assimp/
+    if frozen_root:
+        found.append(Path(frozen_root) / "assimp" / "bin" / "assimp")
+    try:
+        import cmeel  # type: ignore[import-not-found]
+
+        prefix = Path(cmeel.__file__).resolve().parent.parent / "cmeel.prefix"
+        found.append(prefix / "bin" / "assimp")
+    except ImportError:
+        pass
+    for entry in sys.path:
+        if entry:
+            found.append(Path(entry) / "cmeel.prefix" / "bin" / "assimp")
+    return found
+
+
+def find_assimp() -> Path:
+    """The assimp 6 CLI from the ``cmeel-assimp`` wheel (or ``$GENZI_ASSIMP``).
+
+    Never the system ``assimp`` on PATH: on Debian/Ubuntu that is 5.2, whose binary FBX
+    does not open anywhere."""
+    for path in _candidates():
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    raise ExportError(
+        "FBX export needs the assimp 6 command-line tool, which was not found. Install it with "
+        "`pip install cmeel-assimp` (Linux/macOS) or set GENZI_ASSIMP to an assimp >= 6 "
+        "executable; meanwhile export GLB, which Blender, Maya and 3ds Max also import."
+    )
+
+
+def _assimp_env(exe: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    lib = exe.parent.parent / "lib"
+    if lib.is_dir():
+        key = "DYLD_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH"
+        env[key] = os.pathsep.join(p for p in (str(lib), env.get(key, "")) if p)
+    return env
+
+
+def run_assimp(args: Sequence[str], timeout: float = 120.0) -> subprocess.CompletedProcess:
+    """Run the bundled assimp CLI with its library path set; raises ExportError on failure."""
+    exe = find_assimp()
+    try:
+        proc = subprocess.run(
+            [str(exe), *args], env=_assimp_env(exe), capture_output=True, text=True, timeout=timeout
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ExportError(f"Could not run assimp ({exe}): {exc}. Reinstall cmeel-assimp.") from exc
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+        raise ExportError(f"assimp failed ({' '.join(args[:1])}): {' / '.join(tail) or 'no message'}")
+    return proc
+
+
+def _set_property(data: bytearray, name: str, value: float | int) -> bool:
+    """Overwrite one ``P`` entry of the FBX GlobalSettings Properties70 block in place.
+
+    A binary P record is: S name, S type, S label, S flags, then the value (I int32 or
+    D float64). We find the name string and step over the three strings after it."""
+    key = b"S" + struct.pack("<I", len(name)) + name.encode()
+    pos = data.find(key)
+    if pos < 0:
+        return False
+    pos += len(key)
+    for _ in range(3):
+        if data[pos : pos + 1] != b"S":
+            return False
+        (length,) = struct.unpack_from("<I", data, pos + 1)
+        pos += 5 + length
+    code = data[pos : pos + 1]
+    if code == b"I":
+        struct.pack_into("<i", data, pos + 1, int(value))
+    elif code == b"D":
+        struct.pack_into("<d", data, pos + 1, float(value))
+    else:
+        return False
+    return True
+
+
+def label_frame(path: Path, frame: AxesUnits) -> None:
+    """Make the FBX header say which axes and unit the geometry is in."""
+    data = bytearray(path.read_bytes())
+    if not data.startswith(b"Kaydara FBX Binary"):
+        raise ExportError(f"{path} is not a binary FBX; the assimp build may be too old (need >= 6).")
+    if frame.up == "y":  # Maya/Unity convention: Y up, Z front, X right
+        axes = {"UpAxis": 1, "UpAxisSign": 1, "FrontAxis": 2, "FrontAxisSign": 1, "CoordAxis": 0, "CoordAxisSign": 1}
+    else:  # Blender/3ds Max convention: Z up, -Y front, X right
+        axes = {"UpAxis": 2, "UpAxisSign": 1, "FrontAxis": 1, "FrontAxisSign": -1, "CoordAxis": 0, "CoordAxisSign": 1}
+    values = dict(axes, UnitScaleFactor=_CM_PER_UNIT[frame.units], OriginalUnitScaleFactor=_CM_PER_UNIT[frame.units])
+    for name, value in values.items():
+        if not _set_property(data, name, value):
+            raise ExportError(f"Unexpected FBX header from assimp (no {name}); FBX not written.")
+    path.write_bytes(bytes(data))
+
+
+def read_frame_label(path: str | Path) -> dict[str, float]:
+    """The axis/unit values of an FBX header (for checks): UpAxis, UnitScaleFactor, ..."""
+    data = Path(path).read_bytes()
+    out: dict[str, float] = {}
+    for name in ("UpAxis", "UpAxisSign", "FrontAxis", "FrontAxisSign", "CoordAxis", "UnitScaleFactor"):
+        key = b"S" + struct.pack("<I", len(name)) + name.encode()
+        pos = data.find(key)
+        if pos < 0:
+            continue
+        pos += len(key)
+        for _ in range(3):
+            (length,) = struct.unpack_from("<I", data, pos + 1)
+            pos += 5 + length
+        code = data[pos : pos + 1]
+        out[name] = struct.unpack_from("<i" if code == b"I" else "<d", data, pos + 1)[0]
+    return out
+
+
+def write_fbx(
+    bodies: Sequence[ExportBody],
+    path: str | Path,
+    *,
+    frame: AxesUnits,
+    static_meshes: Sequence[tuple[str, object]] = (),
+) -> list[Path]:
+    """Binary FBX 7.5 with armature, skin clusters and the fitted pose (via GLB + assimp)."""
+    path = Path(path)
+    exe = find_assimp()  # fail before any work when it is missing
+    with tempfile.TemporaryDirectory(prefix="genzi_fbx_") as tmp:
+        glb = Path(tmp) / "bodies.glb"
+        write_glb(bodies, glb, frame=frame, static_meshes=static_meshes)
+        out = Path(tmp) / "bodies.fbx"
+        run_assimp(["export", str(glb), str(out), "-ffbx"])
+        if not out.is_file() or out.stat().st_size == 0:
+            raise ExportError(f"assimp ({exe}) wrote no FBX file.")
+        label_frame(out, frame)
+        shutil.copyfile(out, path)
+    return [path]

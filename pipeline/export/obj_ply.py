@@ -1,0 +1,92 @@
+"""Static mesh exports: OBJ (+MTL, optionally with the scene in the same file) and PLY.
+
+These formats carry no skeleton, so bodies are written in their fitted pose. OBJ and PLY
+do not record an up axis or unit, which is why the caller chooses them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from pipeline.export.axes_units import AxesUnits
+from pipeline.export.bodies import ExportBody
+
+BODY_RGBA = (204, 158, 133, 255)
+
+
+def _body_trimesh(body: ExportBody, frame: AxesUnits, textured: bool):
+    import trimesh
+
+    mesh = trimesh.Trimesh(frame.points(body.vertices), np.asarray(body.faces), process=False)
+    if textured:
+        mesh.visual = trimesh.visual.TextureVisuals(
+            material=trimesh.visual.material.SimpleMaterial(name="body_skin", diffuse=BODY_RGBA)
+        )
+    else:
+        mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile(BODY_RGBA, (len(mesh.vertices), 1)))
+    return mesh
+
+
+def _converted(mesh, frame: AxesUnits):
+    out = mesh.copy()
+    out.apply_transform(frame.matrix)
+    return out
+
+
+def write_obj(
+    bodies: Sequence[ExportBody],
+    path: str | Path,
+    *,
+    frame: AxesUnits,
+    static_meshes: Sequence[tuple[str, object]] = (),
+) -> list[Path]:
+    """Write ``path`` (.obj) and its ``.mtl`` (plus any scene textures) next to it.
+    Each body and scene piece is its own ``o`` object with its own material.
+    Returns every file written."""
+    import trimesh
+    from trimesh.exchange.obj import export_obj
+
+    path = Path(path)
+    scene = trimesh.Scene()
+    for body in bodies:
+        scene.add_geometry(_body_trimesh(body, frame, textured=True), geom_name=body.name, node_name=body.name)
+    for name, mesh in static_meshes:
+        scene.add_geometry(_converted(mesh, frame), geom_name=name, node_name=name)
+    mtl_name = path.with_suffix(".mtl").name
+    text, extra_files = export_obj(scene, include_normals=True, return_texture=True, mtl_name=mtl_name)
+    written = [path]
+    path.write_text(text)
+    for name, data in extra_files.items():
+        target = path.parent / name
+        target.write_bytes(data if isinstance(data, bytes) else str(data).encode())
+        written.append(target)
+    return written
+
+
+def write_ply(
+    bodies: Sequence[ExportBody],
+    path: str | Path,
+    *,
+    frame: AxesUnits,
+    static_meshes: Sequence[tuple[str, object]] = (),
+) -> list[Path]:
+    """Binary PLY of all bodies (and scene pieces) merged into one mesh with vertex colours;
+    PLY has no objects, so bodies stay apart only by their connectivity."""
+    import trimesh
+
+    path = Path(path)
+    parts = [_body_trimesh(body, frame, textured=False) for body in bodies]
+    for _name, mesh in static_meshes:
+        piece = _converted(mesh, frame)
+        try:
+            colors = piece.visual.to_color().vertex_colors
+        except Exception:  # noqa: BLE001 - colour is cosmetic
+            colors = np.tile((180, 180, 180, 255), (len(piece.vertices), 1))
+        piece.visual = trimesh.visual.ColorVisuals(piece, vertex_colors=colors)
+        parts.append(piece)
+    merged = trimesh.util.concatenate(parts)
+    path.write_bytes(trimesh.exchange.ply.export_ply(merged, encoding="binary", include_attributes=False))
+    return [path]

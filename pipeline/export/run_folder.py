@@ -1,0 +1,92 @@
+"""Read the bodies (and the scene path) of a run folder written by ``genzi fit``/``generate``."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from pipeline.export.bodies import ExportBody
+
+
+def read_report(run_dir: str | Path) -> dict:
+    run_dir = Path(run_dir)
+    report = run_dir / "report.json"
+    if not report.is_file():
+        raise FileNotFoundError(
+            f"{run_dir} has no report.json: pass the folder that `genzi fit` or `genzi generate` wrote."
+        )
+    try:
+        data = json.loads(report.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{report} is not valid JSON ({exc}); re-run the fit to rewrite it.") from exc
+    if not isinstance(data.get("bodies"), list):
+        raise ValueError(f"{report} lists no bodies; the run may have been cancelled before a result.")
+    return data
+
+
+def scene_path_of(run_dir: str | Path) -> Path | None:
+    """The scene file named in the run's config.json (keys ``scene``, ``scene_path`` or
+    ``scene.path``), resolved relative to the run folder when relative."""
+    run_dir = Path(run_dir)
+    config = run_dir / "config.json"
+    if not config.is_file():
+        return None
+    data = json.loads(config.read_text())
+    candidates = [data.get("scene_path"), data.get("scene")]
+    if isinstance(data.get("scene"), dict):
+        candidates += [data["scene"].get("path"), data["scene"].get("scene_path")]
+    for value in candidates:
+        if isinstance(value, str) and value:
+            path = Path(value).expanduser()
+            if not path.is_absolute() and not path.exists():
+                path = run_dir / path
+            return path
+    return None
+
+
+def _load_model(name: str, cache: dict):
+    if name not in cache:
+        try:
+            from pipeline.body import load_body_model  # type: ignore[attr-defined]
+        except ImportError:
+            cache[name] = None
+        else:
+            cache[name] = load_body_model(name)
+    return cache[name]
+
+
+def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigged: bool = True) -> list[ExportBody]:
+    """Rebuild the selected bodies (all when ``indices`` is None). With ``rigged`` the body
+    model is loaded to get the skeleton; without a model, or for static formats when that
+    fails, the run's posed mesh file is used and the body is exported without a rig."""
+    import trimesh
+
+    run_dir = Path(run_dir)
+    entries = read_report(run_dir)["bodies"]
+    if indices is None:
+        indices = list(range(len(entries)))
+    bad = [i for i in indices if not 0 <= i < len(entries)]
+    if bad:
+        raise ValueError(f"Body index {bad} out of range: this run has bodies 0..{len(entries) - 1}.")
+    models: dict = {}
+    out = []
+    for i in indices:
+        entry = entries[i]
+        name = f"body_{i}"
+        params = entry.get("params")
+        model = _load_model(entry.get("model", "anny"), models) if (rigged and params) else None
+        if model is not None:
+            skin = model.skinned_mesh(model.params_from_json(params))
+            out.append(ExportBody.from_skin(skin, name=name))
+            continue
+        mesh_file = run_dir / str(entry.get("mesh", f"body_{i}.obj"))
+        if not mesh_file.is_file():
+            raise FileNotFoundError(
+                f"Body {i}: no body model to rebuild it and no mesh file {mesh_file.name} in {run_dir}."
+            )
+        if rigged:
+            warnings.warn(f"Body {i}: body model unavailable, exported without a skeleton.", stacklevel=2)
+        mesh = trimesh.load(str(mesh_file), force="mesh", process=False)
+        out.append(ExportBody(name, mesh.vertices.copy(), mesh.faces.copy()))
+    return out
