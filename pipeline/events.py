@@ -57,6 +57,15 @@ class StageFinished(Event):
 
 
 @dataclass
+class StageSkipped(Event):
+    """A stage that a resumed run found already finished on disk."""
+
+    stage: str
+    detail: str = ""
+    round: int = 0
+
+
+@dataclass
 class Progress(Event):
     stage: str
     step: int

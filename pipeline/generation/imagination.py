@@ -1,0 +1,264 @@
+"""The imagination stage: where the 2D people come from.
+
+The orchestrator hands an :class:`Imagination` a list of :class:`PaintItem` (one per view and
+hypothesis set, each with its own seed and, in round 2, a fixed silhouette mask) and stores
+whatever it paints. Three sources share this interface:
+
+- :class:`DiffusionImagination` (default): the diffusion inpainter with dynamic masks in
+  round 1 and the seed body's dilated silhouette in round 2.
+- :class:`UserImagesImagination`: images the user painted in any tool for the exported
+  views (``view_XX.png`` or ``set_K/view_XX.png``).
+- :class:`RenderedBodyImagination`: a test and benchmark double that renders a known body
+  into the scene, so keypoints, fitting and ranking run on real, checkable input.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from pipeline.cameras import Camera
+from pipeline.events import CancelToken, EventSink, InpaintDone, Warning
+from pipeline.generation import stages
+from pipeline.generation.oom import run_with_oom_backoff
+
+log = logging.getLogger("pipeline.generation")
+
+
+@dataclass
+class PaintItem:
+    """One image to paint: a view of one hypothesis set in one round."""
+
+    round: int
+    set_index: int
+    set_name: str
+    view: str
+    view_index: int
+    camera: Camera
+    view_image: np.ndarray  # (H, W, 3) uint8 render of the scene
+    seed: int
+    fixed_mask: np.ndarray | None = None  # (H, W) bool; None = dynamic masking
+    seed_body: dict | None = None  # round 2: the seed body's parameters (JSON form)
+
+
+@dataclass
+class PaintResult:
+    image: np.ndarray | None  # (H, W, 3) uint8, None when this item could not be painted
+    mask: np.ndarray | None = None  # (H, W) bool/float final mask, if any
+    reason: str = ""  # why image is None
+    info: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImaginationContext:
+    """What an imagination may need from the run; heavy members are created on demand."""
+
+    request: Any  # GenerationRequest
+    settings: Any  # GenerationSettings
+    scene_getter: Any  # () -> Scene
+    renderer_getter: Any  # () -> SceneRenderer
+    body_getter: Any  # () -> BodyModel
+    device: str = "cpu"
+
+
+class Imagination(ABC):
+    """Source of the painted hypothesis images."""
+
+    kind: str = "imagination"
+    max_rounds: int = 2  # a source that cannot repaint for round 2 says 1
+
+    def prepare(self, context: ImaginationContext, emit: EventSink) -> None:
+        """Load models; called once per run before the first :meth:`paint`."""
+        self.context = context
+
+    @abstractmethod
+    def paint(
+        self, items: list[PaintItem], emit: EventSink, cancel: CancelToken
+    ) -> Iterator[tuple[PaintItem, PaintResult]]:
+        """Paint items, yielding each as soon as it is done (so it can be saved at once)."""
+
+    @abstractmethod
+    def describe(self) -> dict:
+        """JSON description for ``config.json``."""
+
+    def close(self) -> None:
+        """Free models."""
+
+
+# ---------------------------------------------------------------------------------------
+class DiffusionImagination(Imagination):
+    """The diffusion inpainter: dynamic masks in round 1, silhouettes in round 2."""
+
+    kind = "diffusion"
+
+    def __init__(self, model: str | None = None, *, components: Any = None) -> None:
+        self.model = model
+        self.components = components  # pre-loaded components (tests, app cache)
+        self._inpainter = None
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "model": self.model}
+
+    def prepare(self, context: ImaginationContext, emit: EventSink) -> None:
+        super().prepare(context, emit)
+        req = context.request
+        model = self.model or req.model
+        self.model = model
+        self._inpainter = stages.load_inpainter(
+            model, device=req.device, dtype=req.dtype, components=self.components, emit=emit
+        )
+
+    def paint(self, items, emit, cancel):
+        settings = self.context.settings
+        req = self.context.request
+        batch = max(1, int(settings.batch_size))
+        pending = list(items)
+        while pending:
+            cancel.check()
+            chunk_size = min(batch, len(pending))
+
+            def attempt(n: int):
+                return stages.inpaint_batch(
+                    self._inpainter, pending[:n], req, settings, emit=emit, cancel=cancel
+                )
+
+            results, used = run_with_oom_backoff(attempt, chunk_size, emit=emit, what="inpainting")
+            batch = used
+            done = pending[:used]
+            pending = pending[used:]
+            for item, result in zip(done, results):
+                yield item, result
+
+    def close(self) -> None:
+        self._inpainter = None
+
+
+# ---------------------------------------------------------------------------------------
+_VIEW_FILE = re.compile(r"^(view_\d+)\.(png|jpg|jpeg|webp)$", re.IGNORECASE)
+_SET_DIR = re.compile(r"^set_(\d+)$")
+
+
+def scan_user_images(folder: str | Path) -> dict[int, dict[str, Path]]:
+    """``{set_index: {view_name: path}}`` from ``folder/view_XX.png`` or ``folder/set_K/view_XX.png``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Hypothesis image folder {folder} does not exist.")
+    sets: dict[int, dict[str, Path]] = {}
+    for sub in sorted(folder.iterdir(), key=lambda p: (len(p.name), p.name)):
+        m = _SET_DIR.match(sub.name)
+        if sub.is_dir() and m:
+            views = {mm.group(1): p for p in sorted(sub.iterdir()) if p.is_file() and (mm := _VIEW_FILE.match(p.name))}
+            if views:
+                sets[int(m.group(1))] = views
+    if not sets:  # one set straight in the folder
+        flat = {m.group(1): p for p in sorted(folder.iterdir()) if p.is_file() and (m := _VIEW_FILE.match(p.name))}
+        if flat:
+            sets[0] = flat
+    if not sets:
+        raise FileNotFoundError(
+            f"No hypothesis images in {folder}: put one image per exported view there named like "
+            "view_00.png (or several sets as set_0/view_00.png, set_1/view_00.png, ...)."
+        )
+    return dict(sorted(sets.items()))
+
+
+class UserImagesImagination(Imagination):
+    """Hypotheses painted by the user (any tool) for the exported views; round 1 only."""
+
+    kind = "user_images"
+    max_rounds = 1
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.sets = scan_user_images(self.folder)
+
+    @property
+    def num_sets(self) -> int:
+        return len(self.sets)
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "folder": str(self.folder), "sets": len(self.sets)}
+
+    def paint(self, items, emit, cancel):
+        from pipeline.generation.run_folder import read_png
+
+        set_keys = list(self.sets)
+        for item in items:
+            cancel.check()
+            if item.set_index >= len(set_keys):
+                yield item, PaintResult(None, reason=f"no user image set {item.set_index}")
+                continue
+            path = self.sets[set_keys[item.set_index]].get(item.view)
+            if path is None:
+                yield item, PaintResult(None, reason=f"no image for {item.view} in {self.folder}")
+                continue
+            image = read_png(path)
+            if image.ndim == 2:
+                image = np.repeat(image[..., None], 3, axis=2)
+            h, w = item.view_image.shape[:2]
+            if image.shape[:2] != (h, w):
+                from PIL import Image
+
+                emit(Warning(f"{path.name} is {image.shape[1]}x{image.shape[0]}, resized to the view's {w}x{h}", "inpaint"))
+                image = np.asarray(Image.fromarray(image).resize((w, h), Image.BICUBIC))
+            emit(InpaintDone(item.view, item.set_index, image, None, round=item.round))
+            yield item, PaintResult(image, None, info={"source": str(path)})
+
+
+# ---------------------------------------------------------------------------------------
+class RenderedBodyImagination(Imagination):
+    """Test/benchmark double: renders a known body (given as body parameters) into each view.
+
+    The body-in-scene composite is what a perfect inpainter would paint, so the real
+    keypoint detector, fits, ranking and round 2 run on it and the result can be compared
+    with the known body.
+    """
+
+    kind = "rendered_body"
+
+    def __init__(self, params: dict[str, Any], *, body_model: str | None = None) -> None:
+        self.params = params
+        self.body_model = body_model
+
+    def describe(self) -> dict:
+        return {"kind": self.kind, "params": _jsonable(self.params), "body_model": self.body_model}
+
+    def prepare(self, context: ImaginationContext, emit: EventSink) -> None:
+        super().prepare(context, emit)
+        body = context.body_getter()
+        self._vertices, self._faces = stages.body_mesh(body, self.params)
+
+    def paint(self, items, emit, cancel):
+        renderer = self.context.renderer_getter()
+        for item in items:
+            cancel.check()
+            image, silhouette = stages.render_body_in_scene(renderer, item.camera, self._vertices, self._faces)
+            emit(InpaintDone(item.view, item.set_index, image, silhouette, round=item.round))
+            yield item, PaintResult(image, silhouette)
+
+
+def _jsonable(params: Any) -> Any:
+    if isinstance(params, dict):
+        return {k: _jsonable(v) for k, v in params.items()}
+    if hasattr(params, "detach"):
+        return params.detach().cpu().tolist()
+    if isinstance(params, np.ndarray):
+        return params.tolist()
+    return params
+
+
+def make_imagination(request: Any, user_images: str | Path | None = None) -> Imagination:
+    """The default imagination for a request: user images when given, else diffusion."""
+    if user_images is not None:
+        return UserImagesImagination(user_images)
+    return DiffusionImagination(request.model)
+
+
+def iter_items(items: Iterable[PaintItem]) -> list[PaintItem]:
+    return list(items)

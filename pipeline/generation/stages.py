@@ -1,0 +1,435 @@
+"""The one place where generation calls the other stages' modules.
+
+Each function here adapts one stage (scene, views, rendering, inpainting, keypoints, body,
+lifting, metrics) to the small, stable shapes the orchestrator uses, so a change in a stage's
+API is absorbed here and nowhere else. Heavy imports stay inside the functions.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from pipeline.cameras import Camera
+from pipeline.generation.errors import GenerationError
+
+log = logging.getLogger("pipeline.generation")
+
+
+# =========================================================================================
+# environment
+# =========================================================================================
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that decide what a run computes (for ``config.json``)."""
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in ("genzi-desktop", "torch", "diffusers", "transformers", "anny", "mediapipe", "numpy",
+                 "trimesh", "warp-lang", "vtk", "pyvista"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def resolve_device(device: str) -> str:
+    if device and device != "auto":
+        return str(device)
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# =========================================================================================
+# scene, views, rendering
+# =========================================================================================
+def load_scene(path: str):
+    from pipeline.scene import load_scene as _load
+
+    try:
+        return _load(path)
+    except FileNotFoundError as exc:
+        raise GenerationError(f"Scene file not found: {path}. Give the path of a GLB/glTF, OBJ, PLY, STL or FBX file.") from exc
+
+
+@dataclass
+class SelectedViews:
+    cameras: list[Camera]
+    visibility: list[float]
+    target: np.ndarray
+    normal: np.ndarray
+    relaxed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def select_views(scene, target, normal, settings, radius, prompt) -> SelectedViews:
+    from pipeline import view_selection as vs
+
+    vs_settings = vs.ViewSelectionSettings(max_views=int(settings.num_views), image_size=int(settings.image_size))
+    if radius is not None:
+        vs_settings.patch_radius = float(radius)
+    try:
+        sel = vs.select_views(scene, target, normal=normal, settings=vs_settings, framing=settings.framing, prompt=prompt)
+    except vs.ViewSelectionError as exc:
+        raise GenerationError(str(exc)) from exc
+    return SelectedViews(
+        cameras=list(sel.cameras),
+        visibility=[float(v) for v in sel.visibility],
+        target=np.asarray(sel.target, dtype=np.float64),
+        normal=np.asarray(sel.normal, dtype=np.float64),
+        relaxed=list(sel.relaxed),
+        warnings=list(sel.warnings),
+    )
+
+
+def write_views(path: Path, cameras: Sequence[Camera], target, normal, visibility) -> None:
+    """``views.json`` in the shared shape (see ``genzi views``)."""
+    from pipeline.generation.run_folder import write_json_atomic
+
+    try:
+        from pipeline import views_io
+
+        writer = getattr(views_io, "write_views", None)
+    except ImportError:
+        writer = None
+    if writer is not None:
+        try:
+            writer(path, cameras, target=target, normal=normal, visibility=visibility)
+            return
+        except TypeError:
+            log.debug("views_io.write_views has another signature; writing views.json ourselves")
+    w, h = cameras[0].width, cameras[0].height
+    views = []
+    for cam, vis in zip(cameras, visibility):
+        entry = {"name": cam.name, "K": cam.K.tolist(), "world_to_camera": cam.world_to_camera.tolist(),
+                 "visibility": float(vis)}
+        if cam.look_at is not None:
+            entry["look_at"] = np.asarray(cam.look_at).tolist()
+        views.append(entry)
+    write_json_atomic(
+        path,
+        {"convention": "opencv", "target": np.asarray(target, float).tolist(),
+         "normal": np.asarray(normal, float).tolist(), "image_size": [int(w), int(h)], "views": views},
+    )
+
+
+def read_views(path: Path) -> list[Camera]:
+    from pipeline.generation.run_folder import read_json
+
+    try:
+        from pipeline import views_io
+
+        reader = getattr(views_io, "read_views", None)
+    except ImportError:
+        reader = None
+    if reader is not None:
+        result = reader(path)
+        cameras = getattr(result, "cameras", result)
+        if isinstance(cameras, (list, tuple)) and cameras and isinstance(cameras[0], Camera):
+            return list(cameras)
+    data = read_json(path)
+    w, h = data["image_size"]
+    return [Camera.from_dict({**v, "width": w, "height": h}) for v in data["views"]]
+
+
+def make_renderer(scene):
+    from pipeline.render import SceneRenderer
+
+    return SceneRenderer(scene)
+
+
+def render_rgb(renderer, camera: Camera) -> np.ndarray:
+    image = renderer.rgb(camera)
+    return _to_uint8_rgb(image)
+
+
+def render_body_in_scene(renderer, camera: Camera, vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB of the body composited into the scene view, body silhouette bool mask)."""
+    fn = getattr(renderer, "body_in_scene", None) or getattr(renderer, "composite", None)
+    out = fn(camera, vertices, faces)
+    if isinstance(out, tuple):
+        image, sil = out[0], out[1]
+    else:
+        image, sil = out, render_body_silhouette(renderer, camera, vertices, faces)
+    return _to_uint8_rgb(image), np.asarray(sil) > 0.5 if np.asarray(sil).dtype != bool else np.asarray(sil)
+
+
+def render_body_silhouette(renderer, camera: Camera, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    fn = getattr(renderer, "body_silhouette", None) or getattr(renderer, "silhouettes", None) or getattr(renderer, "silhouette")
+    sil = fn(camera, [(vertices, faces)]) if fn.__name__ == "silhouettes" else fn(camera, vertices, faces)
+    sil = np.asarray(sil)
+    if sil.ndim == 3:
+        sil = sil.max(0) if sil.shape[0] < sil.shape[-1] else sil[..., 0]
+    return sil > 0.5 if sil.dtype != bool else sil
+
+
+def round2_mask(renderer, camera: Camera, vertices, faces, settings) -> np.ndarray:
+    """The seed body's silhouette in this view, dilated (11x11 kernel, 8 times by default)."""
+    sil = render_body_silhouette(renderer, camera, vertices, faces)
+    try:
+        from pipeline.inpaint import silhouette_mask
+    except ImportError:
+        silhouette_mask = None
+    if silhouette_mask is not None:
+        try:
+            return np.asarray(silhouette_mask(sil, kernel=settings.silhouette_kernel,
+                                              iterations=settings.silhouette_iterations)) > 0.5
+        except TypeError:
+            pass
+    from scipy.ndimage import binary_dilation
+
+    k = int(settings.silhouette_kernel)
+    return binary_dilation(sil, structure=np.ones((k, k), bool), iterations=int(settings.silhouette_iterations))
+
+
+def _to_uint8_rgb(image) -> np.ndarray:
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        arr = (np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    return np.ascontiguousarray(arr[..., :3])
+
+
+# =========================================================================================
+# scene distance
+# =========================================================================================
+def build_sdf(scene, target, half_extent: float, cell: float):
+    from pipeline.sdf import build_sdf_grid
+
+    return build_sdf_grid(scene.mesh, np.asarray(target, dtype=np.float64), float(half_extent), float(cell))
+
+
+def save_sdf(grid, path: Path) -> None:
+    """Write through a temporary file so a stop never leaves half a grid."""
+    import os
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    grid.save(tmp)
+    os.replace(tmp, path)
+
+
+def load_sdf(path: Path):
+    from pipeline.sdf import SDFGrid
+
+    return SDFGrid.load(path)
+
+
+# =========================================================================================
+# body
+# =========================================================================================
+_BODY_CACHE: dict[tuple, Any] = {}
+
+
+def load_body(name: str, device: str = "cpu", fixed_shape: dict | None = None):
+    """The body model, cached per process (Anny takes seconds to build)."""
+    key = (name, str(device), tuple(sorted((fixed_shape or {}).items())))
+    if key not in _BODY_CACHE:
+        from pipeline.body import load_body_model
+
+        kwargs = {"fixed_phenotypes": dict(fixed_shape)} if fixed_shape else {}
+        _BODY_CACHE[key] = load_body_model(name, device=device, **kwargs)
+    return _BODY_CACHE[key]
+
+
+def params_from_json(body, params: dict) -> dict:
+    import torch
+
+    if isinstance(next(iter(params.values())), torch.Tensor):
+        return {k: v.to(body.device) for k, v in params.items()}
+    return body.params_from_json(params)
+
+
+def body_mesh(body, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    import torch
+
+    with torch.no_grad():
+        out = body(params_from_json(body, params))
+    return out.vertices[0].cpu().numpy().astype(np.float64), np.asarray(body.faces)
+
+
+def body_keypoints(body, params: dict) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        out = body(params_from_json(body, params))
+    return out.keypoints[0].cpu().numpy().astype(np.float64)
+
+
+def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> None:
+    from pipeline.generation.run_folder import write_bytes_atomic
+
+    buf = io.StringIO()
+    buf.write("# GenZI body, world metres, Z up\n")
+    np.savetxt(buf, np.asarray(vertices, dtype=np.float64), fmt="v %.6f %.6f %.6f")
+    np.savetxt(buf, np.asarray(faces, dtype=np.int64) + 1, fmt="f %d %d %d")
+    write_bytes_atomic(path, buf.getvalue().encode())
+
+
+def read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    verts, faces = [], []
+    with open(path) as fh:
+        for line in fh:
+            if line.startswith("v "):
+                verts.append([float(x) for x in line.split()[1:4]])
+            elif line.startswith("f "):
+                faces.append([int(x.split("/")[0]) - 1 for x in line.split()[1:4]])
+    return np.asarray(verts, dtype=np.float64), np.asarray(faces, dtype=np.int64)
+
+
+# =========================================================================================
+# keypoints
+# =========================================================================================
+def make_detector(settings):
+    from pipeline import pose2d
+
+    maker = getattr(pose2d, "KeypointDetector", None) or getattr(pose2d, "PoseDetector", None)
+    kwargs = {}
+    if settings.min_valid_joints is not None:
+        kwargs["min_valid_joints"] = int(settings.min_valid_joints)
+    return maker(**kwargs) if maker is not None else pose2d
+
+
+def detect_person(detector, image: np.ndarray, camera: Camera, target: np.ndarray):
+    """(keypoints (23, 3) pixels + confidence or None, valid, reason) for one image."""
+    uv, _ = camera.project(np.asarray(target, dtype=np.float64)[None])
+    fn = getattr(detector, "detect", None) or getattr(detector, "detect_keypoints")
+    try:
+        result = fn(image, near=uv[0])
+    except TypeError:
+        result = fn(image)
+    if isinstance(result, (list, tuple)):
+        result = result[0]
+    kp = getattr(result, "keypoints", None)
+    conf = getattr(result, "confidence", None)
+    if conf is None:
+        conf = getattr(result, "conf", None)
+    valid = bool(getattr(result, "valid", kp is not None))
+    reason = str(getattr(result, "reason", "") or "")
+    if kp is None:
+        return None, False, reason or "no person found"
+    kp = np.asarray(kp, dtype=np.float64)
+    if kp.shape[-1] == 2:
+        c = np.ones(len(kp)) if conf is None else np.asarray(conf, dtype=np.float64).reshape(-1)
+        kp = np.concatenate([kp, c[:, None]], axis=1)
+    return kp, valid, reason
+
+
+# =========================================================================================
+# lifting
+# =========================================================================================
+def lifting_settings(settings):
+    from pipeline.lifting_schedule import LiftingSettings
+
+    ls = LiftingSettings()
+    if settings.fit_iterations is not None:
+        ls = ls.with_iterations(int(settings.fit_iterations))
+    return ls
+
+
+def fit_set(body, observations, sdf, settings, request, *, init, target, set_name, emit, cancel):
+    """Fit one hypothesis set; returns (FitRecord, vertices, faces)."""
+    from pipeline import lifting, metrics
+    from pipeline.body.base import KEYPOINT_NAMES
+    from pipeline.generation.results import FitRecord
+
+    obs = []
+    for camera, kp in observations:
+        kp = np.asarray(kp, dtype=np.float64)
+        obs.append(lifting.ViewObservation(name=camera.name, camera=camera, keypoints=kp[:, :2], conf=kp[:, 2]))
+    ls = lifting_settings(settings)
+    init_params = params_from_json(body, init) if init is not None else None
+    result = lifting.fit_body(
+        body, obs, sdf, ls, init_params, emit, cancel, target=target, prompt=request.prompt, set_name=set_name
+    )
+    scene_m = metrics.scene_metrics(sdf, result.vertices, contact_tolerance=ls.contact_tolerance)
+    record = FitRecord(
+        set_name=set_name,
+        round=0,
+        params=body.params_to_json(result.params),
+        keypoints3d={n: [float(x) for x in p] for n, p in zip(KEYPOINT_NAMES, result.keypoints3d)},
+        view_weights={k: float(v) for k, v in result.view_weights.items()},
+        reprojection_px={k: float(v) for k, v in result.reprojection_error_px.items()},
+        metrics={**scene_m, "reprojection_px": {k: float(v) for k, v in result.reprojection_error_px.items()},
+                 "seconds": float(result.seconds), "iterations": int(result.iterations)},
+        used_views=list(result.used_views),
+        model=getattr(body, "name", "body"),
+        warnings=list(result.warnings),
+    )
+    return record, result.vertices, np.asarray(body.faces)
+
+
+# =========================================================================================
+# inpainting
+# =========================================================================================
+def load_inpainter(model: str, *, device: str, dtype: str, components: Any = None, emit=None):
+    """The inpainter for ``model`` (hub id, folder or single file), with clear errors."""
+    from pipeline import inpaint
+
+    try:
+        loaded = components if components is not None else inpaint.load_inpaint_model(model, device=device, dtype=dtype)
+    except inpaint.InpaintError as exc:
+        raise GenerationError(str(exc)) from exc
+    return inpaint.Inpainter(loaded)
+
+
+def inpaint_batch(inpainter, items, request, settings, *, emit, cancel):
+    """Paint a batch of items in one call; returns one PaintResult per item."""
+    from pipeline import inpaint
+    from pipeline.events import InpaintDone, InpaintStep
+    from pipeline.generation.imagination import PaintResult
+
+    requests = []
+    for item in items:
+        requests.append(
+            inpaint.InpaintRequest(
+                image=item.view_image,
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt,
+                seed=item.seed,
+                mask=item.fixed_mask,
+                subject_words=request.subject_words,
+                name=f"{item.set_name}/{item.view}",
+            )
+        )
+    inpaint_settings = inpaint_settings_for(settings)
+
+    def on_step(index, step, total, mask=None, preview=None):
+        item = items[index]
+        emit(InpaintStep(item.view, item.set_index, step, total, mask, preview, round=item.round))
+
+    results = inpainter.run(requests, inpaint_settings, callback=on_step, cancel=cancel)
+    out = []
+    for item, res in zip(items, results):
+        image = np.asarray(res.image)
+        mask = None if getattr(res, "mask", None) is None else np.asarray(res.mask)
+        emit(InpaintDone(item.view, item.set_index, image, mask, round=item.round))
+        out.append(PaintResult(image, mask))
+    return out
+
+
+def inpaint_settings_for(settings):
+    from pipeline import inpaint
+
+    base = inpaint.InpaintSettings()
+    values = {
+        "steps": settings.steps,
+        "guidance_scale": settings.guidance_scale,
+        "mask_quantile": settings.mask_quantile,
+        "dynamic_mask_stop": settings.mask_stop,
+        "image_size": settings.image_size,
+        "preview_every": settings.preview_every,
+        **dict(settings.inpaint_overrides or {}),
+    }
+    from dataclasses import fields, replace
+
+    names = {f.name for f in fields(base)}
+    return replace(base, **{k: v for k, v in values.items() if k in names})
