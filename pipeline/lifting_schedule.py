@@ -1,0 +1,99 @@
+"""Settings and the piecewise-linear schedules of the multi-view fit (genzi_method.md 7.3).
+
+Every loss weight is five breakpoints ``[w0..w4]``; inside segment k the weight ramps
+linearly from w_k towards w_{k+1} (the end value is never reached exactly, as in the paper).
+Learning rates are piecewise constant per segment and per parameter group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+# Loss weight breakpoints. PROX-S values of the paper for the terms it shares with us; the
+# pose prior stands in for both VPoser and the joint-angle prior (Anny has no learned prior,
+# so a small pull is kept from the start instead of a latent space that bounds the pose).
+PAPER_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "reproj_torso": (1.0, 1.0, 1.0, 1.0, 1.0),
+    "reproj_limb": (1.0, 1.0, 1.0, 1.0, 1.0),
+    "view_hinge": (1.0, 1.0, 1.0, 1.0, 1.0),
+    "pose_prior": (1e-4, 1e-4, 1e-4, 1e-3, 1e-2),
+    "shape_prior": (0.0, 0.0, 0.0, 0.1, 1.0),
+    "penetration": (10.0, 1.0, 0.1, 1.0, 50.0),
+    "contact": (0.0, 0.0, 0.0, 10.0, 1000.0),
+    "self_penetration": (0.0, 0.0, 0.0, 0.0, 0.0),
+}
+
+PAPER_LEARNING_RATES: dict[str, tuple[float, ...]] = {
+    "translation": (0.01, 0.01, 0.01, 0.01),
+    "orientation": (0.01, 0.01, 0.01, 0.01),
+    "pose": (0.01, 0.01, 0.01, 0.01),
+    "shape": (0.01, 0.01, 0.01, 0.01),
+    "view": (0.0, 0.01, 0.01, 0.01),  # view confidences frozen in segment 1
+}
+
+
+@dataclass
+class LiftingSettings:
+    """Everything that steers one multi-view fit. Defaults follow the paper unless noted."""
+
+    segment_iterations: tuple[int, int, int, int] = (400, 400, 400, 400)
+    weights: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(PAPER_WEIGHTS))
+    learning_rates: dict[str, tuple[float, ...]] = field(default_factory=lambda: dict(PAPER_LEARNING_RATES))
+    weight_decay: float = 0.01  # AdamW default; never applied to translation (paper pitfall 8)
+    rho: float = 0.2  # Geman-McClure scale as a fraction of the image size (0.2 ~ 100 px at 512)
+    tau: float = 0.0  # scene_intersect_thresh in metres (PROX-S 0, Sketchfab -0.01)
+    use_view_confidences: bool = True  # False: uniform view weights (ablation)
+    view_floor: float = 3.0  # hinge max(0, floor - sum s_v)
+    view_floor_fraction: float | None = None  # if set, floor = max(view_floor, fraction * V)
+    min_views_for_hinge: int = 3  # fewer valid views: no learned confidences, no hinge
+    torso_names: tuple[str, ...] = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+    ignored_names: tuple[str, ...] = ("left_small_toe", "right_small_toe")
+    keypoint_min_conf: float = 0.0  # keypoints at or below this confidence are ignored
+    sdf_subsample: int = 4  # scene terms on every k-th vertex in segments 1-3 (all in 4)
+    contact_tolerance: float = 0.02  # metres, for the reported contact metric
+    emit_every: int = 50
+    posture_from_prompt: bool = True  # sit / lie / stand words pick an initial preset
+    num_threads: int | None = None  # torch threads during the fit (None: leave as is)
+
+    @property
+    def total_iterations(self) -> int:
+        return int(sum(self.segment_iterations))
+
+    def with_iterations(self, total: int) -> "LiftingSettings":
+        """The same schedule squeezed into ``total`` iterations (for tests and previews)."""
+        per = max(1, int(total) // 4)
+        return replace(self, segment_iterations=(per, per, per, per))
+
+    def view_floor_for(self, num_views: int) -> float:
+        floor = float(self.view_floor)
+        if self.view_floor_fraction is not None:
+            floor = max(floor, float(self.view_floor_fraction) * num_views)
+        return min(floor, float(num_views))
+
+
+def segment_of(settings: LiftingSettings, iteration: int) -> tuple[int, int, int]:
+    """(segment index, iteration inside it, segment length) for a global iteration."""
+    start = 0
+    for k, n in enumerate(settings.segment_iterations):
+        if iteration < start + n:
+            return k, iteration - start, n
+        start += n
+    k = len(settings.segment_iterations) - 1
+    n = settings.segment_iterations[k]
+    return k, n - 1, n
+
+
+def weight_at(breakpoints: tuple[float, ...], segment: int, step: int, length: int) -> float:
+    """Linear ramp from breakpoints[segment] towards breakpoints[segment + 1]."""
+    a, b = float(breakpoints[segment]), float(breakpoints[segment + 1])
+    return a + (b - a) * (step / max(1, length))
+
+
+def weights_at(settings: LiftingSettings, iteration: int) -> dict[str, float]:
+    k, step, n = segment_of(settings, iteration)
+    return {term: weight_at(bp, k, step, n) for term, bp in settings.weights.items()}
+
+
+def learning_rates_at(settings: LiftingSettings, iteration: int) -> dict[str, float]:
+    k, _, _ = segment_of(settings, iteration)
+    return {group: float(lrs[k]) for group, lrs in settings.learning_rates.items()}

@@ -1,0 +1,64 @@
+"""Small rotation helpers shared by the lifting code (6D <-> matrix, yaw and alignment).
+
+The 6D representation is the first two columns of a rotation matrix (Zhou et al. 2019); it is
+continuous, so the optimiser never meets the wrap-around of axis-angle or Euler angles.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def rot6d_to_matrix(x: torch.Tensor) -> torch.Tensor:
+    """(..., 6) first two columns -> (..., 3, 3) rotation matrix via Gram-Schmidt."""
+    a1, a2 = x[..., 0:3], x[..., 3:6]
+    b1 = torch.nn.functional.normalize(a1, dim=-1, eps=1e-8)
+    a2 = a2 - (b1 * a2).sum(-1, keepdim=True) * b1
+    b2 = torch.nn.functional.normalize(a2, dim=-1, eps=1e-8)
+    b3 = torch.cross(b1, b2, dim=-1)
+    return torch.stack([b1, b2, b3], dim=-1)
+
+
+def matrix_to_rot6d(m: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) -> (..., 6): the first two columns, column-major as rot6d_to_matrix reads it."""
+    return torch.cat([m[..., :, 0], m[..., :, 1]], dim=-1)
+
+
+def rotation_about_z(angle_rad: float) -> np.ndarray:
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest rotation taking unit direction ``a`` onto ``b`` (Rodrigues)."""
+    a = np.asarray(a, float) / np.linalg.norm(a)
+    b = np.asarray(b, float) / np.linalg.norm(b)
+    v = np.cross(a, b)
+    c = float(np.dot(a, b))
+    if np.linalg.norm(v) < 1e-9:
+        if c > 0:
+            return np.eye(3)
+        # 180 degrees: rotate about any axis perpendicular to a
+        axis = np.cross(a, [1.0, 0.0, 0.0])
+        if np.linalg.norm(axis) < 1e-6:
+            axis = np.cross(a, [0.0, 1.0, 0.0])
+        axis /= np.linalg.norm(axis)
+        return 2.0 * np.outer(axis, axis) - np.eye(3)
+    vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + vx + vx @ vx * (1.0 / (1.0 + c))
+
+
+def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Similarity-align ``source`` (N, 3) onto ``target`` (N, 3); returns the aligned source."""
+    mu_s, mu_t = source.mean(0), target.mean(0)
+    xs, xt = source - mu_s, target - mu_t
+    u, s, vt = np.linalg.svd(xs.T @ xt)
+    d = np.sign(np.linalg.det(u @ vt))
+    corr = np.diag([1.0, 1.0, d])
+    r = (u @ corr @ vt).T
+    var = (xs**2).sum()
+    scale = float((s * np.diag(corr)).sum() / var) if var > 0 else 1.0
+    return scale * xs @ r.T + mu_t
