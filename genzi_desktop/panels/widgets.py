@@ -1,0 +1,45 @@
+"""Small reusable input widgets for the panels."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+
+class Vec3Edit(QtWidgets.QWidget):
+    """Three spin boxes for x, y, z; ``edited(field_index)`` fires on committed changes."""
+
+    edited = QtCore.Signal(int)
+
+    def __init__(self, parent=None, *, minimum=-1e6, maximum=1e6, decimals=3, step=0.01, suffix=" m") -> None:
+        super().__init__(parent)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.boxes: list[QtWidgets.QDoubleSpinBox] = []
+        for i, axis in enumerate("xyz"):
+            box = QtWidgets.QDoubleSpinBox(self)
+            box.setRange(minimum, maximum)
+            box.setDecimals(decimals)
+            box.setSingleStep(step)
+            box.setSuffix(suffix)
+            box.setKeyboardTracking(False)
+            box.setPrefix(f"{axis} ")
+            box.setAccelerated(True)
+            box.valueChanged.connect(lambda _v, i=i: self._changed(i))
+            layout.addWidget(box)
+            self.boxes.append(box)
+        self._quiet = False
+
+    def _changed(self, index: int) -> None:
+        if not self._quiet:
+            self.edited.emit(index)
+
+    def value(self) -> tuple[float, float, float]:
+        return tuple(b.value() for b in self.boxes)  # type: ignore[return-value]
+
+    def set_value(self, values) -> None:
+        self._quiet = True
+        try:
+            for box, v in zip(self.boxes, values):
+                box.setValue(float(v))
+        finally:
+            self._quiet = False

@@ -1,0 +1,78 @@
+"""Typed access to the app's QSettings (INI): recent files, last folder, per-file import choices."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from PySide6 import QtCore
+
+MAX_RECENT = 10
+
+
+class AppSettings:
+    """Thin typed wrapper; every value is read with a type so INI strings come back right."""
+
+    def __init__(self, settings: QtCore.QSettings | None = None) -> None:
+        self.qs = settings if settings is not None else QtCore.QSettings()
+
+    # ---- recent files ---------------------------------------------------------------
+    def recent_files(self, existing_only: bool = True) -> list[str]:
+        files = self.qs.value("recentFiles", [], type=list) or []
+        files = [str(f) for f in files if f]
+        if existing_only:
+            files = [f for f in files if Path(f).exists()]
+        return files[:MAX_RECENT]
+
+    def add_recent_file(self, path: str | Path) -> list[str]:
+        path = str(Path(path).resolve())
+        files = [f for f in self.recent_files(existing_only=False) if f != path]
+        files = [path] + files
+        self.qs.setValue("recentFiles", files[:MAX_RECENT])
+        return files[:MAX_RECENT]
+
+    def clear_recent_files(self) -> None:
+        self.qs.setValue("recentFiles", [])
+
+    # ---- folders --------------------------------------------------------------------
+    def last_folder(self) -> str:
+        return str(self.qs.value("lastFolder", "", type=str) or "")
+
+    def set_last_folder(self, folder: str | Path) -> None:
+        self.qs.setValue("lastFolder", str(folder))
+
+    # ---- per-file import options ------------------------------------------------------
+    @staticmethod
+    def _file_key(path: str | Path) -> str:
+        digest = hashlib.sha1(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:16]
+        return f"importOptions/{digest}"
+
+    def import_options(self, path: str | Path) -> dict | None:
+        key = self._file_key(path)
+        up = self.qs.value(key + "/up_axis", "", type=str)
+        unit = self.qs.value(key + "/unit", "", type=str)
+        if not up or not unit:
+            return None
+        return {"up_axis": up, "unit": unit}
+
+    def set_import_options(self, path: str | Path, up_axis: str, unit: str) -> None:
+        key = self._file_key(path)
+        self.qs.setValue(key + "/path", str(Path(path).resolve()))
+        self.qs.setValue(key + "/up_axis", up_axis)
+        self.qs.setValue(key + "/unit", unit)
+
+    # ---- window -------------------------------------------------------------------------
+    def window_geometry(self) -> QtCore.QByteArray | None:
+        value = self.qs.value("window/geometry", None)
+        return value if isinstance(value, QtCore.QByteArray) and not value.isEmpty() else None
+
+    def window_state(self) -> QtCore.QByteArray | None:
+        value = self.qs.value("window/state", None)
+        return value if isinstance(value, QtCore.QByteArray) and not value.isEmpty() else None
+
+    def save_window(self, geometry: QtCore.QByteArray, state: QtCore.QByteArray) -> None:
+        self.qs.setValue("window/geometry", geometry)
+        self.qs.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self.qs.sync()

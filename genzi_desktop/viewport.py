@@ -1,0 +1,338 @@
+"""The 3D viewport: the textured scene, floor grid, target marker, camera frustums and bodies.
+
+Only drawing and mouse plumbing lives here. Picking asks ``pipeline.view_geometry`` for the
+ray through the clicked pixel and leaves the ray cast to the scene (see ``MainWindow``).
+Mouse: left-drag orbits, middle-drag pans, wheel/right-drag zooms, a left click (no drag)
+reports the pixel, Shift+left-drag drags the target along the surfaces.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import numpy as np
+import pyvista as pv
+from PySide6 import QtCore, QtWidgets
+from pyvistaqt import QtInteractor
+
+from pipeline.cameras import Camera
+from pipeline.targets import Target
+from pipeline.view_geometry import camera_from_view, display_pixel_ray, frustum_points, viewer_pose
+
+from pipeline.render import add_scene_actors, apply_default_lighting, scene_to_pyvista
+
+log = logging.getLogger(__name__)
+
+CLICK_TOLERANCE_PX = 4
+BACKGROUND_TOP = "#dfe6ee"
+BACKGROUND_BOTTOM = "#ffffff"
+TARGET_COLOR = "#e8412c"
+CAMERA_COLOR = "#1f6fd1"
+SELECTED_CAMERA_COLOR = "#f0a000"
+BODY_COLOR = "#d9a27c"
+
+
+class _MouseFilter(QtCore.QObject):
+    """Turns raw mouse events on the interactor into clicks and target drags."""
+
+    def __init__(self, viewport: "SceneViewport") -> None:
+        super().__init__(viewport)
+        self._viewport = viewport
+        self._press_pos: QtCore.QPointF | None = None
+        self._dragging = False
+
+    def eventFilter(self, obj, event):  # noqa: N802 - Qt API
+        et = event.type()
+        if et == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._press_pos = event.position()
+            if event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+                self._dragging = True
+                self._viewport._begin_drag(*self._viewport._to_display(event.position()))
+                return True
+        elif et == QtCore.QEvent.Type.MouseMove and self._dragging:
+            self._viewport._continue_drag(*self._viewport._to_display(event.position()))
+            return True
+        elif et == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            press, self._press_pos = self._press_pos, None
+            if self._dragging:
+                self._dragging = False
+                self._viewport._end_drag(*self._viewport._to_display(event.position()))
+                return True
+            if press is not None:
+                moved = event.position() - press
+                if abs(moved.x()) + abs(moved.y()) <= CLICK_TOLERANCE_PX:
+                    x, y = self._viewport._to_display(event.position())
+                    self._viewport.surfaceClicked.emit(x, y)
+        return False
+
+
+class SceneViewport(QtWidgets.QWidget):
+    """A pyvistaqt viewport that shows a loaded scene and the user's design on top of it."""
+
+    #: A left click without drag at VTK display pixel (x, y), origin bottom-left.
+    surfaceClicked = QtCore.Signal(int, int)
+    #: Shift+drag on the scene: (x, y, drag_id, finished).
+    targetDragged = QtCore.Signal(int, int, int, bool)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.plotter = QtInteractor(self, auto_update=False)
+        layout.addWidget(self.plotter)
+        self.plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
+        self.plotter.enable_terrain_style(mouse_wheel_zooms=True, shift_pans=False)
+        self.plotter.add_axes(interactive=False)
+        self._filter = _MouseFilter(self)
+        self.plotter.installEventFilter(self._filter)
+        self._drag_id = 0
+        self._scene = None
+        self._scene_actors: list = []
+        self._culling = True
+        self._show_grid = True
+        self._cameras: list[Camera] = []
+        self._selected_camera = -1
+        self._target: Target | None = None
+        self._bodies: dict[str, tuple] = {}
+        self._closed = False
+
+    # ---- lifetime ---------------------------------------------------------------------
+    def close_plotter(self) -> None:
+        """Release the render window (always call before the widget goes away)."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self.plotter.close()
+            except Exception:  # pragma: no cover - teardown best effort
+                log.debug("plotter close failed", exc_info=True)
+
+    # ---- helpers ----------------------------------------------------------------------
+    @property
+    def scene_scale(self) -> float:
+        """Diagonal of the scene's bounding box in metres (1.0 with no scene)."""
+        if self._scene is None:
+            return 1.0
+        return max(float(np.linalg.norm(np.asarray(self._scene.size, float))), 1e-3)
+
+    def render_size(self) -> tuple[int, int]:
+        w, h = self.plotter.ren_win.GetSize()
+        return int(w), int(h)
+
+    def _to_display(self, pos: QtCore.QPointF) -> tuple[int, int]:
+        """Qt widget coordinates (logical, top-left) -> VTK display pixels (bottom-left)."""
+        ratio = self.plotter.devicePixelRatioF()
+        _, h = self.render_size()
+        x = int(pos.x() * ratio)
+        y = h - int(pos.y() * ratio) - 1
+        return x, y
+
+    def display_from_widget(self, x: float, y: float) -> tuple[int, int]:
+        return self._to_display(QtCore.QPointF(x, y))
+
+    def widget_from_display(self, x: int, y: int) -> QtCore.QPoint:
+        """VTK display pixel -> logical widget position (for simulated clicks)."""
+        ratio = self.plotter.devicePixelRatioF()
+        _, h = self.render_size()
+        return QtCore.QPoint(int((x + 0.5) / ratio), int((h - y - 1 + 0.5) / ratio))
+
+    # ---- drag plumbing ------------------------------------------------------------------
+    def _begin_drag(self, x: int, y: int) -> None:
+        self._drag_id += 1
+        self.targetDragged.emit(x, y, self._drag_id, False)
+
+    def _continue_drag(self, x: int, y: int) -> None:
+        self.targetDragged.emit(x, y, self._drag_id, False)
+
+    def _end_drag(self, x: int, y: int) -> None:
+        self.targetDragged.emit(x, y, self._drag_id, True)
+
+    # ---- camera of the view -------------------------------------------------------------
+    def current_camera(self, name: str = "", width: int | None = None, height: int | None = None) -> Camera:
+        """The viewport's current view as a pipeline ``Camera`` (image size = window size by default)."""
+        cam = self.plotter.camera
+        w, h = self.render_size()
+        return camera_from_view(cam.position, cam.focal_point, cam.up, cam.view_angle,
+                                width or w, height or h, name=name)
+
+    def ray_at(self, x: int, y: int) -> tuple[np.ndarray, np.ndarray]:
+        """World ray through VTK display pixel (x, y)."""
+        return display_pixel_ray(self.current_camera(), x, y)
+
+    def look_through(self, camera: Camera) -> None:
+        position, focal, up = viewer_pose(camera, distance=max(1.0, 0.25 * self.scene_scale))
+        cam = self.plotter.camera
+        cam.position = tuple(position)
+        cam.focal_point = tuple(focal)
+        cam.up = tuple(up)
+        cam.view_angle = float(camera.fov_y_deg)
+        self.plotter.reset_camera_clipping_range()
+        self.plotter.render()
+
+    def view_preset(self, name: str) -> None:
+        """'top', 'front', 'side', 'iso' or 'reset'."""
+        p = self.plotter
+        if name == "top":
+            p.view_xy()
+        elif name == "front":
+            p.view_xz()
+        elif name == "side":
+            p.view_yz()
+        elif name in ("iso", "reset"):
+            p.view_isometric()
+            p.camera.view_angle = 30.0
+            p.reset_camera()
+            p.camera.zoom(1.25)
+        else:
+            raise ValueError(f"Unknown view preset {name!r}")
+        p.reset_camera_clipping_range()
+        p.render()
+
+    # ---- scene --------------------------------------------------------------------------
+    def set_scene(self, scene) -> None:
+        """Show ``scene`` (replacing the previous one) with lighting and a floor grid."""
+        p = self.plotter
+        for actor in self._scene_actors:
+            p.remove_actor(actor, render=False)
+        self._scene = scene
+        self._scene_actors = add_scene_actors(p, scene_to_pyvista(scene))
+        for actor in self._scene_actors:
+            actor.SetPickable(False)
+            actor.prop.culling = "back" if self._culling else "none"
+        apply_default_lighting(p)
+        self._draw_grid()
+        self.view_preset("iso")
+        self._draw_target()
+        self._draw_cameras()
+
+    def set_backface_culling(self, on: bool) -> None:
+        """On: walls facing away are hidden, so one can look into a room from outside."""
+        self._culling = bool(on)
+        for actor in self._scene_actors:
+            actor.prop.culling = "back" if on else "none"
+        self.plotter.render()
+
+    def set_grid_visible(self, on: bool) -> None:
+        self._show_grid = bool(on)
+        self._draw_grid()
+        self.plotter.render()
+
+    def _draw_grid(self) -> None:
+        p = self.plotter
+        p.remove_actor("floor-grid", render=False)
+        if self._scene is None or not self._show_grid:
+            return
+        lo, hi = np.asarray(self._scene.bounds, float)
+        span = float(max(hi[0] - lo[0], hi[1] - lo[1]))
+        step = 0.5 if span < 20 else 10 ** np.floor(np.log10(span / 10))
+        cells = int(np.ceil((span + 4 * step) / step))
+        size = cells * step
+        centre = (np.round((lo[0] + hi[0]) / 2 / step) * step, np.round((lo[1] + hi[1]) / 2 / step) * step,
+                  lo[2] - 0.002 * max(span, 1.0))
+        grid = pv.Plane(center=centre, direction=(0, 0, 1), i_size=size, j_size=size,
+                        i_resolution=cells, j_resolution=cells)
+        p.add_mesh(grid, name="floor-grid", style="wireframe", color="#8a96a3", opacity=0.45,
+                   line_width=1, pickable=False, lighting=False, reset_camera=False, render=False)
+
+    # ---- target ---------------------------------------------------------------------------
+    def set_target(self, target: Target | None) -> None:
+        self._target = target
+        self._draw_target()
+        self.plotter.render()
+
+    def _draw_target(self) -> None:
+        p = self.plotter
+        for name in ("target-marker", "target-normal", "target-region"):
+            p.remove_actor(name, render=False)
+        t = self._target
+        if t is None:
+            return
+        s = self.scene_scale
+        marker = pv.Sphere(radius=0.006 * s, center=t.point)
+        p.add_mesh(marker, name="target-marker", color=TARGET_COLOR, pickable=False,
+                   reset_camera=False, render=False)
+        arrow = pv.Arrow(start=t.point, direction=t.normal, scale=0.06 * s, tip_length=0.3,
+                         tip_radius=0.08, shaft_radius=0.025)
+        p.add_mesh(arrow, name="target-normal", color=TARGET_COLOR, pickable=False,
+                   reset_camera=False, render=False)
+        if t.radius > 0:
+            disc = pv.Disc(center=t.point, inner=0.0, outer=t.radius, normal=t.normal, c_res=64)
+            p.add_mesh(disc, name="target-region", color=TARGET_COLOR, opacity=0.35, pickable=False,
+                       lighting=False, reset_camera=False, render=False)
+
+    # ---- cameras --------------------------------------------------------------------------
+    def set_cameras(self, cameras: Sequence[Camera], selected: int = -1) -> None:
+        self._cameras = list(cameras)
+        self._selected_camera = selected
+        self._draw_cameras()
+        self.plotter.render()
+
+    def set_selected_camera(self, index: int) -> None:
+        self._selected_camera = index
+        self._draw_cameras()
+        self.plotter.render()
+
+    def _draw_cameras(self) -> None:
+        p = self.plotter
+        for name in ("camera-frustums", "camera-selected", "camera-labels"):
+            p.remove_actor(name, render=False)
+        if not self._cameras:
+            return
+        depth = 0.35 if self.scene_scale < 30 else 0.02 * self.scene_scale
+        normal_pts, normal_lines, sel_pts, sel_lines, label_pts = [], [], [], [], []
+        for i, cam in enumerate(self._cameras):
+            pts = frustum_points(cam, depth)
+            label_pts.append(pts[0])
+            target_pts, target_lines = (sel_pts, sel_lines) if i == self._selected_camera else (normal_pts, normal_lines)
+            base = len(target_pts) * 5
+            target_pts.append(pts)
+            for a, b in ((0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 1)):
+                target_lines.extend([2, base + a, base + b])
+            # a small tick on the top edge shows which way is up in the image
+        if normal_pts:
+            mesh = pv.PolyData(np.vstack(normal_pts), lines=np.asarray(normal_lines))
+            p.add_mesh(mesh, name="camera-frustums", color=CAMERA_COLOR, line_width=2, lighting=False,
+                       pickable=False, reset_camera=False, render=False)
+        if sel_pts:
+            mesh = pv.PolyData(np.vstack(sel_pts), lines=np.asarray(sel_lines))
+            p.add_mesh(mesh, name="camera-selected", color=SELECTED_CAMERA_COLOR, line_width=4,
+                       lighting=False, pickable=False, reset_camera=False, render=False)
+        labels = [c.name or f"camera {i + 1}" for i, c in enumerate(self._cameras)]
+        p.add_point_labels(np.asarray(label_pts), labels, name="camera-labels", font_size=11,
+                           point_size=1, shape_opacity=0.6, show_points=False, always_visible=True,
+                           reset_camera=False, render=False)
+
+    # ---- bodies ---------------------------------------------------------------------------
+    def set_body(self, key: str, vertices: np.ndarray | None, faces: np.ndarray | None = None,
+                 visible: bool = True, selected: bool = False) -> None:
+        """Show (or with ``vertices=None`` remove) a body mesh under ``key``; cheap to call live."""
+        name = f"body-{key}"
+        if vertices is None:
+            self.plotter.remove_actor(name, render=False)
+            self._bodies.pop(key, None)
+            self.plotter.render()
+            return
+        existing = self._bodies.get(key)
+        if existing is not None and faces is None and existing[0].n_points == len(vertices):
+            existing[0].points = np.asarray(vertices, dtype=np.float32)
+        else:
+            if faces is None:
+                raise ValueError("A new body needs its faces.")
+            f = np.asarray(faces, dtype=np.int64)
+            mesh = pv.PolyData(np.asarray(vertices, np.float32),
+                               np.hstack([np.full((len(f), 1), 3), f]).ravel())
+            self.plotter.add_mesh(mesh, name=name, color=BODY_COLOR, smooth_shading=True,
+                                  pickable=False, reset_camera=False, render=False)
+            self._bodies[key] = (mesh,)
+        actor = self.plotter.actors.get(name)
+        if actor is not None:
+            actor.visibility = bool(visible)
+            actor.prop.color = SELECTED_CAMERA_COLOR if selected else BODY_COLOR
+        self.plotter.render()
+
+    # ---- pixels -----------------------------------------------------------------------------
+    def grab_rgb(self) -> np.ndarray:
+        """(H, W, 3) uint8 of what the viewport shows now."""
+        self.plotter.render()
+        return np.asarray(self.plotter.screenshot(return_img=True))[..., :3]
+
