@@ -739,24 +739,27 @@ def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
             break
         run.stage(f"r{r}_inpaint", "inpaint", r, lambda r=r: _inpaint_stage(run, r))
         run.stage(f"r{r}_keypoints", "keypoints", r, lambda r=r: _keypoints_stage(run, r))
-        if r == 1:
-            valid, total, reasons = _keypoint_summary(run, 1)
-            if valid == 0:
-                why = "; ".join(f"{reason}: {count}" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
-                raise NothingUsableError(
-                    f"No view showed a detectable person: none of the {total} painted images passed the keypoint "
-                    f"check ({why}). The model painted no recognisable person here; {NO_PERSON_HINT}."
-                )
         run.stage(f"r{r}_lifting", "lifting", r, lambda r=r: _lifting_stage(run, r))
         if r == 1 and not load_round_fits(run, 1):
-            raise NothingUsableError(
-                "No hypothesis set could be lifted to a 3D body ("
-                + "; ".join(_failure_reasons(run, 1)[:4])
-                + f"); {NO_PERSON_HINT}."
-            )
+            raise NothingUsableError(_nothing_usable_explanation(run))
         run.stage(f"r{r}_ranking", "ranking", r, lambda r=r: _ranking_stage(run, r))
     run.stage("report", "export", 0, lambda: _report_stage(run, rounds))
     return _result_from_folder(run)
+
+
+def _nothing_usable_explanation(run: _Run) -> str:
+    valid, total, reasons = _keypoint_summary(run, 1)
+    if valid == 0:
+        why = "; ".join(f"{count}x {reason}" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+        return (
+            f"No view showed a detectable person: none of the {total} painted images passed the keypoint check "
+            f"({why}). The inpainting model painted no recognisable person here; {NO_PERSON_HINT}."
+        )
+    return (
+        f"No hypothesis set could be lifted to a 3D body although {valid} of {total} images show a person ("
+        + "; ".join(_failure_reasons(run, 1)[:4])
+        + f"); {NO_PERSON_HINT}."
+    )
 
 
 def _result_from_folder(run: _Run) -> GenerationResult:

@@ -151,23 +151,14 @@ def render_rgb(renderer, camera: Camera) -> np.ndarray:
 
 
 def render_body_in_scene(renderer, camera: Camera, vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(RGB of the body composited into the scene view, body silhouette bool mask)."""
-    fn = getattr(renderer, "body_in_scene", None) or getattr(renderer, "composite", None)
-    out = fn(camera, vertices, faces)
-    if isinstance(out, tuple):
-        image, sil = out[0], out[1]
-    else:
-        image, sil = out, render_body_silhouette(renderer, camera, vertices, faces)
-    return _to_uint8_rgb(image), np.asarray(sil) > 0.5 if np.asarray(sil).dtype != bool else np.asarray(sil)
+    """(RGB of the body composited into the scene view, full body silhouette as a bool mask)."""
+    out = renderer.render_bodies(camera, [(np.asarray(vertices), np.asarray(faces))])
+    return _to_uint8_rgb(out.rgb), np.asarray(out.masks[0], dtype=bool)
 
 
 def render_body_silhouette(renderer, camera: Camera, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    fn = getattr(renderer, "body_silhouette", None) or getattr(renderer, "silhouettes", None) or getattr(renderer, "silhouette")
-    sil = fn(camera, [(vertices, faces)]) if fn.__name__ == "silhouettes" else fn(camera, vertices, faces)
-    sil = np.asarray(sil)
-    if sil.ndim == 3:
-        sil = sil.max(0) if sil.shape[0] < sil.shape[-1] else sil[..., 0]
-    return sil > 0.5 if sil.dtype != bool else sil
+    """(H, W) bool silhouette of the body alone (ignoring the scene)."""
+    return np.asarray(renderer.silhouettes(camera, [(np.asarray(vertices), np.asarray(faces))])[0], dtype=bool)
 
 
 def round2_mask(renderer, camera: Camera, vertices, faces, settings) -> np.ndarray:

@@ -1,0 +1,182 @@
+"""Fast checks of the generation parts that need no scene, model or renderer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from pipeline.events import Warning
+from pipeline.generation import GenerationRequest, settings_for
+from pipeline.cli_generate import parse_overrides
+from pipeline.generation.imagination import scan_user_images
+from pipeline.generation.oom import run_with_oom_backoff
+from pipeline.generation.orchestrator import is_excluded, normalise_exclusions
+from pipeline.generation.ranking import fit_score, make_ranker
+from pipeline.generation.results import FitRecord
+from pipeline.generation.run_folder import RunFolder, read_png, write_png_atomic
+from pipeline.generation.seeds import image_seed
+
+
+def test_presets_match_the_paper_and_the_fast_preview():
+    paper = settings_for("paper")
+    assert (paper.num_views, paper.inpaints_round1, paper.inpaints_round2, paper.steps, paper.rounds) == (16, 4, 2, 50, 2)
+    assert paper.mask_stop == 25
+    fast = settings_for("fast")
+    assert (fast.num_views, fast.inpaints_round1, fast.steps, fast.rounds) == (8, 2, 25, 1)
+
+
+def test_every_setting_can_be_overridden_and_unknown_names_are_refused():
+    s = settings_for("fast", {"num_views": 5, "steps": 3, "rounds": 2, "image_size": 128})
+    assert (s.num_views, s.steps, s.rounds, s.image_size) == (5, 3, 2, 128)
+    with pytest.raises(ValueError, match="Unknown setting 'num_view'.*num_views"):
+        settings_for("fast", {"num_view": 5})
+    with pytest.raises(ValueError, match="image_size"):
+        settings_for("fast", {"image_size": 100})
+    with pytest.raises(ValueError, match="Unknown preset"):
+        settings_for("slow")
+
+
+def test_request_checks_its_inputs_and_round_trips():
+    with pytest.raises(ValueError, match="three numbers"):
+        GenerationRequest(scene="s.glb", target=[0, 1], prompt="a man sitting")
+    with pytest.raises(ValueError, match="prompt is empty"):
+        GenerationRequest(scene="s.glb", target=[0, 1, 2], prompt="  ")
+    req = GenerationRequest(scene="s.glb", target=(0, 1, 2), prompt="a man sitting", seed=3,
+                            overrides={"steps": 4}, fixed_shape={"height": 0.7})
+    again = GenerationRequest.from_dict(json.loads(json.dumps(req.to_dict())))
+    assert again == req
+    assert again.settings().steps == 4
+
+
+def test_image_seeds_are_stable_and_distinct():
+    seeds = {image_seed(7, r, s, v) for r in (1, 2) for s in range(4) for v in range(16)}
+    assert len(seeds) == 2 * 4 * 16
+    assert image_seed(7, 1, 2, 3) == image_seed(7, 1, 2, 3)
+    assert image_seed(7, 1, 2, 3) != image_seed(8, 1, 2, 3)
+
+
+def test_oom_backoff_halves_the_batch_and_reports_it():
+    calls, events = [], []
+
+    def attempt(n):
+        calls.append(n)
+        if n > 3:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+        return n
+
+    result, used = run_with_oom_backoff(attempt, 16, emit=events.append, what="inpainting")
+    assert calls == [16, 8, 4, 2] and used == 2 and result == 2
+    assert len([e for e in events if isinstance(e, Warning)]) == 3
+
+    def broken(n):
+        raise RuntimeError("shape mismatch")
+
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        run_with_oom_backoff(broken, 8)
+
+
+def test_user_image_folders_flat_and_in_sets(tmp_path):
+    img = np.zeros((8, 8, 3), np.uint8)
+    for v in ("view_00", "view_02"):
+        write_png_atomic(tmp_path / "flat" / f"{v}.png", img)
+    assert list(scan_user_images(tmp_path / "flat")) == [0]
+    assert sorted(scan_user_images(tmp_path / "flat")[0]) == ["view_00", "view_02"]
+    for k in (0, 1, 10):
+        write_png_atomic(tmp_path / "sets" / f"set_{k}" / "view_01.png", img)
+    assert list(scan_user_images(tmp_path / "sets")) == [0, 1, 10]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="view_00.png"):
+        scan_user_images(tmp_path / "empty")
+
+
+def test_png_and_marker_writes_are_atomic_and_exact(tmp_path):
+    img = (np.arange(6 * 5 * 3) % 256).astype(np.uint8).reshape(6, 5, 3)
+    write_png_atomic(tmp_path / "a" / "x.png", img)
+    assert np.array_equal(read_png(tmp_path / "a" / "x.png"), img)
+    mask = np.zeros((6, 5), bool)
+    mask[2:4, 1:3] = True
+    write_png_atomic(tmp_path / "m.png", mask)
+    assert np.array_equal(read_png(tmp_path / "m.png") > 127, mask)
+    folder = RunFolder(tmp_path / "run")
+    assert not folder.is_done("views")
+    folder.mark_done("views", seconds=1.0)
+    assert folder.is_done("views")
+    assert not list((tmp_path).rglob("*.tmp"))
+
+
+def test_exclusions_accept_paths_tuples_and_wildcards():
+    keys = normalise_exclusions(["round_1/images/set_0/view_03.png", (2, "set_1", "view_00"),
+                                 {"view": "view_05"}])
+    assert keys == {"1/set_0/view_03", "2/set_1/view_00", "*/*/view_05"}
+    assert is_excluded(keys, 1, "set_0", "view_03")
+    assert not is_excluded(keys, 2, "set_0", "view_03")
+    assert is_excluded(keys, 2, "set_3", "view_05")
+
+
+def _record(reproj, non_collision=1.0, pen=0.0, contact=True, used=4):
+    views = [f"view_{i:02d}" for i in range(used)]
+    return FitRecord("set_0", 1, {}, {}, {v: 1.0 for v in views}, {v: reproj for v in views},
+                     {"non_collision": non_collision, "max_penetration_m": pen, "contact": contact}, views)
+
+
+def test_fit_score_prefers_agreeing_collision_free_touching_bodies():
+    good = fit_score(_record(5.0), 512, 4)
+    assert good > fit_score(_record(40.0), 512, 4)
+    assert good > fit_score(_record(5.0, non_collision=0.8, pen=0.1), 512, 4)
+    assert good > fit_score(_record(5.0, contact=False), 512, 4)
+    assert good > fit_score(_record(5.0, used=2), 512, 4)
+
+
+def test_ranking_falls_back_to_the_fit_score_without_clip(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    events = []
+    settings = settings_for("fast", {"clip_model": str(tmp_path / "no-clip-here")})
+    req = GenerationRequest(scene="s.glb", target=[0, 0, 0], prompt="a person")
+    ranker = make_ranker(settings, req, events.append)
+    assert ranker.method == "fit"
+    assert any("CLIP" in e.message for e in events if isinstance(e, Warning))
+
+
+def test_clip_ranker_loads_a_local_model_and_scores_images(tmp_path):
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    from pipeline.inpaint.testing import _write_tokenizer
+    from pipeline.generation.ranking import ClipRanker
+
+    folder = tmp_path / "tiny-clip"
+    _write_tokenizer(tmp_path / "tok")
+    from transformers import CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(tmp_path / "tok" / "tokenizer")
+    ids = {"bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
+           "pad_token_id": tokenizer.pad_token_id}
+    torch.manual_seed(0)
+    config = CLIPConfig(
+        text_config={"vocab_size": len(tokenizer), "hidden_size": 16, "intermediate_size": 32,
+                     "num_hidden_layers": 1, "num_attention_heads": 2, "max_position_embeddings": 77, **ids},
+        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+                       "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+        projection_dim=8,
+    )
+    CLIPModel(config).save_pretrained(folder)
+    CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+                  tokenizer=tokenizer).save_pretrained(folder)
+    ranker = ClipRanker.load(str(folder))
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (48, 48, 3), dtype=np.uint8) for _ in range(2)]
+    s1 = ranker.similarity(images, "a man sitting on the sofa")
+    assert -1.0 <= s1 <= 1.0
+    assert s1 == pytest.approx(ranker.similarity(images, "a man sitting on the sofa"))
+    assert s1 != pytest.approx(ranker.similarity(images[:1], "a man sitting on the sofa"))
+
+
+def test_cli_overrides_parse_json_values():
+    assert parse_overrides(["steps=3", "ranking=fit", "inpaint_overrides={\"attention_divisor\": 4}"]) == {
+        "steps": 3, "ranking": "fit", "inpaint_overrides": {"attention_divisor": 4}}
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        parse_overrides(["steps"])
+
