@@ -188,3 +188,10 @@ def project_points(
     if single:
         return uv[0], z[0]
     return uv, z
+
+
+def select_views(scene, target, **kwargs):
+    """Automatic GenZI view selection; see :func:`pipeline.view_selection.select_views`."""
+    from pipeline.view_selection import select_views as _select_views
+
+    return _select_views(scene, target, **kwargs)
