@@ -6,6 +6,8 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.export.bodies import ExportBody
 
 
@@ -46,20 +48,25 @@ def scene_path_of(run_dir: str | Path) -> Path | None:
 
 
 def _load_model(name: str, cache: dict):
+    """The named body model, or None when it cannot be built here (the error is kept)."""
     if name not in cache:
         try:
-            from pipeline.body import load_body_model  # type: ignore[attr-defined]
-        except ImportError:
-            cache[name] = None
-        else:
+            from pipeline.body import load_body_model
+
             cache[name] = load_body_model(name)
+        except Exception as exc:  # noqa: BLE001 - e.g. SMPL-X without the user's model file
+            warnings.warn(f"Body model {name!r} unavailable ({exc}); using the run's mesh files.", stacklevel=3)
+            cache[name] = None
     return cache[name]
 
 
 def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigged: bool = True) -> list[ExportBody]:
-    """Rebuild the selected bodies (all when ``indices`` is None). With ``rigged`` the body
-    model is loaded to get the skeleton; without a model, or for static formats when that
-    fails, the run's posed mesh file is used and the body is exported without a rig."""
+    """Rebuild the selected bodies (all when ``indices`` is None).
+
+    Rigged formats rebuild each body from its ``model`` + ``params`` to get the skeleton.
+    Static formats use the run's posed mesh file when it exists (no model load needed).
+    Whatever is missing falls back to the other source; a body without a rig is exported
+    as a plain mesh."""
     import trimesh
 
     run_dir = Path(run_dir)
@@ -75,18 +82,19 @@ def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigg
         entry = entries[i]
         name = f"body_{i}"
         params = entry.get("params")
-        model = _load_model(entry.get("model", "anny"), models) if (rigged and params) else None
+        mesh_file = run_dir / str(entry.get("mesh") or f"body_{i}.obj")
+        use_model = params and (rigged or not mesh_file.is_file())
+        model = _load_model(str(entry.get("model") or "anny"), models) if use_model else None
         if model is not None:
             skin = model.skinned_mesh(model.params_from_json(params))
             out.append(ExportBody.from_skin(skin, name=name))
             continue
-        mesh_file = run_dir / str(entry.get("mesh", f"body_{i}.obj"))
         if not mesh_file.is_file():
             raise FileNotFoundError(
                 f"Body {i}: no body model to rebuild it and no mesh file {mesh_file.name} in {run_dir}."
             )
         if rigged:
-            warnings.warn(f"Body {i}: body model unavailable, exported without a skeleton.", stacklevel=2)
+            warnings.warn(f"Body {i}: exported without a skeleton (no body model parameters).", stacklevel=2)
         mesh = trimesh.load(str(mesh_file), force="mesh", process=False)
-        out.append(ExportBody(name, mesh.vertices.copy(), mesh.faces.copy()))
+        out.append(ExportBody(name, np.asarray(mesh.vertices, dtype=float), np.asarray(mesh.faces)))
     return out

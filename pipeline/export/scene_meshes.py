@@ -43,11 +43,15 @@ def scene_meshes(scene) -> list[tuple[str, object]]:
             return scene_meshes(inner)
     geometries = getattr(scene, "geometries", None)
     if geometries is not None:
-        items = geometries.items() if isinstance(geometries, dict) else enumerate(geometries)
+        if isinstance(geometries, dict):
+            items = list(geometries.items())
+        else:
+            names = list(getattr(scene, "names", None) or [])
+            items = [(names[i] if i < len(names) else f"part_{i}", g) for i, g in enumerate(geometries)]
         out = []
         for key, geom in items:
             mesh = getattr(geom, "mesh", geom)
-            name = getattr(geom, "name", None) or str(key)
+            name = str(key)
             if isinstance(mesh, trimesh.Trimesh) and len(mesh.faces):
                 out.append((name, mesh))
         if out:
