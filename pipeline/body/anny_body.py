@@ -195,6 +195,7 @@ class AnnyBody(BodyModel):
         self._rest_cache: tuple[bytes, tuple[torch.Tensor, torch.Tensor]] | None = None
         self._skin_index, self._skin_weights = self._top4_weights()
         self._rest_delta = self._relaxed_rest_rotations(relaxed_fingers_deg)
+        self.joint_prior = self._build_joint_prior()
 
     # ---- interface basics -----------------------------------------------------------------
     @property
@@ -274,6 +275,17 @@ class AnnyBody(BodyModel):
         r = axis_angle_to_matrix(v.reshape(-1, 3)).expand(params["pose"].shape[0], 3, 3)
         with torch.no_grad():
             params["pose"][:, self.bone_index(name)] = matrix_to_rot6d(r)
+
+    def set_bone_anatomical(self, params, name: str, angles_deg) -> None:
+        """In place: bone ``name``'s rotation given as anatomical components in degrees.
+
+        The components are those of :mod:`pipeline.body.priors` (x/y/z of the rest axes for
+        spine, legs, neck, head and clavicles; flexion/back-axis/twist for arm bones), with
+        right-side bones mirrored so that equal values give a symmetric pose.
+        """
+        frame = self.joint_prior.frames[self.bone_index(name)]
+        comps = torch.as_tensor(angles_deg, dtype=torch.float32, device=frame.device) * (np.pi / 180.0)
+        self.set_bone_rotation(params, name, (frame.T @ comps) * (180.0 / np.pi))
 
     # ---- model evaluation ---------------------------------------------------------------------
     def _relaxed_rest_rotations(self, finger_deg: float) -> torch.Tensor:
@@ -356,10 +368,23 @@ class AnnyBody(BodyModel):
         return (blended[..., :3] @ rest_v.expand(b, -1, -1)[..., None]).squeeze(-1) + blended[..., 3]
 
     # ---- priors ---------------------------------------------------------------------------------
-    def pose_prior(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
-        from pipeline.body.priors import anny_pose_prior
+    def _build_joint_prior(self):
+        from pipeline.body.priors import anny_joint_limit_prior
 
-        return anny_pose_prior(params["pose"])
+        phen = torch.full((1, len(PHENOTYPES)), 0.5, device=self._device)
+        with torch.no_grad():
+            _, rest_poses = self._rest_model(phen)
+        heads = {n: rest_poses[0, i, :3, 3].cpu().numpy() for i, n in enumerate(self.bone_names)}
+        # the child that continues each limb bone (for its direction)
+        child_of = {}
+        for side in ("L", "R"):
+            child_of[f"upperarm01.{side}"] = f"lowerarm01.{side}"
+            child_of[f"lowerarm01.{side}"] = f"wrist.{side}"
+            child_of[f"wrist.{side}"] = f"finger3-1.{side}"
+        return anny_joint_limit_prior(MAIN_BONES, heads, child_of).to(self._device)
+
+    def pose_prior(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.joint_prior(params["pose"])
 
     def shape_prior(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
         from pipeline.body.priors import phenotype_prior
