@@ -1,0 +1,212 @@
+"""The denoising loop with GenZI's dynamic mask, for one batch of same-sized images.
+
+Per step: classifier-free-guided UNet call on [noisy latent | mask | masked-image latent],
+DPM-Solver++ update, then (for steps in ``[start, stop)``) a new mask from the recent
+subject-token attention maps, a new masked image, and its VAE latent for the next step.
+After ``stop`` the mask stays as it is. The final latents are decoded once; a cancel
+request is honoured at the start of every step and before the decode, so cancelling
+costs at most one more step and never a decode.
+
+Every image owns a CPU ``torch.Generator`` seeded with its request's seed; its initial
+noise and every VAE posterior sample it needs come from that generator, in the same
+order whatever else is in the batch. So an image comes out the same alone or batched.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..events import CancelToken, EventSink, InpaintDone, InpaintStep
+from .attention import AttentionCapture
+from .loading import InpaintModel
+from .masks import blank_masked_pixels, latent_mask, mask_from_attention, quantile_schedule
+from .preview import latent_preview, predicted_clean_latents
+from .schema import InpaintRequest, InpaintResult, InpaintSettings
+
+# hook(step, maps) -> maps: lets tests inject known attention maps, or tools inspect them.
+AttentionHook = Callable[[int, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class PreparedPrompt:
+    """Text embeddings computed once per run and shared by every batch."""
+
+    text: str
+    negative: str
+    token_indices: list[int]
+    cond: torch.Tensor  # (1, 77, D)
+    uncond: torch.Tensor  # (1, 77, D)
+
+
+def encode_text(model: InpaintModel, text: str) -> torch.Tensor:
+    tokenizer = model.tokenizer
+    ids = tokenizer(
+        text, padding="max_length", max_length=tokenizer.model_max_length, truncation=True, return_tensors="pt"
+    ).input_ids.to(model.device)
+    out = model.text_encoder(ids)
+    hidden = out[0] if isinstance(out, (tuple, list)) else out.last_hidden_state
+    return hidden.to(model.dtype)
+
+
+def images_to_tensor(images: Sequence[np.ndarray], device, dtype) -> torch.Tensor:
+    """uint8 (H, W, 3) images -> (B, 3, H, W) in [-1, 1]."""
+    array = np.stack([np.asarray(img, dtype=np.uint8)[..., :3] for img in images])
+    tensor = torch.from_numpy(array).to(device).permute(0, 3, 1, 2).float()
+    return (tensor / 127.5 - 1.0).to(dtype)
+
+
+def tensor_to_images(tensor: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) in [-1, 1] -> (B, H, W, 3) uint8."""
+    scaled = ((tensor.float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
+    return scaled.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def vae_encode(model: InpaintModel, images: torch.Tensor, generators: list[torch.Generator], chunk: int) -> torch.Tensor:
+    """Sampled, scaled VAE latents; image i draws its sample from ``generators[i]``."""
+    parts = []
+    for start in range(0, images.shape[0], max(1, chunk)):
+        piece = images[start : start + chunk]
+        dist = model.vae.encode(piece).latent_dist
+        parts.append(dist.sample(generator=generators[start : start + chunk]))
+    return torch.cat(parts) * model.vae.config.scaling_factor
+
+
+def vae_decode(model: InpaintModel, latents: torch.Tensor, chunk: int) -> torch.Tensor:
+    parts = []
+    for start in range(0, latents.shape[0], max(1, chunk)):
+        piece = latents[start : start + chunk] / model.vae.config.scaling_factor
+        parts.append(model.vae.decode(piece).sample)
+    return torch.cat(parts)
+
+
+def initial_noise(shape, generators: list[torch.Generator], device, dtype) -> torch.Tensor:
+    """One noise tensor per image, each drawn on the CPU from its own generator."""
+    return torch.cat([torch.randn((1, *shape[1:]), generator=g, dtype=torch.float32) for g in generators]).to(
+        device, dtype
+    )
+
+
+def sample_batch(
+    model: InpaintModel,
+    requests: Sequence[InpaintRequest],
+    prompt: PreparedPrompt,
+    settings: InpaintSettings,
+    capture: AttentionCapture | None,
+    emit: EventSink,
+    cancel: CancelToken | None = None,
+    attention_hook: AttentionHook | None = None,
+) -> list[InpaintResult]:
+    """Paint every request of the batch (all the same size) and return their results."""
+    device, dtype = model.device, model.dtype
+    n = len(requests)
+    height, width = requests[0].image.shape[:2]
+    scale = model.vae_scale_factor
+    lat_size = (height // scale, width // scale)
+    guided = settings.guidance_scale > 1.0
+    generators = [torch.Generator("cpu").manual_seed(int(r.seed)) for r in requests]
+
+    images = images_to_tensor([r.image for r in requests], device, dtype)
+    masks = torch.zeros((n, 1, height, width), device=device, dtype=dtype)
+    for i, request in enumerate(requests):
+        if request.fixed_mask is not None:
+            masks[i, 0] = torch.from_numpy(np.asarray(request.fixed_mask, dtype=bool)).to(device, dtype)
+    dynamic = [r.fixed_mask is None for r in requests]
+    dynamic_idx = [i for i, d in enumerate(dynamic) if d]
+    start, stop = settings.dynamic_start, min(settings.dynamic_stop, settings.steps)
+    updates = max(0, stop - start)
+
+    scheduler = model.new_scheduler()
+    scheduler.set_timesteps(settings.steps, device=device)
+    latents = initial_noise((n, model.latent_channels, *lat_size), generators, device, dtype)
+    latents = latents * scheduler.init_noise_sigma
+    masked_latents = vae_encode(model, blank_masked_pixels(images, masks), generators, settings.vae_batch)
+    mask_small = latent_mask(masks, lat_size)
+
+    embeddings = torch.cat([prompt.uncond.expand(n, -1, -1), prompt.cond.expand(n, -1, -1)]) if guided else prompt.cond.expand(n, -1, -1)
+    token_index = torch.tensor(prompt.token_indices, device=device)
+    grid = (height // settings.attention_divisor, width // settings.attention_divisor)
+    history: deque[torch.Tensor] = deque(maxlen=max(1, settings.average_steps))
+    mask_np = [m[0].bool().cpu().numpy() for m in masks]
+    snapshots: list[dict[int, np.ndarray]] = [dict() for _ in requests]
+    alphas_cumprod = getattr(scheduler, "alphas_cumprod", None)
+    total = len(scheduler.timesteps)
+
+    for step, t in enumerate(scheduler.timesteps):
+        if cancel is not None:
+            cancel.check()
+        capturing = capture is not None and bool(dynamic_idx) and start <= step < stop
+        if capture is not None:
+            capture.enabled = capturing
+            capture.cond_rows = slice(n, 2 * n) if guided else slice(None)
+        model_in = torch.cat([latents, latents]) if guided else latents
+        model_in = scheduler.scale_model_input(model_in, t)
+        extra = torch.cat([mask_small, masked_latents], dim=1)
+        model_in = torch.cat([model_in, torch.cat([extra, extra]) if guided else extra], dim=1)
+        noise = model.unet(model_in, t, encoder_hidden_states=embeddings, return_dict=False)[0]
+        if guided:
+            uncond, cond = noise.chunk(2)
+            noise = uncond + settings.guidance_scale * (cond - uncond)
+        previews = None
+        if settings.preview_every and alphas_cumprod is not None and (step % settings.preview_every == 0 or step == total - 1):
+            clean = predicted_clean_latents(latents, noise, alphas_cumprod[int(t)], model.prediction_type)
+            previews = latent_preview(clean)
+        latents = scheduler.step(noise, t, latents, return_dict=False)[0]
+
+        if capturing:
+            maps = capture.collect()
+            if maps is None:
+                raise RuntimeError("attention capture recorded nothing; is the UNet running its attention processors?")
+            token_maps = maps[:, :, token_index].permute(0, 2, 1).reshape(n, -1, *grid)
+            if attention_hook is not None:
+                token_maps = attention_hook(step, token_maps)
+            history.append(token_maps)
+            quantile = quantile_schedule(settings.quantile_start, settings.quantile_end, step - start, updates)
+            new_masks = mask_from_attention(list(history), (height, width), quantile).to(dtype)
+            sel = torch.tensor(dynamic_idx, device=device)
+            masks[sel] = new_masks[sel]
+            blanked = blank_masked_pixels(images[sel], masks[sel])
+            masked_latents[sel] = vae_encode(model, blanked, [generators[i] for i in dynamic_idx], settings.vae_batch)
+            mask_small = latent_mask(masks, lat_size)
+            for i in dynamic_idx:
+                mask_np[i] = masks[i, 0].bool().cpu().numpy()
+        if settings.mask_history_every and step % settings.mask_history_every == 0:
+            for i in range(n):
+                snapshots[i][step] = mask_np[i]
+        for i, request in enumerate(requests):
+            emit(
+                InpaintStep(
+                    view=request.view_name,
+                    sample=request.sample,
+                    step=step + 1,
+                    total=total,
+                    mask=mask_np[i],
+                    preview=None if previews is None else previews[i],
+                    round=settings.round,
+                )
+            )
+
+    if capture is not None:
+        capture.enabled = False
+    if cancel is not None:
+        cancel.check()
+    decoded = tensor_to_images(vae_decode(model, latents, settings.vae_batch))
+    results = []
+    for i, request in enumerate(requests):
+        result = InpaintResult(
+            view_name=request.view_name,
+            sample=request.sample,
+            seed=int(request.seed),
+            image=decoded[i],
+            mask=mask_np[i],
+            mask_history=snapshots[i],
+            prompt=prompt.text,
+            token_indices=list(prompt.token_indices),
+        )
+        emit(InpaintDone(view=request.view_name, sample=request.sample, image=decoded[i], mask=mask_np[i], round=settings.round))
+        results.append(result)
+    return results
