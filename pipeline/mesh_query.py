@@ -18,7 +18,8 @@ def _warp():
     import warp as wp
 
     if not getattr(_warp, "_initialised", False):
-        wp.config.quiet = True
+        if hasattr(wp, "LOG_WARNING"):
+            wp.config.log_level = max(wp.config.log_level, wp.LOG_WARNING)  # no per-module load chatter
         wp.init()
         _warp._initialised = True
     return wp
