@@ -56,12 +56,16 @@ def as_scene(scene: Any) -> Any:
         except ImportError:
             return _read_plain(path)
         return load_scene(path)
-    if isinstance(scene, trimesh.Trimesh):
-        return _PlainScene([scene])
-    if isinstance(scene, trimesh.Scene):
-        return _PlainScene(
-            [g for g in scene.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
-        )
+    if isinstance(scene, (trimesh.Trimesh, trimesh.Scene)):
+        if isinstance(scene, trimesh.Trimesh):
+            parts = [scene]
+        else:
+            parts = [g for g in scene.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
+        try:
+            from pipeline.scene import Scene
+        except ImportError:
+            return _PlainScene(parts)
+        return Scene(parts)
     if hasattr(scene, "geometries") and hasattr(scene, "mesh"):
         return scene
     raise TypeError(f"cannot use {type(scene).__name__} as a scene; pass a scene file path or a loaded scene")

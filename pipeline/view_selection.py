@@ -45,6 +45,7 @@ class ViewSelectionSettings:
     max_views: int = 16
     min_views: int = 1  # fewer passing views than this triggers relaxation
     occlusion_tolerance: float = 0.002  # metres: the patch counts as seen when no surface is this much nearer
+    visibility_method: str = "samples"  # "samples" (rays to points on patch faces) or "pixels" (face-id raster)
     # surfaces
     snap_distance: float = 0.10  # a target farther than this from every surface is "in the air"
     # framing for a standing person
@@ -269,62 +270,106 @@ def _standing_distance(
     return float(need.max())
 
 
-def patch_visibility(scene: Any, patch: SurfacePatch, cameras: Sequence[Camera], tolerance: float = 0.002) -> np.ndarray:
+# barycentric sample points per patch face for the "samples" visibility test
+_FACE_SAMPLES = np.array([[1 / 3, 1 / 3, 1 / 3], [2 / 3, 1 / 6, 1 / 6], [1 / 6, 2 / 3, 1 / 6], [1 / 6, 1 / 6, 2 / 3]])
+
+
+def _project_np(cam: Camera, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels and depths of world points (plain numpy; same maths as ``project_points``)."""
+    c = points @ cam.rotation.T + cam.world_to_camera[:3, 3]
+    f = cam.focal
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uv = np.stack([f * c[:, 0] / c[:, 2] + cam.width / 2.0, f * c[:, 1] / c[:, 2] + cam.height / 2.0], axis=1)
+    return uv, c[:, 2]
+
+
+def patch_visibility(
+    scene: Any,
+    patch: SurfacePatch,
+    cameras: Sequence[Camera],
+    tolerance: float = 0.002,
+    method: str = "samples",
+) -> np.ndarray:
     """Share of the patch area each camera sees, occlusion included (method step 5).
 
-    Equivalent to rasterising face ids at the camera's resolution: one ray through every
-    pixel centre that can fall on the patch is cast against the whole scene and against the
-    patch; a patch face is seen when it owns at least one pixel (the patch hit is not behind
-    a scene hit) and it faces the camera.
+    A patch face counts as seen when it faces the camera and some part of it is visible
+    inside the image; the ratio is the seen faces' area over the patch area.
+
+    ``method="samples"`` (default, fast): rays from the camera to four points on every
+    facing patch face, cast against the whole scene; a point is visible when nothing is
+    hit more than ``tolerance`` before it. ``method="pixels"``: the paper's face-id
+    rasterisation emulated exactly, one ray through every pixel centre that can fall on the
+    patch, cast against the scene and the patch; a face is seen when it owns a pixel.
     """
+    if method not in ("samples", "pixels"):
+        raise ValueError(f"visibility method must be 'samples' or 'pixels', not {method!r}")
+    ratios = np.zeros(len(cameras))
     if not cameras:
-        return np.zeros(0)
-    origins, directions, owners = [], [], []
+        return ratios
+    tri_pts = patch.vertices[patch.faces]  # (F, 3, 3)
+    centroids = tri_pts.mean(axis=1)
+    origins, directions, owners, lengths, face_of = [], [], [], [], []
+    samples = np.einsum("sk,fkj->fsj", _FACE_SAMPLES, tri_pts)  # (F, S, 3)
     for k, cam in enumerate(cameras):
-        cam_pts = patch.vertices @ cam.rotation.T + cam.world_to_camera[:3, 3]
-        depth = cam_pts[:, 2]
-        f, cx, cy = cam.focal, cam.width / 2.0, cam.height / 2.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            uv = np.stack([f * cam_pts[:, 0] / depth + cx, f * cam_pts[:, 1] / depth + cy], axis=1)
-        front = depth > 1e-3
-        if not front.any():
-            continue
-        u0, v0 = uv[front].min(axis=0)
-        u1, v1 = uv[front].max(axis=0)
-        if not front.all():  # patch straddles the camera plane: test the whole image
-            u0, v0, u1, v1 = 0.0, 0.0, cam.width, cam.height
-        i0, i1 = max(0, math.floor(u0 - 0.5)), min(cam.width - 1, math.ceil(u1 - 0.5))
-        j0, j1 = max(0, math.floor(v0 - 0.5)), min(cam.height - 1, math.ceil(v1 - 0.5))
-        if i1 < i0 or j1 < j0:
-            continue
-        ii, jj = np.meshgrid(np.arange(i0, i1 + 1) + 0.5, np.arange(j0, j1 + 1) + 0.5)
-        pix = np.stack([ii.ravel(), jj.ravel(), np.ones(ii.size)], axis=1)
-        rays_cam = np.stack([(pix[:, 0] - cx) / f, (pix[:, 1] - cy) / f, pix[:, 2]], axis=1)
-        rays = rays_cam @ cam.rotation  # camera -> world rotation is R^T
-        rays /= np.linalg.norm(rays, axis=1, keepdims=True)
-        origins.append(np.repeat(cam.position[None], len(rays), axis=0))
+        eye = cam.position
+        if method == "samples":
+            facing = np.einsum("ij,ij->i", patch.face_normals, eye - centroids) > 0
+            faces = np.repeat(np.nonzero(facing)[0], len(_FACE_SAMPLES))
+            points = samples[facing].reshape(-1, 3)
+            uv, depth = _project_np(cam, points)
+            inside = (depth > 1e-3) & (uv[:, 0] >= 0) & (uv[:, 0] <= cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] <= cam.height)
+            points, faces = points[inside], faces[inside]
+            rays = points - eye
+            length = np.linalg.norm(rays, axis=1)
+            rays = rays / np.maximum(length[:, None], 1e-12)
+            lengths.append(length)
+            face_of.append(faces)
+        else:
+            uv, depth = _project_np(cam, patch.vertices)
+            front = depth > 1e-3
+            if not front.any():
+                continue
+            u0, v0 = uv[front].min(axis=0)
+            u1, v1 = uv[front].max(axis=0)
+            if not front.all():  # patch straddles the camera plane: test the whole image
+                u0, v0, u1, v1 = 0.0, 0.0, cam.width, cam.height
+            i0, i1 = max(0, math.floor(u0 - 0.5)), min(cam.width - 1, math.ceil(u1 - 0.5))
+            j0, j1 = max(0, math.floor(v0 - 0.5)), min(cam.height - 1, math.ceil(v1 - 0.5))
+            if i1 < i0 or j1 < j0:
+                continue
+            ii, jj = np.meshgrid(np.arange(i0, i1 + 1) + 0.5, np.arange(j0, j1 + 1) + 0.5)
+            f = cam.focal
+            rays_cam = np.stack([(ii.ravel() - cam.width / 2.0) / f, (jj.ravel() - cam.height / 2.0) / f,
+                                 np.ones(ii.size)], axis=1)
+            rays = rays_cam @ cam.rotation  # camera -> world rotation is R^T
+            rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+        origins.append(np.repeat(eye[None], len(rays), axis=0))
         directions.append(rays)
         owners.append(np.full(len(rays), k))
-    ratios = np.zeros(len(cameras))
-    if not origins:
+    if not origins or sum(len(o) for o in origins) == 0:
         return ratios
     origins = np.concatenate(origins)
     directions = np.concatenate(directions)
     owners = np.concatenate(owners)
 
     d_scene = np.full(len(origins), np.inf)
-    tri, ray, loc = _intersector(scene).intersects_id(origins, directions, multiple_hits=False, return_locations=True)
+    _, ray, loc = _intersector(scene).intersects_id(origins, directions, multiple_hits=False, return_locations=True)
     d_scene[ray] = np.linalg.norm(loc - origins[ray], axis=1)
-    patch_mesh = trimesh.Trimesh(patch.vertices, patch.faces, process=False)
-    ptri, pray, ploc = patch_mesh.ray.intersects_id(origins, directions, multiple_hits=False, return_locations=True)
-    d_patch = np.linalg.norm(ploc - origins[pray], axis=1)
-    seen = d_patch <= d_scene[pray] + tolerance
-    ptri, pray = ptri[seen], pray[seen]
+    if method == "samples":
+        lengths = np.concatenate(lengths)
+        seen_face = np.concatenate(face_of)
+        visible = d_scene >= lengths - tolerance
+        seen_face, seen_owner = seen_face[visible], owners[visible]
+    else:
+        patch_mesh = trimesh.Trimesh(patch.vertices, patch.faces, process=False)
+        ptri, pray, ploc = patch_mesh.ray.intersects_id(origins, directions, multiple_hits=False, return_locations=True)
+        d_patch = np.linalg.norm(ploc - origins[pray], axis=1)
+        visible = d_patch <= d_scene[pray] + tolerance
+        seen_face, seen_owner = ptri[visible], owners[pray[visible]]
 
-    centroids = patch.vertices[patch.faces].mean(axis=1)
     total = patch.area
     for k, cam in enumerate(cameras):
-        faces = np.unique(ptri[owners[pray] == k])
+        faces = np.unique(seen_face[seen_owner == k])
         if len(faces) == 0:
             continue
         facing = np.einsum("ij,ij->i", patch.face_normals[faces], cam.position - centroids[faces]) > 0
@@ -374,7 +419,7 @@ def _evaluate(scene, patch, target, normal, framing, base_z, settings: ViewSelec
             width=settings.image_size, height=settings.image_size,
         )
         cameras.append(cam)
-    ratios = patch_visibility(scene, patch, cameras, settings.occlusion_tolerance)
+    ratios = patch_visibility(scene, patch, cameras, settings.occlusion_tolerance, settings.visibility_method)
     return _Stage(cameras, ratios, len(dirs), capped)
 
 
