@@ -15,6 +15,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from pipeline.cameras import Camera
+from pipeline.picking import pick_surface
 from pipeline.edits import ChangeCamera, Design, Edit, SetCameras, SetTarget
 from pipeline.targets import Target
 
@@ -214,9 +215,15 @@ class MainWindow(QtWidgets.QMainWindow):
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
-        else:
-            self.resizeDocks([self.docks["Target"], self.docks["Cameras"]], [380, 380], QtCore.Qt.Orientation.Horizontal)
-            self.resizeDocks([self.docks["Target"], self.docks["Cameras"]], [170, 600], QtCore.Qt.Orientation.Vertical)
+        self._needs_dock_layout = state is None
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._needs_dock_layout:  # first run: a narrow side bar, the viewport gets the room
+            self._needs_dock_layout = False
+            side = [self.docks["Target"], self.docks["Cameras"]]
+            self.resizeDocks(side, [max(360, self.width() // 4)] * 2, QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks(side, [170, max(300, self.height() - 250)], QtCore.Qt.Orientation.Vertical)
 
     def _update_actions(self) -> None:
         has_scene = self.scene is not None
@@ -267,7 +274,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def pick_at(self, x: int, y: int):
         """(point, normal) under VTK display pixel (x, y), or None for the sky."""
         origin, direction = self.viewport.ray_at(x, y)
-        return self.scene.pick(origin, direction)
+        return pick_surface(self.scene, origin, direction, front_faces_only=self.viewport.backface_culling)
 
     @QtCore.Slot(int, int)
     def on_surface_clicked(self, x: int, y: int) -> None:

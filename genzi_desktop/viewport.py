@@ -9,6 +9,7 @@ reports the pixel, Shift+left-drag drags the target along the surfaces.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from typing import Sequence
 
 import numpy as np
@@ -108,6 +109,19 @@ class SceneViewport(QtWidgets.QWidget):
                 log.debug("plotter close failed", exc_info=True)
 
     # ---- helpers ----------------------------------------------------------------------
+    @contextmanager
+    def batch(self):
+        """Change many actors with one render at the end (software GL renders are slow)."""
+        p = self.plotter
+        outer = p.suppress_rendering
+        p.suppress_rendering = True
+        try:
+            yield
+        finally:
+            p.suppress_rendering = outer
+            if not outer and not self._closed:
+                p.render()
+
     @property
     def scene_scale(self) -> float:
         """Diagonal of the scene's bounding box in metres (1.0 with no scene)."""
@@ -161,49 +175,56 @@ class SceneViewport(QtWidgets.QWidget):
 
     def look_through(self, camera: Camera) -> None:
         position, focal, up = viewer_pose(camera, distance=max(1.0, 0.25 * self.scene_scale))
-        cam = self.plotter.camera
-        cam.position = tuple(position)
-        cam.focal_point = tuple(focal)
-        cam.up = tuple(up)
-        cam.view_angle = float(camera.fov_y_deg)
-        self.plotter.reset_camera_clipping_range()
-        self.plotter.render()
+        with self.batch():
+            cam = self.plotter.camera
+            cam.position = tuple(position)
+            cam.focal_point = tuple(focal)
+            cam.up = tuple(up)
+            cam.view_angle = float(camera.fov_y_deg)
+            self.plotter.reset_camera_clipping_range()
 
     def view_preset(self, name: str) -> None:
         """'top', 'front', 'side', 'iso' or 'reset'."""
         p = self.plotter
-        if name == "top":
-            p.view_xy()
-        elif name == "front":
-            p.view_xz()
-        elif name == "side":
-            p.view_yz()
-        elif name in ("iso", "reset"):
-            p.view_isometric()
-            p.camera.view_angle = 30.0
-            p.reset_camera()
-            p.camera.zoom(1.25)
-        else:
+        if name not in ("top", "front", "side", "iso", "reset"):
             raise ValueError(f"Unknown view preset {name!r}")
-        p.reset_camera_clipping_range()
-        p.render()
+        with self.batch():
+            p.camera.view_angle = 30.0
+            if name == "top":
+                p.view_xy()
+            elif name == "front":
+                p.view_xz()
+            elif name == "side":
+                p.view_yz()
+            else:
+                p.view_isometric()
+            if self._scene is not None:  # frame the scene, not the (larger) floor grid
+                lo, hi = np.asarray(self._scene.bounds, float)
+                p.reset_camera(bounds=(lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]))
+            p.camera.zoom(1.3 if name in ("iso", "reset") else 1.15)
+            p.reset_camera_clipping_range()
 
     # ---- scene --------------------------------------------------------------------------
     def set_scene(self, scene) -> None:
         """Show ``scene`` (replacing the previous one) with lighting and a floor grid."""
         p = self.plotter
-        for actor in self._scene_actors:
-            p.remove_actor(actor, render=False)
-        self._scene = scene
-        self._scene_actors = add_scene_actors(p, scene_to_pyvista(scene))
-        for actor in self._scene_actors:
-            actor.SetPickable(False)
-            actor.prop.culling = "back" if self._culling else "none"
-        apply_default_lighting(p)
-        self._draw_grid()
-        self.view_preset("iso")
-        self._draw_target()
-        self._draw_cameras()
+        with self.batch():
+            for actor in self._scene_actors:
+                p.remove_actor(actor, render=False)
+            self._scene = scene
+            self._scene_actors = add_scene_actors(p, scene_to_pyvista(scene))
+            for actor in self._scene_actors:
+                actor.SetPickable(False)
+                actor.prop.culling = "back" if self._culling else "none"
+            apply_default_lighting(p)
+            self._draw_grid()
+            self.view_preset("iso")
+            self._draw_target()
+            self._draw_cameras()
+
+    @property
+    def backface_culling(self) -> bool:
+        return self._culling
 
     def set_backface_culling(self, on: bool) -> None:
         """On: walls facing away are hidden, so one can look into a room from outside."""
@@ -214,8 +235,8 @@ class SceneViewport(QtWidgets.QWidget):
 
     def set_grid_visible(self, on: bool) -> None:
         self._show_grid = bool(on)
-        self._draw_grid()
-        self.plotter.render()
+        with self.batch():
+            self._draw_grid()
 
     def _draw_grid(self) -> None:
         p = self.plotter
@@ -237,8 +258,8 @@ class SceneViewport(QtWidgets.QWidget):
     # ---- target ---------------------------------------------------------------------------
     def set_target(self, target: Target | None) -> None:
         self._target = target
-        self._draw_target()
-        self.plotter.render()
+        with self.batch():
+            self._draw_target()
 
     def _draw_target(self) -> None:
         p = self.plotter
@@ -248,7 +269,7 @@ class SceneViewport(QtWidgets.QWidget):
         if t is None:
             return
         s = self.scene_scale
-        marker = pv.Sphere(radius=0.006 * s, center=t.point)
+        marker = pv.Sphere(radius=0.008 * s, center=t.point)
         p.add_mesh(marker, name="target-marker", color=TARGET_COLOR, pickable=False,
                    reset_camera=False, render=False)
         arrow = pv.Arrow(start=t.point, direction=t.normal, scale=0.06 * s, tip_length=0.3,
@@ -264,13 +285,13 @@ class SceneViewport(QtWidgets.QWidget):
     def set_cameras(self, cameras: Sequence[Camera], selected: int = -1) -> None:
         self._cameras = list(cameras)
         self._selected_camera = selected
-        self._draw_cameras()
-        self.plotter.render()
+        with self.batch():
+            self._draw_cameras()
 
     def set_selected_camera(self, index: int) -> None:
         self._selected_camera = index
-        self._draw_cameras()
-        self.plotter.render()
+        with self.batch():
+            self._draw_cameras()
 
     def _draw_cameras(self) -> None:
         p = self.plotter

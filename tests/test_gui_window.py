@@ -1,0 +1,134 @@
+"""The main window on the sample scene: loading, picking by ray, undo, screenshots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+from PySide6.QtTest import QTest
+
+from gui_support import (  # noqa: F401 - fixtures
+    SAMPLE, SOFA_SEAT, click_display_pixel, display_pixel_of, gui_settings, message_boxes,
+    qimage_to_rgb, sample_scene, save_artifact, window,
+)
+from pipeline.picking import pick_surface
+from pipeline.view_geometry import display_pixel_ray
+
+pytestmark = pytest.mark.gui
+
+
+def _show(window, scene):
+    window.set_scene(scene, SAMPLE)
+    window.viewport.view_preset("iso")
+
+
+def test_open_sample_scene_in_worker(window, qtbot):
+    with qtbot.waitSignal(window.sceneLoaded, timeout=180_000) as blocker:
+        window.open_scene(SAMPLE)
+        assert window.is_busy()  # loading runs in the background
+        assert window.progress_bar.isVisible()
+    scene = blocker.args[0]
+    assert window.scene is scene
+    lo, hi = np.asarray(scene.bounds)
+    assert hi[2] - lo[2] == pytest.approx(3.2, abs=0.1)  # Z-up metres
+    assert "35,447 triangles" in window.scene_label.text()
+    assert "6.05 × 6.19 × 3.22 m" in window.scene_label.text()
+    assert not window.progress_bar.isVisible()
+    assert str(SAMPLE.resolve()) in window.settings.recent_files()
+    assert window.settings.last_folder() == str(SAMPLE.resolve().parent)
+
+
+def test_click_on_sofa_seat_picks_by_ray_and_undo(window, qtbot, sample_scene):
+    _show(window, sample_scene)
+    # first target: somewhere on the floor in the middle of the room
+    fx, fy = display_pixel_of(window, [0.5, 0.0, 0.0])
+    click_display_pixel(qtbot, window, fx, fy)
+    first = window.design.target
+    assert first is not None and abs(first.point[2]) < 0.05 and first.normal[2] > 0.9
+
+    x, y = display_pixel_of(window, SOFA_SEAT)
+    ray = display_pixel_ray(window.viewport.current_camera(), x, y)
+    expected_point, expected_normal = pick_surface(sample_scene, *ray, front_faces_only=True)
+    click_display_pixel(qtbot, window, x, y)
+    target = window.design.target
+    assert target is not None and target is not first
+    assert np.linalg.norm(target.point_array - expected_point) < 0.01
+    assert np.linalg.norm(target.point_array - SOFA_SEAT) < 0.03  # the pixel really is the seat
+    assert target.normal[2] > 0.8  # a seat faces up
+    # the panel shows the numbers and the marker is drawn
+    assert window.target_panel.point.value() == pytest.approx(tuple(target.point), abs=1e-3)
+    assert "target-marker" in window.viewport.plotter.actors
+    assert "target-normal" in window.viewport.plotter.actors
+
+    window.act_undo.trigger()
+    assert window.design.target == first
+    assert window.target_panel.point.value() == pytest.approx(tuple(first.point), abs=1e-3)
+    window.act_redo.trigger()
+    assert window.design.target == target
+
+
+def test_click_on_sky_says_so_and_keeps_target(window, qtbot, sample_scene):
+    _show(window, sample_scene)
+    w, h = window.viewport.render_size()
+    click_display_pixel(qtbot, window, 5, h - 5)  # top-left corner: background above the room
+    assert window.design.target is None
+    assert "sky" in window.statusBar().currentMessage()
+
+
+def test_shift_drag_moves_target_in_one_undo_step(window, qtbot, sample_scene):
+    _show(window, sample_scene)
+    start = display_pixel_of(window, [0.5, 0.0, 0.0])
+    click_display_pixel(qtbot, window, *start)
+    placed = window.design.target
+    steps_before = window.undo_stack.count()
+    widget = window.viewport.plotter
+    shift = QtCore.Qt.KeyboardModifier.ShiftModifier
+    path = [display_pixel_of(window, [0.5 - 0.3 * k, 0.2 * k, 0.0]) for k in range(5)]
+    QTest.mousePress(widget, QtCore.Qt.MouseButton.LeftButton, shift, window.viewport.widget_from_display(*path[0]))
+    for px in path[1:]:
+        QTest.mouseMove(widget, window.viewport.widget_from_display(*px))
+    QTest.mouseRelease(widget, QtCore.Qt.MouseButton.LeftButton, shift, window.viewport.widget_from_display(*path[-1]))
+    moved = window.design.target
+    assert np.linalg.norm(moved.point_array - np.array([0.5 - 1.2, 0.8, 0.0])) < 0.05
+    assert window.undo_stack.count() == steps_before + 1  # the whole drag is one step
+    window.act_undo.trigger()
+    assert window.design.target == placed
+
+
+def test_target_panel_edits_and_region_radius_undo(window, qtbot, sample_scene):
+    _show(window, sample_scene)
+    click_display_pixel(qtbot, window, *display_pixel_of(window, SOFA_SEAT))
+    placed = window.design.target
+    panel = window.target_panel
+    panel.radius.setValue(0.3)
+    assert window.design.target.radius == pytest.approx(0.3)
+    assert "target-region" in window.viewport.plotter.actors
+    panel.point.boxes[0].setValue(0.25)
+    assert window.design.target.point[0] == pytest.approx(0.25)
+    window.act_undo.trigger()
+    window.act_undo.trigger()
+    assert window.design.target == placed
+    assert "target-region" not in window.viewport.plotter.actors
+
+
+def test_window_screenshot_shows_the_room(window, qtbot, sample_scene):
+    _show(window, sample_scene)
+    click_display_pixel(qtbot, window, *display_pixel_of(window, SOFA_SEAT))
+    qtbot.wait(200)
+    image = window.grab_window_image()
+    path = save_artifact(image, "gui_window_sample_scene.png")
+    rgb = qimage_to_rgb(image)
+    # the viewport part of the window (left of the docks)
+    view = window.viewport
+    top_left = view.mapTo(window, QtCore.QPoint(0, 0))
+    part = rgb[top_left.y(): top_left.y() + view.height(), top_left.x(): top_left.x() + view.width()]
+    assert part.size > 0, path
+    assert part.mean() > 40, "viewport is black"
+    assert part.reshape(-1, 3).std(axis=0).mean() > 20, "viewport is blank"
+    # the wooden floor (orange-brown) covers a good part of the view
+    r, g, b = (part[..., i].astype(int) for i in range(3))
+    floorish = (r > g + 25) & (g > b) & (r > 80)
+    assert floorish.mean() > 0.05, "the floor is not visible"
+    # the red target marker is there
+    marker = (r > 180) & (g < 110) & (b < 90)
+    assert marker.sum() > 5
