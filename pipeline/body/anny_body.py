@@ -14,6 +14,10 @@ Conventions (checked by tests/test_body_anny.py):
   ``lowerleg01`` +90 deg about x bends the knee. 6D was chosen over axis-angle because it is
   continuous (no wrap-around, no singular gradient at zero) and Adam moves it evenly.
   Fingers, toes, twist bones and face stay at Anny's rest pose, with gently curled fingers.
+* Keypoints (B, 23, 3): by default ``keypoints="detector"``: a vertex regressor fitted so
+  that the points sit where BlazePose (pipeline/pose2d.py) detects them on renders of Anny
+  (resources/body/anny_blazepose_keypoints.npz, made by benchmarks/keypoint_bias.py); with
+  ``keypoints="coco"`` (or without that file) Anny's own COCO+feet regressor.
 * ``shape`` (B, 6): unconstrained logits; phenotypes = sigmoid(shape) in the order
   ``PHENOTYPES`` (gender, age, muscle, weight, height, proportions), so no optimiser step can
   leave [0, 1]. ``fixed_phenotypes`` (constructor or :meth:`AnnyBody.set_fixed_phenotypes`)
@@ -28,6 +32,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -150,6 +155,27 @@ def ensure_anny_cache(progress: ProgressCallback | None = None) -> None:
     get_anny_model("cpu", progress=progress)
 
 
+DETECTOR_KEYPOINTS_FILE = Path(__file__).resolve().parents[2] / "resources" / "body" / "anny_blazepose_keypoints.npz"
+
+
+def load_detector_keypoint_weights(num_vertices: int, path: Path = DETECTOR_KEYPOINTS_FILE) -> torch.Tensor | None:
+    """(23, V) weights placing keypoints where BlazePose finds them (benchmarks/keypoint_bias.py).
+
+    None when the file is missing or made for another mesh (then Anny's COCO regressor is used).
+    """
+    if not path.exists():
+        return None
+    d = np.load(path)
+    if int(d["num_vertices"]) != num_vertices or list(d["names"]) != list(KEYPOINT_NAMES):
+        return None
+    w = torch.zeros(len(KEYPOINT_NAMES), num_vertices)
+    off = d["offsets"]
+    for k in range(len(KEYPOINT_NAMES)):
+        idx = torch.as_tensor(d["vertex_index"][off[k] : off[k + 1]].astype(np.int64))
+        w[k, idx] = torch.as_tensor(d["weights"][off[k] : off[k + 1]])
+    return w
+
+
 def identity_rot6d(*shape: int, device=None) -> torch.Tensor:
     eye = torch.eye(3, device=device)
     return matrix_to_rot6d(eye).expand(*shape, 6).clone()
@@ -168,6 +194,7 @@ class AnnyBody(BodyModel):
         fixed_phenotypes: dict[str, float] | None = None,
         relaxed_fingers_deg: float = 12.0,
         progress: ProgressCallback | None = None,
+        keypoints: str = "detector",
     ) -> None:
         from anny.keypoints import KeypointsRegressor
         from anny.utils import kinematics
@@ -185,6 +212,14 @@ class AnnyBody(BodyModel):
         self.main_index = torch.tensor([self.bone_names.index(b) for b in MAIN_BONES], device=self._device)
         reg = KeypointsRegressor.coco(m, labels=list(KEYPOINT_NAMES))
         w = reg.regression_weights.to(self._device, torch.float32)
+        self.keypoint_set = "coco"
+        if keypoints not in ("detector", "coco"):
+            raise ValueError("keypoints must be 'detector' (BlazePose-matched) or 'coco'.")
+        if keypoints == "detector":
+            fitted = load_detector_keypoint_weights(w.shape[1])
+            if fitted is not None:
+                w = fitted.to(self._device)
+                self.keypoint_set = "detector"
         # Sparse gather of the few vertices each keypoint uses: much cheaper than a dense product.
         cols = torch.nonzero(w.abs().sum(0) > 0).squeeze(1)
         self._kp_vertex_index = cols

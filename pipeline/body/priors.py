@@ -123,3 +123,23 @@ def phenotype_prior(phenotypes: torch.Tensor, free_mask: torch.Tensor | None = N
         m = free_mask.to(d.dtype)
         return (d * m).sum(-1).mean() / m.sum().clamp_min(1.0)
     return d.mean()
+
+
+# The paper's joint-angle prior for SMPL-X (section 7.4, term 8), on the 21 body joints'
+# axis-angle components: (body-pose index, axis, sign of the penalised direction).
+_SMPLX_HINGES = (
+    (0, 0, 1), (1, 0, 1), (2, 0, -1), (3, 0, -1), (4, 0, -1), (5, 0, -1), (6, 0, -1), (7, 0, -1),
+    (8, 0, -1), (11, 0, -1), (12, 1, 1), (13, 1, -1), (15, 1, 1), (16, 1, -1), (17, 1, 1), (18, 1, -1),
+)  # fmt: skip
+_SMPLX_ABS = ((9, 0), (9, 1), (9, 2), (10, 0), (10, 1), (10, 2), (14, 0), (14, 1), (14, 2), (19, 1), (20, 1))
+
+
+def smplx_angle_prior(body_pose_aa: torch.Tensor, neutral_weight: float = 0.01) -> torch.Tensor:
+    """Mean of the paper's 16 one-sided hinges and 11 absolute values, plus a neutral pull.
+
+    ``body_pose_aa`` (B, 21, 3) axis-angle of SMPL-X's body joints (radians).
+    """
+    terms = [torch.relu(sign * body_pose_aa[:, j, a]) for j, a, sign in _SMPLX_HINGES]
+    terms += [body_pose_aa[:, j, a].abs() for j, a in _SMPLX_ABS]
+    hinge = torch.stack(terms, -1).mean(-1)
+    return (hinge + neutral_weight * (body_pose_aa**2).sum((-1, -2))).mean()
