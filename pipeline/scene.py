@@ -119,7 +119,9 @@ class Scene:
         self.geometries: list[trimesh.Trimesh] = list(geometries)
         self.names: list[str] = list(names) if names is not None else [f"part_{i}" for i in range(len(geometries))]
         self.options: SceneImportOptions = options or SceneImportOptions(up_axis="z", unit="m")
-        self.warnings: list[str] = list(warnings or [])
+        self.warnings: list[str] = list(warnings or [])  # problems worth showing (e.g. very large scene)
+        self.notes: list[str] = []  # what was done on the way (e.g. converted from FBX)
+        self.load_seconds: float = 0.0
         # merged: (mesh, face part index) when the caller already built it in world coordinates
         self.mesh, self.face_part = merged if merged is not None else _merge(self.geometries)
         if len(self.mesh.faces) == 0:
@@ -320,8 +322,8 @@ def load_scene(
             vertices=trimesh.transform_points(merged_raw.vertices, transform),
             faces=merged_raw.faces, process=False, validate=False,
         )
-    warnings = list(raw.notes)
-    scene = Scene(geometries, path=path, options=applied, names=raw.names, warnings=warnings, merged=(merged_raw, part))
+    scene = Scene(geometries, path=path, options=applied, names=raw.names, merged=(merged_raw, part))
+    scene.notes = list(raw.notes)
     if scene.triangle_count > LARGE_SCENE_TRIANGLES:
         scene.warnings.append(
             f"The scene has {scene.triangle_count:,} triangles; display and picking may be slow. "

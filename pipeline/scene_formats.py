@@ -179,7 +179,7 @@ def _to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trime
     kind = type(loaded).__name__
     if isinstance(loaded, trimesh.PointCloud):
         raise SceneLoadError(
-            f"'{path.name}' holds a point cloud ({len(loaded.vertices)} points) without triangles. "
+            f"'{path.name}' holds only points or lines ({len(loaded.vertices)} vertices), no triangles. "
             "Open a surface mesh instead (for a scan, reconstruct a mesh first, e.g. Poisson "
             "reconstruction in MeshLab)."
         )
@@ -210,6 +210,9 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
         kwargs = {"process": False}
         if source.suffix.lower() in (".glb", ".gltf"):
             kwargs["force"] = "scene"
+        if source is not path:
+            # textures the FBX references by file name live beside the FBX, not in the temp folder
+            kwargs["resolver"] = trimesh.resolvers.FilePathResolver(str(path))
         try:
             loaded = trimesh.load(str(source), **kwargs)
         except SceneLoadError:

@@ -10,10 +10,10 @@ axis: a room or a piece of furniture is between about 0.4 and 4 m tall.
 Rules (documented, deterministic, always overridable by the user):
 
 - Up axis: ``share[i]`` = fraction of the surface area whose normal is within ~25 degrees of
-  axis ``i`` (either sign). The geometry decides when the best share beats the runner-up by
-  30 % (glTF: 50 %, because the specification says Y); otherwise, when one bounding-box
-  extent is clearly the smallest of a wide scene, that extent is the height; otherwise the
-  format's convention holds (glTF/OBJ/FBX: Y-up, PLY/STL: Z-up).
+  axis ``i`` (either sign), plus 0.1 for the bounding box's smallest extent when it is at most
+  90 % of the middle one (rooms are wider than tall). The geometry decides when the best
+  score beats the runner-up by 20 % (glTF: 50 %, because the specification says Y);
+  otherwise the format's convention holds (glTF/OBJ/FBX: Y-up, PLY/STL: Z-up).
 - Sign of the up axis: more area facing + than - (floors and seats face up; ceilings are
   often missing); when balanced, the side where most triangles sit (furniture stands on the
   floor, so detail is low); when still unclear, +.
@@ -34,6 +34,7 @@ from .units import UNIT_NAMES, UNIT_TO_METRES, up_axis_rotation
 _AXIS_NAMES = ("x", "y", "z")
 _FACING_COS = math.cos(math.radians(25.0))
 _HEIGHT_WINDOW_M = (0.4, 4.0)
+_FLAT_BONUS = 0.1
 
 
 @dataclass
@@ -71,34 +72,32 @@ def guess_up_axis(vertices: np.ndarray, faces: np.ndarray, convention: str = "y"
     if len(faces) == 0 or not np.all(np.isfinite(extents)) or extents.max() <= 0:
         return convention, ["no usable geometry; kept the format's convention"]
     share, up, down, centroids = _area_evidence(vertices, faces)
-    order = np.argsort(share)[::-1]
+    # A room is wider than it is tall: a small bonus for a clearly smallest bounding-box extent.
+    e_order = np.argsort(extents)
+    small, mid = int(e_order[0]), int(e_order[1])
+    score = share.copy()
+    flat = extents[small] <= 0.9 * extents[mid]
+    if flat:
+        score[small] += _FLAT_BONUS
+    order = np.argsort(score)[::-1]
     best, second = int(order[0]), int(order[1])
-    need = 1.5 if declared else 1.3
-    axis: int | None = None
+    need = 1.5 if declared else 1.2
     share_txt = ", ".join(f"{_AXIS_NAMES[i].upper()} {share[i]:.0%}" for i in range(3))
-    if share[best] >= 0.1 and share[best] >= need * max(share[second], 1e-9):
-        axis = best
+    dims = " x ".join(f"{e:.4g}" for e in extents)
+    if not (score[best] >= 0.1 and score[best] >= need * max(score[second], 1e-9)):
         reasons.append(
-            f"most surface area (floors, seats, shelves) faces along {_AXIS_NAMES[best].upper()} "
-            f"(area facing each axis: {share_txt})"
+            f"the geometry is not conclusive (area facing each axis: {share_txt}; size {dims}); "
+            f"kept the format's convention ({convention.upper()}-up)"
         )
-    else:
-        e_order = np.argsort(extents)
-        small, mid = int(e_order[0]), int(e_order[1])
-        if extents[small] <= 0.7 * extents[mid] and not declared:
-            axis = small
-            dims = " x ".join(f"{e:.4g}" for e in extents)
-            reasons.append(
-                f"horizontal surfaces are not conclusive ({share_txt}); the {_AXIS_NAMES[small].upper()} "
-                f"extent is clearly the smallest of the bounding box ({dims}), so it looks like the height"
-            )
-        else:
-            conv_axis = convention.lstrip("-")
-            reasons.append(
-                f"the geometry is not conclusive ({share_txt}); kept the format's convention "
-                f"({convention.upper()}-up)"
-            )
-            return convention, reasons
+        return convention, reasons
+    axis = best
+    text = (
+        f"most surface area (floors, seats, shelves) faces along {_AXIS_NAMES[best].upper()} "
+        f"(area facing each axis: {share_txt})"
+    )
+    if flat and small == best:
+        text += f" and {_AXIS_NAMES[best].upper()} is the smallest extent ({dims}), as a room's height is"
+    reasons.append(text)
     # Sign.
     u, d = up[axis], down[axis]
     sign = 1
