@@ -203,6 +203,15 @@ def _body_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 
+def _visible(masks: list[np.ndarray], depths: list[np.ndarray], scene_depth: np.ndarray) -> list[np.ndarray]:
+    """Per body: silhouette pixels where it is nearer than the scene and than other bodies."""
+    nearest = scene_depth.copy()
+    for d in depths:
+        nearest = np.minimum(nearest, d)
+    eps = 1e-4
+    return [m & (d < scene_depth - eps) & (d <= nearest + eps) for m, d in zip(masks, depths)]
+
+
 class BodyRenderer:
     """Renders body meshes on a plain background: cheap silhouettes and previews.
 
@@ -298,32 +307,32 @@ class BodyRenderer:
     def _set_scene_visible(self, visible: bool) -> None:  # no scene here
         pass
 
-    def _silhouettes(self, camera: Camera, meshes) -> list[np.ndarray]:
-        """Full silhouette per body (one flat-colour render per body when several)."""
+    def _silhouettes(self, camera: Camera, meshes) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Full silhouette and depth of every body alone (one flat-colour render per body)."""
         self._set_scene_visible(False)
         background = self.plotter.background_color
         self.plotter.set_background((0.0, 0.0, 0.0))
-        masks = []
+        masks, depths = [], []
         try:
-            groups = [list(meshes)] if len(meshes) == 1 else [[m] for m in meshes]
-            for group in groups:
-                actors = self._add_bodies(group, None, flat=True)
+            for mesh in meshes:
+                actors = self._add_bodies([mesh], None, flat=True)
                 try:
                     self._render(camera, antialias=False)
                     masks.append(self._read_rgb()[:, :, 0] == 1)
+                    depths.append(self._read_depth())
                 finally:
                     self._remove(actors)
         finally:
             self.plotter.set_background(background)
             self._set_scene_visible(True)
-        return masks
+        return masks, depths
 
     # ---- public -----------------------------------------------------------------------
     def silhouettes(self, camera: Camera, meshes: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         """(H, W) bool silhouette of every (vertices, faces) body seen by ``camera``."""
         with self._lock:
             try:
-                return self._silhouettes(camera, list(meshes))
+                return self._silhouettes(camera, list(meshes))[0]
             finally:
                 self._release()
 
@@ -338,14 +347,15 @@ class BodyRenderer:
         with self._lock:
             try:
                 meshes = list(meshes)
-                masks = self._silhouettes(camera, meshes)
+                masks, depths = self._silhouettes(camera, meshes)
                 actors = self._add_bodies(meshes, colors, flat=False)
                 try:
                     self._render(camera, antialias=True)
                     rgb = self._read_rgb()
                 finally:
                     self._remove(actors)
-                return BodyRender(rgb=rgb, masks=masks, visible_masks=[m.copy() for m in masks])
+                scene_depth = np.full(rgb.shape[:2], np.inf, dtype=np.float32)
+                return BodyRender(rgb=rgb, masks=masks, visible_masks=_visible(masks, depths, scene_depth))
             finally:
                 self._release()
 
@@ -428,21 +438,16 @@ class SceneRenderer(BodyRenderer):
             try:
                 meshes = list(meshes)
                 self._set_far(camera)
-                masks = self._silhouettes(camera, meshes)
+                masks, depths = self._silhouettes(camera, meshes)
                 self._render(camera, antialias=False)
                 scene_depth = self._read_depth()
                 actors = self._add_bodies(meshes, colors, flat=False)
                 try:
                     self._render(camera, antialias=True)
                     rgb = self._read_rgb()
-                    self.plotter.renderer.SetUseFXAA(False)
-                    self.plotter.ren_win.Render()
-                    depth = self._read_depth()
                 finally:
                     self._remove(actors)
-                in_front = depth < scene_depth - 1e-4
-                visible = [m & in_front for m in masks]
-                return BodyRender(rgb=rgb, masks=masks, visible_masks=visible)
+                return BodyRender(rgb=rgb, masks=masks, visible_masks=_visible(masks, depths, scene_depth))
             finally:
                 self._release()
 
