@@ -23,6 +23,7 @@ from pipeline.body.base import KEYPOINT_NAMES, BodyModel
 from pipeline.cameras import Camera, project_points, stack_cameras
 from pipeline.events import CancelToken, LiftingStep
 from pipeline.lifting_losses import normalised_view_weights, per_view_reprojection, scene_terms, view_hinge
+from pipeline.lifting_subset import forward_subset
 from pipeline.lifting_schedule import LiftingSettings, learning_rates_at, segment_of, weights_at
 from pipeline.rotations import matrix_to_rot6d, rot6d_to_matrix, rotation_about_z, rotation_between
 
@@ -118,20 +119,21 @@ def _body_frame(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return pelvis, up, front
 
 
+# prompt posture -> the body's preset used to start the fit
+POSTURE_PRESETS = {"sit": "sitting_chair", "lie": "lying_back", "stand": "standing"}
+
+
 def _posture_preset(body: BodyModel, posture: str | None) -> dict[str, torch.Tensor] | None:
-    """Parameters of the body's posture preset for 'sit'/'lie'/'stand', if the model has one."""
-    if posture is None:
+    """Parameters of the body's posture preset for 'sit'/'lie'/'stand' (None if unavailable)."""
+    if posture is None or posture not in POSTURE_PRESETS:
         return None
     try:
-        from pipeline.body import presets
+        from pipeline.body.presets import preset_params
     except ImportError:
         return None
-    getter = getattr(presets, "posture_params", None)
-    if getter is None:
-        return None
     try:
-        return getter(body, posture)
-    except (KeyError, ValueError):
+        return preset_params(body, POSTURE_PRESETS[posture])
+    except (KeyError, ValueError, AttributeError):
         return None
 
 
@@ -176,15 +178,42 @@ def initial_params(
             have /= np.linalg.norm(have)
             yaw = math.atan2(have[0] * want[1] - have[1] * want[0], have @ want)
             r_fix = rotation_about_z(yaw) @ r_fix
-    r_new = r_fix @ r_cur
-    dtype = params["orientation"].dtype
-    params["orientation"] = matrix_to_rot6d(torch.as_tensor(r_new, dtype=dtype))[None].to(body.device)
+    return _placed(body, params, r_fix @ r_cur, t0)
+
+
+def _placed(body: BodyModel, params: dict[str, torch.Tensor], rotation: np.ndarray, pelvis_at: np.ndarray):
+    """A copy of ``params`` with global rotation ``rotation`` and the pelvis (mid-hips) at
+    ``pelvis_at``, whatever point the model rotates about."""
+    out = {k: v.detach().clone() for k, v in params.items()}
+    dtype = out["orientation"].dtype
+    out["orientation"] = matrix_to_rot6d(torch.as_tensor(rotation, dtype=dtype))[None].to(body.device)
+    out["translation"] = torch.zeros_like(out["translation"])
     with torch.no_grad():
-        params["translation"] = torch.zeros_like(params["translation"])
+        kp = body(out).keypoints[0].double().cpu().numpy()
+    pelvis, _, _ = _body_frame(kp)
+    out["translation"] = torch.as_tensor(np.asarray(pelvis_at) - pelvis, dtype=dtype, device=body.device)[None]
+    return out
+
+
+def best_yaw_start(body, params, K, w2c, xy, conf, scale, rho, steps: int = 12):
+    """Turn the start body about the vertical through its pelvis to the yaw whose keypoints
+    agree best (robust reprojection) with the detections. The paper starts from one fixed
+    orientation; a person painted facing away from the cameras would then start backwards
+    and end in a twisted local minimum."""
+    with torch.no_grad():
         kp = body(params).keypoints[0].double().cpu().numpy()
     pelvis, _, _ = _body_frame(kp)
-    params["translation"] = torch.as_tensor(t0 - pelvis, dtype=dtype, device=body.device)[None]
-    return params
+    best, best_loss = 0.0, float("inf")
+    for yaw in np.linspace(0.0, 2 * math.pi, steps, endpoint=False):
+        r = rotation_about_z(yaw)
+        kp_y = torch.as_tensor((kp - pelvis) @ r.T + pelvis, dtype=torch.float32)
+        e = per_view_reprojection(kp_y, K, w2c, xy, conf, scale, rho).sum()
+        if float(e) < best_loss:
+            best, best_loss = yaw, float(e)
+    if best == 0.0:
+        return params
+    r_cur = rot6d_to_matrix(params["orientation"][0].double()).cpu().numpy()
+    return _placed(body, params, rotation_about_z(best) @ r_cur, pelvis)
 
 
 # ---- observations -> tensors -------------------------------------------------------------
@@ -280,6 +309,8 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
     if init is None:
         posture = posture_from_prompt(prompt) if settings.posture_from_prompt else None
         init = initial_params(body, [o.camera for o in used], target, posture)
+        if settings.yaw_search:
+            init = best_yaw_start(body, init, K, w2c, xy, conf, scale, settings.rho)
     params = {k: v.detach().clone().to(device) for k, v in init.items()}
     groups = {}
     for name in PARAM_GROUPS:
@@ -299,10 +330,11 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
     limb_w = 1.0 - torso_w
     total = settings.total_iterations
     n_vertices = body.num_vertices
-    sub_idx = torch.arange(0, n_vertices, max(1, settings.sdf_subsample), device=device)
+    sub_early = torch.arange(0, n_vertices, max(1, settings.sdf_subsample), device=device)
+    sub_final = torch.arange(0, n_vertices, max(1, settings.sdf_subsample_final), device=device)
     history: list[dict[str, float]] = []
     skipped = 0
-    last_terms: dict[str, float] = {}
+    shape = params.get("shape")
 
     for it in range(total):
         if cancel is not None:
@@ -315,10 +347,15 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
             if g["name"] == "view" and not learn_views:
                 lr = 0.0
             g["lr"] = lr
+        if shape is not None:
+            # the body's rest shape is costly to differentiate: update it every few steps only
+            shape.requires_grad_(lrs.get("shape", 0.0) > 0 and it % max(1, settings.shape_every) == 0)
 
         optim.zero_grad(set_to_none=True)
-        out = body(params)
-        kp3d = out.keypoints[0]
+        scene_on = sdf is not None and (w.get("penetration", 0.0) > 0 or w.get("contact", 0.0) > 0)
+        index = (sub_final if seg == 3 else sub_early) if scene_on else None
+        kp_b, verts = forward_subset(body, params, index)
+        kp3d = kp_b[0]
         e = per_view_reprojection(kp3d, K, w2c, xy, conf, scale, settings.rho)  # (V, J)
         s, s_norm = normalised_view_weights(view_logits, learn_views)
         e_torso = (e * torso_w).sum(-1)
@@ -331,14 +368,10 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
             terms["view_hinge"] = view_hinge(s, floor)
         if w.get("pose_prior", 0.0) > 0:
             terms["pose_prior"] = body.pose_prior(params)
-        if w.get("shape_prior", 0.0) > 0:
+        if w.get("shape_prior", 0.0) > 0 and shape is not None and shape.requires_grad:
             terms["shape_prior"] = body.shape_prior(params)
-        if sdf is not None and (w.get("penetration", 0.0) > 0 or w.get("contact", 0.0) > 0):
-            verts = out.vertices[0]
-            if seg < 3 and settings.sdf_subsample > 1:
-                verts = verts[sub_idx]
-            values = sdf.sample(verts)
-            terms["penetration"], terms["contact"] = scene_terms(values, settings.tau)
+        if scene_on:
+            terms["penetration"], terms["contact"] = scene_terms(sdf.sample(verts[0]), settings.tau)
         loss = sum(w.get(k, 1.0) * v for k, v in terms.items())
         loss.backward()
         if not torch.isfinite(loss) or not _finite_grads(all_params):
@@ -348,21 +381,25 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
             optim.step()
 
         if it % settings.emit_every == 0 or it == total - 1:
-            last_terms = {k: float(v.detach()) for k, v in terms.items()}
-            last_terms["total"] = float(loss.detach())
-            history.append({"iteration": it, **last_terms})
+            record = {k: float(v.detach()) for k, v in terms.items()}
+            record["total"] = float(loss.detach())
+            history.append({"iteration": it, **record})
             if emit is not None:
+                with torch.no_grad():
+                    verts_all = body(params).vertices[0].cpu().numpy()
                 emit(
                     LiftingStep(
                         set_name=set_name,
                         iteration=it,
                         total=total,
-                        vertices=out.vertices[0].detach().cpu().numpy(),
+                        vertices=verts_all,
                         view_weights={o.name: float(v) for o, v in zip(used, s.detach())},
-                        losses=last_terms,
+                        losses=record,
                     )
                 )
 
+    if shape is not None:
+        shape.requires_grad_(False)
     if skipped:
         warnings.append(f"{skipped} of {total} steps were skipped because of non-finite gradients")
     with torch.no_grad():

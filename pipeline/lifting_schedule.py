@@ -27,7 +27,7 @@ PAPER_LEARNING_RATES: dict[str, tuple[float, ...]] = {
     "translation": (0.01, 0.01, 0.01, 0.01),
     "orientation": (0.01, 0.01, 0.01, 0.01),
     "pose": (0.01, 0.01, 0.01, 0.01),
-    "shape": (0.01, 0.01, 0.01, 0.01),
+    "shape": (0.03, 0.03, 0.03, 0.03),  # 3x the paper's: the shape only steps every few its
     "view": (0.0, 0.01, 0.01, 0.01),  # view confidences frozen in segment 1
 }
 
@@ -47,11 +47,18 @@ class LiftingSettings:
     view_floor_fraction: float | None = None  # if set, floor = max(view_floor, fraction * V)
     min_views_for_hinge: int = 3  # fewer valid views: no learned confidences, no hinge
     torso_names: tuple[str, ...] = ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
-    ignored_names: tuple[str, ...] = ("left_small_toe", "right_small_toe")
+    # the paper fits 17 body joints: eyes, ears, heels and small toes are not used
+    ignored_names: tuple[str, ...] = (
+        "left_eye", "right_eye", "left_ear", "right_ear",
+        "left_small_toe", "right_small_toe", "left_heel", "right_heel",
+    )  # fmt: skip
     keypoint_min_conf: float = 0.0  # keypoints at or below this confidence are ignored
-    sdf_subsample: int = 4  # scene terms on every k-th vertex in segments 1-3 (all in 4)
+    sdf_subsample: int = 8  # scene terms on every k-th vertex in segments 1-3 (speed)
+    sdf_subsample_final: int = 2  # ... and in segment 4
+    shape_every: int = 10  # the shape is updated every k-th step only (its gradient is costly)
     contact_tolerance: float = 0.02  # metres, for the reported contact metric
     emit_every: int = 50
+    yaw_search: bool = True  # start from the best of 12 yaws (deviation: the paper uses one)
     posture_from_prompt: bool = True  # sit / lie / stand words pick an initial preset
     num_threads: int | None = None  # torch threads during the fit (None: leave as is)
 

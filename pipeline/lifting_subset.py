@@ -1,0 +1,77 @@
+"""Cheaper forward passes for the fit: compute only what a loss actually reads.
+
+The reprojection term needs the 23 keypoints and the scene terms a subsample of the skin,
+so skinning all ~14k vertices every iteration wastes most of a CPU's time. Keypoints that a
+linear regressor takes from linear-blend-skinned vertices are themselves linear in the bone
+transforms: kp_k = sum_j T_j [a_kj; b_kj] with per-keypoint, per-bone 4-vectors that depend
+only on the rest shape (sum over vertices of regressor weight x skin weight x rest vertex).
+Those are folded once per rest shape, which turns the keypoints into a 23 x bones product.
+
+A body model may offer ``forward_subset(params, vertex_index) -> (keypoints,
+vertices[:, vertex_index])`` itself; for Anny this module builds it from its skinning data;
+any other model falls back to its full forward.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from pipeline.body.base import BodyModel
+
+_ANNY_PARTS = ("_posed", "_skin_index", "_skin_weights", "_kp_vertex_index", "_kp_weights")
+
+
+def supports_subset(body: BodyModel) -> bool:
+    return hasattr(body, "forward_subset") or all(hasattr(body, a) for a in _ANNY_PARTS)
+
+
+class _FoldCache:
+    rest: torch.Tensor | None = None
+    folded: torch.Tensor | None = None
+
+
+def _fold_keypoints(body, rest_v: torch.Tensor) -> torch.Tensor:
+    """(B|1, 23, J, 4): regressor x skin weights x homogeneous rest vertices, summed per bone."""
+    cache: _FoldCache = body.__dict__.setdefault("_lifting_fold_cache", _FoldCache())
+    if not rest_v.requires_grad and cache.rest is rest_v:
+        return cache.folded
+    idx = body._kp_vertex_index
+    w_kp = body._kp_weights  # (23, n)
+    si = body._skin_index[idx]  # (n, 4)
+    sw = body._skin_weights[idx]  # (n, 4)
+    rv = rest_v[:, idx]  # (b, n, 3)
+    rh = torch.cat([rv, torch.ones_like(rv[..., :1])], dim=-1)  # (b, n, 4)
+    b, n = rh.shape[0], rh.shape[1]
+    n_bones = len(body.bone_names) if hasattr(body, "bone_names") else int(body._skin_index.max()) + 1
+    # contribution of (vertex, slot) to each keypoint: (b, 23, n*4, 4)
+    contrib = w_kp[None, :, :, None, None] * (sw[None, None, :, :, None] * rh[:, None, :, None, :])
+    contrib = contrib.reshape(b, w_kp.shape[0], n * 4, 4)
+    folded = rh.new_zeros(b, w_kp.shape[0], n_bones, 4).index_add_(2, si.reshape(-1), contrib)
+    if not rest_v.requires_grad:
+        cache.rest, cache.folded = rest_v, folded
+    return folded
+
+
+def forward_subset(body: BodyModel, params: dict[str, torch.Tensor], vertex_index: torch.Tensor | None):
+    """(keypoints (B, 23, 3), vertices at ``vertex_index`` (B, n, 3) or None)."""
+    own = getattr(body, "forward_subset", None)
+    if own is not None:
+        return own(params, vertex_index)
+    if not all(hasattr(body, a) for a in _ANNY_PARTS):
+        out = body(params)
+        return out.keypoints, None if vertex_index is None else out.vertices[:, vertex_index]
+    rest_v, _, transforms, _ = body._posed(params)
+    b = transforms.shape[0]
+    folded = _fold_keypoints(body, rest_v)
+    if folded.shape[0] == 1:
+        keypoints = torch.einsum("bjrc,kjc->bkr", transforms[:, :, :3, :], folded[0])
+    else:
+        keypoints = torch.einsum("bjrc,bkjc->bkr", transforms[:, :, :3, :], folded)
+    if vertex_index is None:
+        return keypoints, None
+    t = transforms[..., :3, :].reshape(b, -1, 12)
+    blended = (t[:, body._skin_index[vertex_index]] * body._skin_weights[vertex_index][None, :, :, None]).sum(2)
+    blended = blended.reshape(b, -1, 3, 4)
+    rv = rest_v[:, vertex_index].expand(b, -1, -1)
+    verts = (blended[..., :3] @ rv[..., None]).squeeze(-1) + blended[..., 3]
+    return keypoints, verts
