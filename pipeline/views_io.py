@@ -119,6 +119,13 @@ def write_selection(path: str | os.PathLike, selection: Any) -> Path:
 def _fov_for_focal(focal: float, height: int) -> float:
     """Vertical field of view whose ``Camera.focal`` reproduces ``focal`` bit for bit."""
     fov = math.degrees(2.0 * math.atan(0.5 * height / focal))
+
+    def focal_of(v: float) -> float:
+        return 0.5 * height / math.tan(math.radians(v) / 2.0)
+
+    for digits in range(0, 13):  # prefer the short value a person typed (60, 47.5)
+        if focal_of(round(fov, digits)) == focal:
+            return round(fov, digits)
     for _ in range(64):  # atan/tan can be one or two ulps off: walk to the exact value
         f = 0.5 * height / math.tan(math.radians(fov) / 2.0)
         if f == focal:
