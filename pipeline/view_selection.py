@@ -54,6 +54,7 @@ class ViewSelectionSettings:
     person_width: float = 0.9
     framing_margin: float = 0.05  # share of the image width kept free on every side of the person
     max_standing_distance: float = 6.0
+    min_person_visible: float = 0.6  # share of the standing person's axis a standing-framed view must see
     # relaxation steps, tried in this order (each keeps the previous ones)
     relax_distances: tuple[float, ...] = (1.5, 1.0)
     relax_elevation_deg: tuple[float, float] = (-10.0, 60.0)
@@ -420,7 +421,27 @@ def _evaluate(scene, patch, target, normal, framing, base_z, settings: ViewSelec
         )
         cameras.append(cam)
     ratios = patch_visibility(scene, patch, cameras, settings.occlusion_tolerance, settings.visibility_method)
+    if framing == "standing" and cameras:
+        # the person, not only the floor patch, must be in sight: drop cameras that see
+        # too little of the standing person's axis (e.g. stepped back into furniture)
+        axis = np.array([[target[0], target[1], base_z + h * settings.person_height] for h in (0.15, 0.35, 0.55, 0.75, 0.95)])
+        seen = person_axis_visibility(scene, axis, cameras)
+        ratios = np.where(seen >= settings.min_person_visible, ratios, 0.0)
     return _Stage(cameras, ratios, len(dirs), capped)
+
+
+def person_axis_visibility(scene: Any, points: np.ndarray, cameras: Sequence[Camera]) -> np.ndarray:
+    """Share of ``points`` each camera sees without anything in between."""
+    eyes = np.stack([c.position for c in cameras])
+    origins = np.repeat(eyes, len(points), axis=0)
+    targets = np.tile(points, (len(cameras), 1))
+    rays = targets - origins
+    length = np.linalg.norm(rays, axis=1)
+    rays /= length[:, None]
+    d = np.full(len(origins), np.inf)
+    _, ray, loc = _intersector(scene).intersects_id(origins, rays, multiple_hits=False, return_locations=True)
+    d[ray] = np.linalg.norm(loc - origins[ray], axis=1)
+    return (d >= length - 1e-3).reshape(len(cameras), len(points)).mean(axis=1)
 
 
 def _relaxation_steps(settings: ViewSelectionSettings, framing: str):
