@@ -70,6 +70,11 @@ def scene_rows(body, detector, scene_path, cases, max_views):
     with SceneRenderer(scene) as r:
         for posture, target, yaw in cases:
             sel = select_views(scene, target)
+            if yaw is None:  # face the cameras' side, as a painted person usually does
+                from pipeline.body.presets import yaw_facing
+
+                towards = np.mean([c.position for c in sel.cameras], axis=0) - np.asarray(target)
+                yaw = yaw_facing(towards[:2])
             p = posed_body(body, posture, target, yaw)
             with torch.no_grad():
                 v = body(p).vertices[0].cpu().numpy()
@@ -102,7 +107,7 @@ def errors(rows, weights_fn, names, blaze_index, min_vis=0.5):
     return errs
 
 
-def fit_keypoint(rows, j, candidates, w_coco, ridge=0.02, sum_weight=100.0, trim_px=25.0):
+def fit_keypoint(rows, j, candidates, w_coco, ridge=0.02, sum_weight=1000.0, trim_px=25.0):
     """Non-negative, sum-to-one vertex weights for BlazePose landmark ``j``."""
     from scipy.optimize import nnls
 
@@ -126,8 +131,11 @@ def fit_keypoint(rows, j, candidates, w_coco, ridge=0.02, sum_weight=100.0, trim
         b = np.asarray(b_rows)
         # ridge towards COCO weights, scaled with the number of equations
         reg = math.sqrt(ridge * max(n, 1)) * np.eye(len(candidates))
-        a = np.vstack([a, sum_weight * np.ones((1, len(candidates))), reg])
-        b = np.concatenate([b, [sum_weight], math.sqrt(ridge * max(n, 1)) * w_coco])
+        # The projection is homogeneous in the weights, so the equations alone would shrink
+        # them towards 0: the sum-to-one row must outweigh all of them together.
+        sw = sum_weight * math.sqrt(max(n, 1))
+        a = np.vstack([a, sw * np.ones((1, len(candidates))), reg])
+        b = np.concatenate([b, [sw], math.sqrt(ridge * max(n, 1)) * w_coco])
         return a, b
 
     use = [lm is not None and lm[j, 3] >= 0.5 for _, _, lm, _ in rows]
@@ -151,6 +159,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer renders (smoke run)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reuse", help="pickle of collected detections to reuse/create (development)")
     args = ap.parse_args()
 
     from pipeline.body.anny_body import AnnyBody
@@ -171,8 +180,17 @@ def main() -> None:
         for _ in range(n_phen):
             phen = {k: float(rng.uniform(0.15, 0.85)) for k in body.phenotype_names}
             configs.append((posture, phen, float(rng.uniform(0, 360))))
-    with BodyRenderer() as renderer:
-        train = collect(body, detector, renderer, configs, views, rng)
+    import pickle
+
+    cached = None
+    if args.reuse and Path(args.reuse).exists():
+        with open(args.reuse, "rb") as fh:
+            cached = pickle.load(fh)
+    if cached is not None:
+        train = cached["train"]
+    else:
+        with BodyRenderer() as renderer:
+            train = collect(body, detector, renderer, configs, views, rng)
     t_collect = time.time() - t0
     print(f"collected {len(train)} views in {t_collect:.0f} s, detected {sum(r[2] is not None for r in train)}")
 
@@ -213,12 +231,18 @@ def main() -> None:
     after = errors(train, fitted_fn, names, BLAZEPOSE_INDEX)
 
     scene_cases = [
-        ("sitting_chair", [0.0, -2.35, 0.5], 180.0),
-        ("sitting_chair", [1.77, 1.63, 0.58], 200.0),
-        ("standing", [0.5, 0.3, 0.0], 30.0),
-        ("standing", [-1.0, 0.8, 0.0], 250.0),
+        ("sitting_chair", [0.0, -2.35, 0.5], None),
+        ("sitting_chair", [1.77, 1.63, 0.58], None),
+        ("standing", [0.5, 0.3, 0.0], None),
+        ("standing", [-1.0, 0.8, 0.0], None),
     ]
-    held = scene_rows(body, detector, ROOT / "resources" / "scenes" / "living_room.glb", scene_cases, 4 if args.quick else 8)
+    if cached is not None:
+        held = cached["held"]
+    else:
+        held = scene_rows(body, detector, ROOT / "resources" / "scenes" / "living_room.glb", scene_cases, 4 if args.quick else 8)
+        if args.reuse:
+            with open(args.reuse, "wb") as fh:
+                pickle.dump({"train": train, "held": held}, fh)
     held_before = errors(held, coco_fn, names, BLAZEPOSE_INDEX)
     held_after = errors(held, fitted_fn, names, BLAZEPOSE_INDEX)
 

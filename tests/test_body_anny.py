@@ -128,3 +128,14 @@ def test_skinned_mesh_reproduces_the_forward_vertices(body):
     m = sm.posed_matrices @ np.linalg.inv(sm.bind_matrices)
     reskinned = np.einsum("vk,vkij,vj->vi", sm.joint_weights, m[sm.joint_indices], rest)[:, :3]
     assert np.abs(reskinned - verts).max() < 1e-3
+
+
+def test_cache_helper_reports_progress_and_shares_the_model(body):
+    from pipeline.body.anny_body import ensure_anny_cache, get_anny_model
+
+    seen = []
+    ensure_anny_cache(progress=lambda step, total, detail: seen.append((step, total, detail)))
+    assert seen and seen[-1][:2] == (100, 100)
+    assert get_anny_model("cpu") is body.model  # built once per process
+    with pytest.raises(ValueError, match="anny"):
+        load_body_model("mannequin")
