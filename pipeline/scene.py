@@ -127,6 +127,7 @@ class Scene:
         if len(self.mesh.faces) == 0:
             raise SceneLoadError("The scene has no triangles. Open a file with surfaces, not only points or lines.")
         self._intersector = None
+        self._bounds = None
         self._vertex_normals = None
         self._warp = None
 
@@ -134,7 +135,10 @@ class Scene:
     @property
     def bounds(self) -> np.ndarray:
         """(2, 3): min and max corner in metres."""
-        return np.asarray(self.mesh.bounds, dtype=np.float64)
+        if self._bounds is None:
+            v = np.asarray(self.mesh.vertices)
+            self._bounds = np.stack([v.min(axis=0), v.max(axis=0)]).astype(np.float64)
+        return self._bounds.copy()
 
     @property
     def size(self) -> np.ndarray:
@@ -195,11 +199,23 @@ class Scene:
                 points[rows] = loc
                 distances[rows] = np.einsum("ij,ij->i", loc - origins[rows], unit[rows])
                 face_ids[rows] = tri
-                fn = np.asarray(self.mesh.face_normals)[tri]
+                fn = self._face_normals(np.asarray(tri, dtype=np.int64))
                 flip = np.einsum("ij,ij->i", fn, unit[rows]) > 0
                 fn = np.where(flip[:, None], -fn, fn)
                 normals[rows] = fn
         return RayHits(hit=hit, points=points, distances=distances, face_ids=face_ids, normals=normals)
+
+    def _face_normals(self, faces: np.ndarray) -> np.ndarray:
+        """Unit normals of the given faces only (all normals of a huge scene cost seconds)."""
+        corners = np.asarray(self.mesh.vertices)[np.asarray(self.mesh.faces)[faces]]
+        n = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        length = np.linalg.norm(n, axis=1, keepdims=True)
+        return np.divide(n, length, out=np.zeros_like(n), where=length > 0)
+
+    def prepare_rays(self) -> None:
+        """Build the ray acceleration structure now (seconds for millions of triangles), so the
+        first click does not pay for it. ``load_scene`` calls this."""
+        self.raycast(np.array([[0.0, 0.0, 0.0]]), np.array([[0.0, 0.0, 1.0]]))
 
     def pick(self, origin, direction) -> tuple[np.ndarray, np.ndarray] | None:
         """(point, normal) where one ray first meets the scene, or None for a click on the sky."""
@@ -329,6 +345,8 @@ def load_scene(
             f"The scene has {scene.triangle_count:,} triangles; display and picking may be slow. "
             "Simplify it (decimate) in your modelling tool if the viewport lags."
         )
+    report(0.95, "Preparing ray queries")
+    scene.prepare_rays()
     scene.load_seconds = time.perf_counter() - start
     report(1.0, f"Loaded {path.name}: {scene.summary()}")
     return scene
