@@ -44,4 +44,12 @@ if [[ $WITH_TEST -eq 1 ]]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+if [[ $WITH_TEST -eq 1 ]]; then
+  # Khronos glTF validator for the export tests (skipped with a reason when npm is missing)
+  if command -v npm >/dev/null; then
+    npm install --prefix tools --no-audit --no-fund --loglevel=error
+  else
+    echo "Note: npm not found; tests/test_export.py will skip the glTF validator check."
+  fi
+fi
 echo "Installed into $(pwd)/.venv"

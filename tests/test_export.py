@@ -238,9 +238,10 @@ def test_fbx_has_mesh_bones_weights_and_frame(tmp_path, bodies, up, units):
                 total[vertex] += weight
         assert {b["name"].split("_", 2)[-1] for b in mesh["bones"]} == {"root", "mid", "top"}
         np.testing.assert_allclose(total, 1.0, atol=1e-5)
-        # raw numbers are in the chosen unit: a 1.5 m tall bind-pose tube
-        verts = np.asarray(mesh["vertices"]).reshape(-1, 3)
-        assert np.ptp(verts, axis=0).max() == pytest.approx(1.5 * AxesUnits(up, units).scale, rel=1e-4)
+    # raw mesh numbers are the fitted pose in the chosen axes and unit
+    verts = np.concatenate([np.asarray(m["vertices"]).reshape(-1, 3) for m in dump["meshes"]])
+    expected = np.concatenate([AxesUnits(up, units).points(posed_vertices(s)) for s in bodies])
+    np.testing.assert_allclose(np.ptp(verts, axis=0), np.ptp(expected, axis=0), rtol=1e-4)
 
 
 def test_fbx_without_assimp_says_how_to_get_it(tmp_path, bodies, monkeypatch):

@@ -46,7 +46,8 @@ FORMATS: dict[str, FormatInfo] = {
     ),
     "fbx": FormatInfo(
         "fbx", ".fbx", "FBX 7.5 binary, rigged", True, "y", "cm", False,
-        "Armature + skin; the header records the chosen axes/unit (Maya default: Y-up cm).",
+        "Armature + skin bound in the fitted pose; the header records the chosen axes/unit "
+        "(default Y-up cm, Maya's; Blender and 3ds Max convert on import).",
     ),
 }
 

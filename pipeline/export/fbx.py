@@ -5,10 +5,16 @@ corrupt binary FBX, and Blender refuses ASCII FBX, so neither is used). assimp a
 labels its output Y-up centimetres, so we hand it geometry already in the chosen frame and
 then rewrite the GlobalSettings header values in place (same byte sizes) to name that
 frame, which is what Blender, Maya and 3ds Max read to place and scale the file.
+
+The FBX armature's rest pose is the fitted pose: assimp writes each bone's current node
+transform as its bind transform, so a GLB with a T-pose bind and a fitted node pose came
+out of Blender as a straight mesh under bent bones. Binding in the fitted pose (mesh
+vertices = posed vertices) shows the same person in every tool and stays fully posable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import struct
@@ -17,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Sequence
+
+import numpy as np
 
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
@@ -146,6 +154,18 @@ def read_frame_label(path: str | Path) -> dict[str, float]:
     return out
 
 
+def bind_in_fitted_pose(body: ExportBody) -> ExportBody:
+    """The same body with its rig bound in the fitted pose (rest = posed)."""
+    if body.skin is None:
+        return body
+    skin = dataclasses.replace(
+        body.skin,
+        rest_vertices=np.asarray(body.vertices, dtype=np.float64),
+        bind_matrices=np.asarray(body.skin.posed_matrices, dtype=np.float64),
+    )
+    return dataclasses.replace(body, skin=skin)
+
+
 def write_fbx(
     bodies: Sequence[ExportBody],
     path: str | Path,
@@ -156,6 +176,7 @@ def write_fbx(
     """Binary FBX 7.5 with armature, skin clusters and the fitted pose (via GLB + assimp)."""
     path = Path(path)
     exe = find_assimp()  # fail before any work when it is missing
+    bodies = [bind_in_fitted_pose(b) for b in bodies]
     with tempfile.TemporaryDirectory(prefix="genzi_fbx_") as tmp:
         glb = Path(tmp) / "bodies.glb"
         write_glb(bodies, glb, frame=frame, static_meshes=static_meshes)
