@@ -66,13 +66,25 @@ def tensor_to_images(tensor: torch.Tensor) -> np.ndarray:
     return scaled.permute(0, 2, 3, 1).cpu().numpy()
 
 
+def cpu_noise(shape, generators: list[torch.Generator], device, dtype) -> torch.Tensor:
+    """Standard normal noise, one (1, ...) draw per image from its own CPU generator.
+
+    Drawn on the CPU so results do not depend on the device; copied to a GPU without a
+    host-device synchronisation (pinned memory), so the GPU queue keeps running.
+    """
+    noise = torch.cat([torch.randn((1, *shape[1:]), generator=g, dtype=torch.float32) for g in generators])
+    if torch.device(device).type == "cuda":
+        return noise.pin_memory().to(device, dtype, non_blocking=True)
+    return noise.to(device, dtype)
+
+
 def vae_encode(model: InpaintModel, images: torch.Tensor, generators: list[torch.Generator], chunk: int) -> torch.Tensor:
-    """Sampled, scaled VAE latents; image i draws its sample from ``generators[i]``."""
+    """Sampled, scaled VAE latents; image i draws its posterior sample from ``generators[i]``."""
     parts = []
     for start in range(0, images.shape[0], max(1, chunk)):
-        piece = images[start : start + chunk]
-        dist = model.vae.encode(piece).latent_dist
-        parts.append(dist.sample(generator=generators[start : start + chunk]))
+        dist = model.vae.encode(images[start : start + chunk]).latent_dist
+        noise = cpu_noise(dist.mean.shape, generators[start : start + chunk], dist.mean.device, dist.mean.dtype)
+        parts.append(dist.mean + dist.std * noise)
     return torch.cat(parts) * model.vae.config.scaling_factor
 
 
@@ -82,13 +94,6 @@ def vae_decode(model: InpaintModel, latents: torch.Tensor, chunk: int) -> torch.
         piece = latents[start : start + chunk] / model.vae.config.scaling_factor
         parts.append(model.vae.decode(piece).sample)
     return torch.cat(parts)
-
-
-def initial_noise(shape, generators: list[torch.Generator], device, dtype) -> torch.Tensor:
-    """One noise tensor per image, each drawn on the CPU from its own generator."""
-    return torch.cat([torch.randn((1, *shape[1:]), generator=g, dtype=torch.float32) for g in generators]).to(
-        device, dtype
-    )
 
 
 def sample_batch(
@@ -122,7 +127,7 @@ def sample_batch(
 
     scheduler = model.new_scheduler()
     scheduler.set_timesteps(settings.steps, device=device)
-    latents = initial_noise((n, model.latent_channels, *lat_size), generators, device, dtype)
+    latents = cpu_noise((n, model.latent_channels, *lat_size), generators, device, dtype)
     latents = latents * scheduler.init_noise_sigma
     masked_latents = vae_encode(model, blank_masked_pixels(images, masks), generators, settings.vae_batch)
     mask_small = latent_mask(masks, lat_size)
@@ -135,6 +140,10 @@ def sample_batch(
     snapshots: list[dict[int, np.ndarray]] = [dict() for _ in requests]
     alphas_cumprod = getattr(scheduler, "alphas_cumprod", None)
     total = len(scheduler.timesteps)
+    timesteps_host = scheduler.timesteps.cpu()
+    sel = torch.tensor(dynamic_idx, device=device, dtype=torch.long)
+    every = settings.mask_history_every
+    stale = False
 
     for step, t in enumerate(scheduler.timesteps):
         if cancel is not None:
@@ -153,7 +162,7 @@ def sample_batch(
             noise = uncond + settings.guidance_scale * (cond - uncond)
         previews = None
         if settings.preview_every and alphas_cumprod is not None and (step % settings.preview_every == 0 or step == total - 1):
-            clean = predicted_clean_latents(latents, noise, alphas_cumprod[int(t)], model.prediction_type)
+            clean = predicted_clean_latents(latents, noise, alphas_cumprod[int(timesteps_host[step])], model.prediction_type)
             previews = latent_preview(clean)
         latents = scheduler.step(noise, t, latents, return_dict=False)[0]
 
@@ -167,14 +176,18 @@ def sample_batch(
             history.append(token_maps)
             quantile = quantile_schedule(settings.quantile_start, settings.quantile_end, step - start, updates)
             new_masks = mask_from_attention(list(history), (height, width), quantile).to(dtype)
-            sel = torch.tensor(dynamic_idx, device=device)
             masks[sel] = new_masks[sel]
             blanked = blank_masked_pixels(images[sel], masks[sel])
             masked_latents[sel] = vae_encode(model, blanked, [generators[i] for i in dynamic_idx], settings.vae_batch)
             mask_small = latent_mask(masks, lat_size)
-            for i in dynamic_idx:
-                mask_np[i] = masks[i, 0].bool().cpu().numpy()
-        if settings.mask_history_every and step % settings.mask_history_every == 0:
+            stale = True
+        # Masks are copied to the host only every few steps (a copy waits for the GPU queue).
+        history_step = bool(every) and step % every == 0
+        if stale and (history_step or step == stop - 1 or step == total - 1):
+            host = masks[:, 0].bool().cpu().numpy()
+            mask_np = [host[i] for i in range(n)]
+            stale = False
+        if history_step:
             for i in range(n):
                 snapshots[i][step] = mask_np[i]
         for i, request in enumerate(requests):

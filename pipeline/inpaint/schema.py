@@ -31,7 +31,9 @@ class InpaintSettings:
     memory_budget_gb: float | None = None  # None: most of the free GPU memory
     vae_batch: int = 4  # images per VAE encode/decode call (bounds decode memory)
     preview_every: int = 5  # latent preview in the step event every N steps (0: never)
-    mask_history_every: int = 5  # mask snapshots kept in the result every N steps
+    # Mask snapshots kept in the result every N steps. The mask in the step events is refreshed
+    # at the same steps and when it freezes (copies to the host stall the GPU queue, so not every step).
+    mask_history_every: int = 5
     round: int = 0  # copied into the events
 
 

@@ -1,0 +1,411 @@
+"""Speed and memory of the dynamic-mask inpainting stage, against stock diffusers.
+
+Builds the full-size Stable Diffusion 2 inpainting architecture with RANDOM weights from
+its real configuration (no download: the numbers measure compute, not pictures), then
+times, at 512 px, 50 DPM-Solver++ steps and guidance 7.5, for batches of 1, 4 and 16:
+
+* ``dynamic``: our loop with the paper's dynamic mask (attention capture on the 16x16
+  cross-attention layers, mask rebuilt and re-encoded after steps 0-24);
+* ``fixed``: our loop with a fixed mask (no capture, no re-encoding; the round-2 path);
+* ``stock``: diffusers' ``StableDiffusionInpaintPipeline`` on the same components;
+* ``unet_step``: one guided UNet call for the largest batch (2 rows per image), plain and
+  with the capturing processors recording: their ratio is the capture overhead itself
+  (``dynamic`` vs ``stock`` also contains the method's 25 extra VAE encodes).
+
+Usage::
+
+    python benchmarks/inpaint_gpu.py                 # CUDA only; skips with a message otherwise
+    python benchmarks/inpaint_gpu.py --compile       # torch.compile the UNet (cache reused across runs)
+    python benchmarks/inpaint_gpu.py --tiny          # tiny random model on any device: proves the script runs
+
+Results go to ``benchmarks/results/inpaint_gpu_<gpu name>.json`` (``inpaint_tiny_<device>.json``
+with ``--tiny``). Targets from the issue: capture overhead <= 5 % over stock, a batch of 16
+at 50 steps <= 4 s end to end, peak memory <= 14 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Real SD 2 inpainting configuration (stabilityai/stable-diffusion-2-inpainting), written out here.
+SD2_INPAINT_UNET = dict(
+    sample_size=64,
+    in_channels=9,
+    out_channels=4,
+    center_input_sample=False,
+    flip_sin_to_cos=True,
+    freq_shift=0,
+    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+    block_out_channels=(320, 640, 1280, 1280),
+    layers_per_block=2,
+    downsample_padding=1,
+    mid_block_scale_factor=1,
+    act_fn="silu",
+    norm_num_groups=32,
+    norm_eps=1e-5,
+    cross_attention_dim=1024,
+    attention_head_dim=(5, 10, 20, 20),
+    use_linear_projection=True,
+    dual_cross_attention=False,
+)
+SD2_VAE = dict(
+    in_channels=3,
+    out_channels=3,
+    down_block_types=("DownEncoderBlock2D",) * 4,
+    up_block_types=("UpDecoderBlock2D",) * 4,
+    block_out_channels=(128, 256, 512, 512),
+    layers_per_block=2,
+    act_fn="silu",
+    latent_channels=4,
+    norm_num_groups=32,
+    sample_size=512,
+    scaling_factor=0.18215,
+)
+OPENCLIP_H_TEXT = dict(  # OpenCLIP ViT-H/14 text tower as used by SD 2 (penultimate layer: 23 layers)
+    vocab_size=49408,
+    hidden_size=1024,
+    intermediate_size=4096,
+    num_hidden_layers=23,
+    num_attention_heads=16,
+    max_position_embeddings=77,
+    hidden_act="gelu",
+    layer_norm_eps=1e-5,
+    projection_dim=512,
+)
+SD2_SCHEDULER = dict(
+    num_train_timesteps=1000,
+    beta_start=0.00085,
+    beta_end=0.012,
+    beta_schedule="scaled_linear",
+    clip_sample=False,
+    set_alpha_to_one=False,
+    steps_offset=1,
+    prediction_type="epsilon",
+)
+TARGETS = {"capture_overhead_pct_max": 5.0, "batch16_seconds_max": 4.0, "peak_gb_max": 14.0}
+
+
+def build_full_model(device, dtype, workdir: Path):
+    """The SD 2 inpainting architecture with random weights, created directly on ``device``."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, DPMSolverMultistepScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    from pipeline.inpaint.loading import InpaintModel
+    from pipeline.inpaint.testing import _write_tokenizer
+
+    _write_tokenizer(workdir)  # a small BPE vocabulary: token ids differ, the compute (77 tokens) does not
+    tokenizer = CLIPTokenizer.from_pretrained(str(workdir / "tokenizer"))
+    torch.manual_seed(0)
+    with torch.device(device):
+        unet = UNet2DConditionModel(**SD2_INPAINT_UNET)
+        vae = AutoencoderKL(**SD2_VAE)
+        text_encoder = CLIPTextModel(CLIPTextConfig(**OPENCLIP_H_TEXT))
+    scheduler = DPMSolverMultistepScheduler.from_config(DDIMScheduler(**SD2_SCHEDULER).config)
+    model = InpaintModel(unet, vae, text_encoder, tokenizer, scheduler, torch.device(device), dtype, "random SD2-inpainting")
+    for module in (unet, vae, text_encoder):
+        module.to(device=device, dtype=dtype).eval().requires_grad_(False)
+    return model
+
+
+def build_tiny_model(device, workdir: Path):
+    from pipeline.inpaint import load_inpaint_model
+    from pipeline.inpaint.testing import build_tiny_components
+
+    folder = build_tiny_components(workdir / "tiny")
+    return load_inpaint_model(folder, device=device, dtype="fp32")
+
+
+class Timer:
+    def __init__(self, torch, device):
+        self.torch, self.device = torch, device
+
+    def sync(self):
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize()
+
+    def reset_peak(self):
+        if self.device.type == "cuda":
+            self.torch.cuda.reset_peak_memory_stats()
+
+    def peak_gb(self):
+        if self.device.type == "cuda":
+            return self.torch.cuda.max_memory_allocated() / 1e9
+        return None
+
+
+def requests_for(batch, size):
+    import numpy as np
+
+    from pipeline.inpaint import InpaintRequest
+
+    rng = np.random.default_rng(0)
+    return [
+        InpaintRequest(f"view{i:02d}", rng.integers(0, 256, (size, size, 3), dtype=np.uint8), sample=i % 4, seed=i)
+        for i in range(batch)
+    ]
+
+
+def fixed_mask(size):
+    import numpy as np
+
+    mask = np.zeros((size, size), bool)
+    mask[size // 4 : 3 * size // 4, size // 3 : 2 * size // 3] = True
+    return mask
+
+
+def run_ours(model, settings, batch, size, fixed: bool):
+    from dataclasses import replace
+
+    from pipeline.inpaint import Inpainter
+
+    reqs = requests_for(batch, size)
+    if fixed:
+        for r in reqs:
+            r.fixed_mask = fixed_mask(size)
+    return Inpainter(model).run(reqs, replace(settings, batch_size=batch))
+
+
+def make_stock(model):
+    from diffusers import StableDiffusionInpaintPipeline
+
+    pipe = StableDiffusionInpaintPipeline(
+        vae=model.vae,
+        text_encoder=model.text_encoder,
+        tokenizer=model.tokenizer,
+        unet=model.unet,
+        scheduler=model.new_scheduler(),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def run_stock(pipe, settings, batch, size):
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    reqs = requests_for(batch, size)
+    images = [Image.fromarray(r.image) for r in reqs]
+    masks = [Image.fromarray(fixed_mask(size).astype(np.uint8) * 255)] * batch
+    generators = [torch.Generator("cpu").manual_seed(r.seed) for r in reqs]
+    return pipe(
+        prompt=[settings.prompt] * batch,
+        negative_prompt=[settings.negative_prompt or "blurry"] * batch,
+        image=images,
+        mask_image=masks,
+        height=size,
+        width=size,
+        num_inference_steps=settings.steps,
+        guidance_scale=settings.guidance_scale,
+        generator=generators,
+        output_type="np",
+    ).images
+
+
+def time_call(timer, fn, repeats):
+    times, peak = [], None
+    for _ in range(repeats):
+        timer.reset_peak()
+        timer.sync()
+        start = time.perf_counter()
+        fn()
+        timer.sync()
+        times.append(time.perf_counter() - start)
+        peak = timer.peak_gb()
+    return min(times), peak
+
+
+def unet_step_ms(model, batch, size, timer, divisor, capture_on=False, repeats=10):
+    """Mean time of one guided UNet call; with ``capture_on`` the capturing processors record maps."""
+    import torch
+
+    from pipeline.inpaint.attention import AttentionCapture
+
+    capture = AttentionCapture(model.unet, divisor // model.vae_scale_factor) if capture_on else None
+    if capture is not None:
+        capture.install()
+        capture.enabled, capture.cond_rows = True, slice(batch, 2 * batch)
+    try:
+        return _unet_step_ms(model, batch, size, timer, repeats, capture)
+    finally:
+        if capture is not None:
+            capture.remove()
+
+
+def _unet_step_ms(model, batch, size, timer, repeats, capture):
+    import torch
+
+    lat = size // model.vae_scale_factor
+    x = torch.randn(2 * batch, 9, lat, lat, device=model.device, dtype=model.dtype)
+    ctx = torch.randn(2 * batch, 77, model.text_encoder.config.hidden_size, device=model.device, dtype=model.dtype)
+    t = torch.tensor(500, device=model.device)
+    with torch.inference_mode():
+        for _ in range(2):
+            model.unet(x, t, encoder_hidden_states=ctx)
+            if capture is not None:
+                capture.collect()
+        timer.sync()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            model.unet(x, t, encoder_hidden_states=ctx)
+            if capture is not None:
+                capture.collect()
+        timer.sync()
+    return (time.perf_counter() - start) / repeats * 1000
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tiny", action="store_true", help="tiny random model on any device (smoke test)")
+    parser.add_argument("--batches", default=None, help="comma-separated batch sizes (default 1,4,16; tiny 1,2,4)")
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps (default 50; tiny 6)")
+    parser.add_argument("--repeats", type=int, default=2, help="timed repetitions per case (best is kept)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the UNet (inductor cache on disk)")
+    parser.add_argument("--skip-stock", action="store_true", help="do not time the stock diffusers pipeline")
+    parser.add_argument("--out", default=None, help="output JSON path")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (tiny default: 1)")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    if not args.tiny and not torch.cuda.is_available():
+        print("inpaint_gpu: no CUDA GPU available - skipped. Run with --tiny for a CPU smoke run of this script.")
+        return 0
+    if args.compile:
+        cache = ROOT / "benchmarks" / ".compile_cache"
+        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache))
+        os.environ.setdefault("TORCHINDUCTOR_FX_GRAPH_CACHE", "1")
+        os.environ.setdefault("TORCHINDUCTOR_AUTOGRAD_CACHE", "1")
+
+    import diffusers
+
+    from pipeline.inpaint.testing import TINY_ATTENTION_DIVISOR, TINY_IMAGE_SIZE, tiny_settings
+    from pipeline.inpaint import InpaintSettings
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if args.threads or (args.tiny and device.type == "cpu"):
+        torch.set_num_threads(args.threads or 1)
+    timer = Timer(torch, device)
+    workdir = Path(tempfile.mkdtemp(prefix="inpaint-bench-"))
+    t0 = time.perf_counter()
+    if args.tiny:
+        model = build_tiny_model(device, workdir)
+        size, batches = TINY_IMAGE_SIZE, [1, 2, 4]
+        settings = tiny_settings(steps=args.steps or 6, dynamic_stop=(args.steps or 6) // 2, preview_every=5,
+                                 mask_history_every=5)
+    else:
+        dtype = torch.float16
+        model = build_full_model(device, dtype, workdir)
+        size, batches = 512, [1, 4, 16]
+        settings = InpaintSettings(prompt="a woman reading a book, sitting on the sofa", steps=args.steps or 50)
+        assert settings.attention_divisor == 32 and settings.dynamic_stop == 25 and settings.guidance_scale == 7.5
+    if args.batches:
+        batches = [int(b) for b in args.batches.split(",")]
+    build_s = time.perf_counter() - t0
+    print(f"model built in {build_s:.1f} s on {device} ({model.dtype})")
+
+    compile_s = None
+    if args.compile:
+        t0 = time.perf_counter()
+        model.unet.compile()
+        run_ours(model, settings, 1, size, fixed=False)  # warm-up compiles (or loads the cache)
+        timer.sync()
+        compile_s = time.perf_counter() - t0
+        print(f"compile warm-up {compile_s:.1f} s")
+    else:
+        run_ours(model, settings, 1, size, fixed=False)  # warm-up (kernels, allocator)
+
+    stock = None if args.skip_stock else make_stock(model)
+    cases = []
+    for batch in batches:
+        for mode in ("dynamic", "fixed", "stock"):
+            if mode == "stock" and stock is None:
+                continue
+            if mode == "stock":
+                fn = lambda: run_stock(stock, settings, batch, size)  # noqa: E731
+            else:
+                fn = lambda fixed=(mode == "fixed"): run_ours(model, settings, batch, size, fixed)  # noqa: E731
+            try:
+                seconds, peak = time_call(timer, fn, args.repeats)
+            except Exception as exc:  # record failures (e.g. out of memory) instead of losing the run
+                print(f"batch {batch:>2} {mode:<8} FAILED: {exc}")
+                cases.append(dict(batch=batch, mode=mode, error=str(exc)[:300]))
+                continue
+            cases.append(dict(batch=batch, mode=mode, seconds=round(seconds, 4),
+                              images_per_s=round(batch / seconds, 3),
+                              peak_gb=None if peak is None else round(peak, 3)))
+            print(f"batch {batch:>2} {mode:<8} {seconds:8.3f} s  {batch / seconds:7.3f} img/s  peak {peak} GB")
+
+    big = max(batches)
+    step_ms = unet_step_ms(model, big, size, timer, settings.attention_divisor)
+    step_capture_ms = unet_step_ms(model, big, size, timer, settings.attention_divisor, capture_on=True)
+    capture_pct = 100 * (step_capture_ms / step_ms - 1)
+    print(f"one guided UNet step, {big} images ({2 * big} rows): {step_ms:.1f} ms plain, "
+          f"{step_capture_ms:.1f} ms with capture ({capture_pct:+.1f} %)")
+
+    def find(batch, mode):
+        return next((c for c in cases if c["batch"] == batch and c["mode"] == mode and "seconds" in c), None)
+
+    summary = {"capture_overhead_pct_unet_step": round(capture_pct, 2)}
+    for batch in batches:
+        dyn, fixed, ref = find(batch, "dynamic"), find(batch, "fixed"), find(batch, "stock")
+        if dyn and ref:
+            summary[f"dynamic_vs_stock_pct_b{batch}"] = round(100 * (dyn["seconds"] / ref["seconds"] - 1), 2)
+        if fixed and ref:
+            summary[f"fixed_vs_stock_pct_b{batch}"] = round(100 * (fixed["seconds"] / ref["seconds"] - 1), 2)
+    name = torch.cuda.get_device_name(0) if device.type == "cuda" else platform.processor() or "cpu"
+    report = dict(
+        gpu=name,
+        device=str(device),
+        tiny=args.tiny,
+        dtype=str(model.dtype),
+        image_size=size,
+        steps=settings.steps,
+        guidance=settings.guidance_scale,
+        dynamic_steps=[settings.dynamic_start, settings.dynamic_stop],
+        compiled=args.compile,
+        compile_warmup_s=compile_s,
+        build_s=round(build_s, 2),
+        torch=torch.__version__,
+        diffusers=diffusers.__version__,
+        cases=cases,
+        unet_step_ms={f"batch{big}_plain": round(step_ms, 2), f"batch{big}_capture": round(step_capture_ms, 2)},
+        summary=summary,
+        targets=TARGETS,
+        note="random weights with the real SD 2 inpainting architecture; timings only",
+        when=time.strftime("%Y-%m-%d %H:%M:%S"),
+    )
+    if not args.tiny and 16 in batches:
+        dyn16 = find(16, "dynamic")
+        report["targets_met"] = dict(
+            batch16_seconds=bool(dyn16 and dyn16["seconds"] <= TARGETS["batch16_seconds_max"]),
+            peak_gb=bool(dyn16 and dyn16["peak_gb"] is not None and dyn16["peak_gb"] <= TARGETS["peak_gb_max"]),
+            capture_overhead=capture_pct <= TARGETS["capture_overhead_pct_max"],
+        )
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "device"
+    default = f"inpaint_tiny_{device.type}.json" if args.tiny else f"inpaint_gpu_{slug}{'_compiled' if args.compile else ''}.json"
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / default
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
