@@ -217,6 +217,11 @@ def build_patch(mesh: trimesh.Trimesh, target: np.ndarray, settings: ViewSelecti
     )
 
 
+def _flipped(patch: SurfacePatch) -> SurfacePatch:
+    """The same patch seen from its other side (for surfaces with inverted triangles)."""
+    return replace(patch, faces=patch.faces[:, ::-1].copy(), face_normals=-patch.face_normals, normal=-patch.normal)
+
+
 def _intersector(scene_or_mesh: Any):
     """The scene's cached ray intersector (Embree when available), or a mesh's own."""
     if isinstance(scene_or_mesh, trimesh.Trimesh):
@@ -524,6 +529,17 @@ def select_views(
     stage = _evaluate(scene, patch, p, n, framing, base_z, settings)
     used = settings
     passing = np.nonzero(stage.ratios > used.min_visibility)[0]
+    if len(passing) < settings.min_views:
+        # triangles facing into the object (inverted winding) look like a hidden surface:
+        # try the other side before relaxing any rule
+        other = _flipped(patch)
+        other_n = other.normal if normal is None else n  # a normal the user gave is kept
+        other_stage = _evaluate(scene, other, p, other_n, framing, base_z, settings)
+        other_passing = np.nonzero(other_stage.ratios > used.min_visibility)[0]
+        if len(other_passing) > len(passing):
+            patch, n, stage, passing = other, other_n, other_stage, other_passing
+            warnings.append("the surface at the target faces into its object (inverted triangles?); "
+                            "used its other side")
     if len(passing) < settings.min_views:
         for text, step_settings in _relaxation_steps(settings, framing):
             relaxed.append(text)

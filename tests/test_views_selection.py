@@ -177,3 +177,16 @@ def test_bad_arguments_give_clear_errors(room):
         select_views(room, sofa_seat_point(room), normal=[0, 0, 0])
     with pytest.raises(ValueError, match="framing"):
         select_views(room, sofa_seat_point(room), framing="sideways")
+
+
+def test_inverted_triangles_at_the_target_are_handled():
+    """A seat whose triangles face inwards (common in exported meshes) still gets views."""
+    seat = box([-0.5, -0.5, 0], [0.5, 0.5, 0.45])
+    seat.invert()
+    floor = box([-5, -5, -0.02], [5, 5, 0])
+    sel = select_views(scene_of(floor, seat), [0.1, 0.0, 0.45])
+    assert sel.normal[2] > 0.99
+    assert len(sel.cameras) >= 8
+    assert any("other side" in w for w in sel.warnings)
+    normal_sel = select_views(scene_of(floor, box([-0.5, -0.5, 0], [0.5, 0.5, 0.45])), [0.1, 0.0, 0.45])
+    assert not any("other side" in w for w in normal_sel.warnings)
