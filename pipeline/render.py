@@ -52,26 +52,23 @@ def apply_default_lighting(plotter: Any) -> None:
     plotter.add_light(pv.Light(light_type="headlight", intensity=HEADLIGHT_INTENSITY))
 
 
-_texture_cache: dict[tuple[int, tuple], Any] = {}
-_texture_lock = threading.Lock()
+def _texture_for(image: Any, factor: np.ndarray | None, cache: dict) -> Any:
+    """A pyvista texture of a PIL image times the material's colour factor.
 
-
-def _texture_for(image: Any, factor: np.ndarray | None) -> Any:
-    """A pyvista texture of a PIL image times the material's colour factor (cached)."""
+    ``cache`` dedupes textures within one conversion; textures are never shared between
+    plotters (a VTK texture holds GL resources of the window that drew it).
+    """
     pv = _pv()
     key = (id(image), tuple(np.round(factor, 4)) if factor is not None else ())
-    with _texture_lock:
-        cached = _texture_cache.get(key)
-        if cached is not None and cached[0] is image:
-            return cached[1]
+    if key in cache:
+        return cache[key]
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
     if factor is not None and not np.allclose(factor[:3], 1.0):
         rgb = np.clip(rgb.astype(np.float32) * factor[None, None, :3], 0, 255).astype(np.uint8)
     texture = pv.Texture(np.ascontiguousarray(rgb))  # pyvista puts image row 0 at v = 1 (glTF/trimesh convention)
     texture.interpolate = True
     texture.repeat = True
-    with _texture_lock:
-        _texture_cache[key] = (image, texture)
+    cache[key] = texture
     return texture
 
 
@@ -109,6 +106,7 @@ def scene_to_pyvista(scene: Any) -> list[tuple[Any, Any]]:
     from pipeline.scene_source import as_scene
 
     parts: list[tuple[Any, Any]] = []
+    textures: dict = {}
     for g in as_scene(scene).geometries:
         if len(g.faces) == 0:
             continue
@@ -123,7 +121,7 @@ def scene_to_pyvista(scene: Any) -> list[tuple[Any, Any]]:
             uv = visual.uv
             if image is not None and uv is not None and len(uv) == len(g.vertices):
                 poly.active_texture_coordinates = np.asarray(uv, dtype=np.float64)
-                appearance = _texture_for(image, factor)
+                appearance = _texture_for(image, factor, textures)
             elif factor is not None:
                 opaque = getattr(material, "alphaMode", None) != "BLEND"
                 appearance = tuple(float(c) for c in (factor[:3] if opaque else factor[:4]))
