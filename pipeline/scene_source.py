@@ -1,11 +1,10 @@
-"""Turn "a scene" (a loaded scene object, or a path) into the object view selection and
-rendering work on.
+"""Accept "a scene" in the forms callers have at hand and return a :class:`pipeline.scene.Scene`.
 
-Everything here needs only three things from a scene: ``geometries`` (a list of
-``trimesh.Trimesh`` in Z-up metres with their visuals, for rendering), ``mesh`` (all of
-them merged, for ray casts and distances) and ``bounds``. ``pipeline.scene.load_scene``
-provides them; until that loader is available a minimal stand-in is used so the cameras
-and renders can still be produced from a GLB/OBJ/PLY file.
+View selection and rendering need only ``geometries`` (trimesh parts with their visuals, Z-up
+metres), ``mesh`` (all parts merged, for ray casts and distances), ``bounds`` and, when
+present, ``intersector`` (the scene's cached Embree ray intersector). A loaded scene is used
+as it is; a path is loaded with :func:`pipeline.scene.load_scene`; a bare trimesh mesh or
+scene (tests, scripts) is wrapped as is, already assumed to be Z-up metres.
 """
 
 from __future__ import annotations
@@ -13,36 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import trimesh
-
-
-class _PlainScene:
-    """A scene read with trimesh only: per-node geometries in world coordinates."""
-
-    def __init__(self, geometries: list[trimesh.Trimesh]):
-        if not geometries:
-            raise ValueError("the scene holds no triangle meshes; load a file with surfaces in it")
-        self.geometries = geometries
-        self.mesh = trimesh.util.concatenate([trimesh.Trimesh(g.vertices, g.faces, process=False) for g in geometries])
-        self.bounds = self.mesh.bounds
-
-
-def _read_plain(path: Path) -> _PlainScene:
-    loaded = trimesh.load(str(path))
-    if isinstance(loaded, trimesh.Trimesh):
-        return _PlainScene([loaded])
-    geometries = []
-    for node in loaded.graph.nodes_geometry:
-        transform, name = loaded.graph[node]
-        geometry = loaded.geometry[name]
-        if not isinstance(geometry, trimesh.Trimesh) or len(geometry.faces) == 0:
-            continue
-        geometry = geometry.copy()
-        if not np.allclose(transform, np.eye(4)):
-            geometry.apply_transform(transform)
-        geometries.append(geometry)
-    return _PlainScene(geometries)
 
 
 def as_scene(scene: Any) -> Any:
@@ -50,27 +20,18 @@ def as_scene(scene: Any) -> Any:
     if isinstance(scene, (str, Path)):
         path = Path(scene)
         if not path.is_file():
-            raise FileNotFoundError(f"scene file not found: {path}; give the path of a GLB, OBJ or PLY file")
-        try:
-            from pipeline.scene import load_scene  # the project's full loader, when present
-        except ImportError:
-            return _read_plain(path)
+            raise FileNotFoundError(f"scene file not found: {path}; give the path of a GLB, glTF, OBJ, PLY or FBX file")
+        from pipeline.scene import load_scene
+
         return load_scene(path)
     if isinstance(scene, (trimesh.Trimesh, trimesh.Scene)):
+        from pipeline.scene import Scene
+
         if isinstance(scene, trimesh.Trimesh):
             parts = [scene]
         else:
             parts = [g for g in scene.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
-        try:
-            from pipeline.scene import Scene
-        except ImportError:
-            return _PlainScene(parts)
         return Scene(parts)
     if hasattr(scene, "geometries") and hasattr(scene, "mesh"):
         return scene
     raise TypeError(f"cannot use {type(scene).__name__} as a scene; pass a scene file path or a loaded scene")
-
-
-def scene_mesh(scene: Any) -> trimesh.Trimesh:
-    """The merged triangle mesh of a scene object (for ray casts and distances)."""
-    return scene.mesh
