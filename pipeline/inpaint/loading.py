@@ -177,19 +177,31 @@ def _load_diffusers_folder(folder: Path, dtype: torch.dtype) -> dict:
         )
     unet_config = UNet2DConditionModel.load_config(folder, subfolder="unet")
     _check_in_channels(int(unet_config.get("in_channels", 4)), str(folder))
-    variant = "fp16" if dtype == torch.float16 and any((folder / "unet").glob("*.fp16.*")) else None
     try:
-        unet = UNet2DConditionModel.from_pretrained(folder, subfolder="unet", torch_dtype=dtype, variant=variant)
-        vae = AutoencoderKL.from_pretrained(
-            folder, subfolder="vae", torch_dtype=dtype, variant=variant if any((folder / "vae").glob("*.fp16.*")) else None
+        unet = UNet2DConditionModel.from_pretrained(
+            folder, subfolder="unet", torch_dtype=dtype, variant=weights_variant(folder / "unet", dtype)
         )
-        te_variant = variant if any((folder / "text_encoder").glob("*.fp16.*")) else None
-        text_encoder = CLIPTextModel.from_pretrained(folder, subfolder="text_encoder", dtype=dtype, variant=te_variant)
+        vae = AutoencoderKL.from_pretrained(
+            folder, subfolder="vae", torch_dtype=dtype, variant=weights_variant(folder / "vae", dtype)
+        )
+        text_encoder = CLIPTextModel.from_pretrained(
+            folder, subfolder="text_encoder", dtype=dtype, variant=weights_variant(folder / "text_encoder", dtype)
+        )
     except (OSError, EnvironmentError) as exc:
         raise ModelNotFoundError(f"Could not read the weights in {folder}: {exc}") from exc
     tokenizer = CLIPTokenizer.from_pretrained(folder, subfolder="tokenizer")
     scheduler = DPMSolverMultistepScheduler.from_pretrained(folder, subfolder="scheduler")
     return dict(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler)
+
+
+def weights_variant(component: Path, dtype: torch.dtype) -> str | None:
+    """"fp16" when the half-precision weights are wanted and present, or are the only ones present."""
+    weights = [p.name for p in component.glob("*") if p.suffix in (".safetensors", ".bin")]
+    has_half = any(".fp16." in name for name in weights)
+    has_plain = any(".fp16." not in name for name in weights)
+    if has_half and (dtype == torch.float16 or not has_plain):
+        return "fp16"
+    return None
 
 
 def _read_conv_in_channels(path: Path) -> int | None:
