@@ -48,23 +48,30 @@ class AxisEvidence:
     reasons: list[str] = field(default_factory=list)
 
 
-_MAX_FACES = 200_000  # a uniform sample of faces estimates area shares well and keeps huge scenes fast
+_CHUNK = 1_000_000  # faces per pass: bounded memory for scenes of millions of triangles
 
 
 def _area_evidence(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    if len(faces) > _MAX_FACES:
-        faces = faces[np.random.default_rng(0).choice(len(faces), _MAX_FACES, replace=False)]
-    tri = vertices[faces]
-    cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    area2 = np.linalg.norm(cross, axis=1)
-    ok = area2 > 0
-    normals = cross[ok] / area2[ok, None]
-    area = area2[ok] * 0.5
-    total = max(float(area.sum()), 1e-30)
-    up = np.array([area[normals[:, i] > _FACING_COS].sum() for i in range(3)]) / total
-    down = np.array([area[normals[:, i] < -_FACING_COS].sum() for i in range(3)]) / total
-    centroids = tri[ok].mean(axis=1)
-    return up + down, up, down, centroids
+    """Area shares facing +axis and -axis (float32 is plenty for shares), and face centroids."""
+    v32 = np.asarray(vertices, dtype=np.float32)
+    up = np.zeros(3)
+    down = np.zeros(3)
+    total = 0.0
+    centroids = []
+    for start in range(0, len(faces), _CHUNK):
+        tri = v32[faces[start:start + _CHUNK]]
+        cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        area2 = np.sqrt(np.einsum("ij,ij->i", cross, cross))
+        ok = area2 > 0
+        normals = cross[ok] / area2[ok, None]
+        area = area2[ok].astype(np.float64)
+        total += float(area.sum())
+        for i in range(3):
+            up[i] += area[normals[:, i] > _FACING_COS].sum()
+            down[i] += area[normals[:, i] < -_FACING_COS].sum()
+        centroids.append(tri[ok].mean(axis=1))
+    total = max(total, 1e-30)
+    return (up + down) / total, up / total, down / total, np.concatenate(centroids).astype(np.float64)
 
 
 def guess_up_axis(vertices: np.ndarray, faces: np.ndarray, convention: str = "y", declared: bool = False) -> tuple[str, list[str]]:

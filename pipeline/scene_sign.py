@@ -20,8 +20,9 @@ the part's kind, and so the threshold that separates its inside from its outside
 A point is inside the scene if it is inside any part (union), so the room's air is outside
 and a sofa inside a room shell is still solid.
 
-Parts come from the scene's files (``Scene.face_part``) or, for a bare mesh, from connected
-components after merging coincident vertices.
+Parts are the connected components of the scene after merging coincident vertices (not the
+file's objects): walls, floor and ceiling stored as separate objects but sharing corners join
+into one closed shell, whose inside is then everything behind the walls.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ _AGREE = 0.8
 _PROBE_FACES = 200
 #: winding-number threshold per kind of part (see module docstring)
 THRESHOLDS = {"solid": 0.5, "sheet": 0.15, "shell": -0.5}
+#: A sheet of bounding-box diagonal D covers less than 0.06 of the sphere of directions from
+#: points farther than 1.5 D from its box, so its winding number there stays below 0.15.
+_SHEET_REACH = 1.5
 
 
 @dataclass
@@ -70,8 +74,9 @@ class SceneSign:
             if part.kind == "other":
                 continue
             mask = ~inside
-            if part.kind == "solid":
-                mask &= np.all((points >= part.lo) & (points <= part.hi), axis=1)
+            if part.kind != "shell":  # a shell's inside is unbounded (everything behind the walls)
+                reach = 0.0 if part.kind == "solid" else _SHEET_REACH * float(np.linalg.norm(part.hi - part.lo))
+                mask &= np.all((points >= part.lo - reach) & (points <= part.hi + reach), axis=1)
             if mask.any():
                 inside[mask] = part.query.distance_and_inside(points[mask], "winding", THRESHOLDS[part.kind])[1]
         if self.surface_query is not None:
@@ -112,8 +117,12 @@ def _classify(vertices: np.ndarray, faces: np.ndarray, query: MeshQuery, rng: np
 
 def build_scene_sign(mesh_or_scene, lo=None, hi=None, device: str = "cpu") -> SceneSign:
     """Classify the parts that reach the box [lo, hi] (all parts when None) and build queries."""
-    if hasattr(mesh_or_scene, "face_part") and hasattr(mesh_or_scene, "mesh"):
-        mesh, labels = mesh_or_scene.mesh, np.asarray(mesh_or_scene.face_part)
+    if hasattr(mesh_or_scene, "mesh"):  # a pipeline Scene: compute the parts once and keep them
+        mesh = mesh_or_scene.mesh
+        labels = getattr(mesh_or_scene, "_sign_part_labels", None)
+        if labels is None:
+            labels = _part_labels(mesh)
+            mesh_or_scene._sign_part_labels = labels
     else:
         mesh = mesh_or_scene
         labels = _part_labels(mesh)
