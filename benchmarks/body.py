@@ -65,11 +65,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    import os
     from pipeline.body.anny_body import AnnyBody
 
     results = {"machine": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
-               "torch": torch.__version__, "cases": {}}  # fmt: skip
+               "torch": torch.__version__, "cpu_count": os.cpu_count(),
+               "load_average_at_start": [round(x, 2) for x in os.getloadavg()], "cases": {}}  # fmt: skip
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         body = AnnyBody(device=device)
