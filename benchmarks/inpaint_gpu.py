@@ -295,7 +295,7 @@ def main(argv=None) -> int:
 
     import diffusers
 
-    from pipeline.inpaint.testing import TINY_ATTENTION_DIVISOR, TINY_IMAGE_SIZE, tiny_settings
+    from pipeline.inpaint.testing import TINY_IMAGE_SIZE, tiny_settings
     from pipeline.inpaint import InpaintSettings
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
