@@ -302,12 +302,13 @@ class BodyRenderer:
         for actor in actors:
             self.plotter.remove_actor(actor, render=False)
 
-    def _set_scene_visible(self, visible: bool) -> None:  # no scene here
-        pass
+    def _set_scene_visible(self, visible: bool) -> bool:
+        """Show or hide the scene; returns whether it was shown (no scene here)."""
+        return False
 
     def _silhouettes(self, camera: Camera, meshes) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Full silhouette and depth of every body alone (one flat-colour render per body)."""
-        self._set_scene_visible(False)
+        was_shown = self._set_scene_visible(False)
         background = self.plotter.background_color
         self.plotter.set_background((0.0, 0.0, 0.0))
         masks, depths = [], []
@@ -322,7 +323,7 @@ class BodyRenderer:
                     self._remove(actors)
         finally:
             self.plotter.set_background(background)
-            self._set_scene_visible(True)
+            self._set_scene_visible(was_shown)
         return masks, depths
 
     # ---- public -----------------------------------------------------------------------
@@ -371,6 +372,7 @@ class SceneRenderer(BodyRenderer):
         super().__init__(background)
         self.scene = as_scene(scene)
         self._scene_actors = add_scene_actors(self.plotter, self.scene)
+        self._scene_shown = True
         bounds = np.asarray(self.scene.bounds, dtype=np.float64)
         self._scene_extent = float(np.linalg.norm(bounds[1] - bounds[0]))
         self._bounds = bounds
@@ -379,9 +381,12 @@ class SceneRenderer(BodyRenderer):
         corners = np.array([[x, y, z] for x in self._bounds[:, 0] for y in self._bounds[:, 1] for z in self._bounds[:, 2]])
         self._far = float(np.linalg.norm(corners - camera.position, axis=1).max()) * 1.05 + 1.0
 
-    def _set_scene_visible(self, visible: bool) -> None:
+    def _set_scene_visible(self, visible: bool) -> bool:
+        was_shown = self._scene_shown
         for actor in self._scene_actors:
             actor.SetVisibility(bool(visible))
+        self._scene_shown = bool(visible)
+        return was_shown
 
     def rgb(self, camera: Camera) -> np.ndarray:
         """(H, W, 3) uint8 view of the scene."""

@@ -155,6 +155,19 @@ def test_body_only_render_and_silhouettes():
     assert abs((rows.max() + 1 - rows.min()) - (uv[0, 1] - uv[1, 1])) < 2.0
 
 
+def test_bodies_alone_from_the_scene_renderer(room, room_renderer):
+    seat = sofa_seat_point(room)
+    cam = Camera.looking_at(seat + [0.0, 2.0, 0.4], seat, width=160, height=160)
+    body = box(seat + [-0.2, 0.3, 0.0], seat + [0.2, 0.6, 0.9])
+    alone = room_renderer.render_bodies(cam, [(body.vertices, body.faces)], with_scene=False)
+    background = np.round(np.array(room_renderer.background) * 255).astype(np.uint8)
+    from scipy.ndimage import binary_dilation
+
+    outside = ~binary_dilation(alone.masks[0], iterations=2)  # anti-aliasing softens the edge
+    assert (alone.rgb[outside] == background).all()  # no scene behind the body
+    assert room_renderer.rgb(cam).std() > 20  # and the scene is back afterwards
+
+
 def test_renderer_works_from_a_worker_thread(room, room_renderer):
     seat = sofa_seat_point(room)
     cam = Camera.looking_at(seat + [1.5, 1.2, 0.6], seat, width=128, height=128)
