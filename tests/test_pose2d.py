@@ -83,10 +83,10 @@ def test_person_cut_off_by_the_border_is_reported(body, detector, renderer):
     v, _ = mesh(body, "standing", [0, 0, 0], 0.0)
     cam = Camera.looking_at([0.0, -1.1, 1.35], [0, 0, 1.3], fov_y_deg=50)  # head and chest only
     k = detector.detect(renderer.render_bodies(cam, [(v, body.faces)]).rgb)
-    assert not k.valid
-    assert k.reason in (REASON_CUT_OFF, REASON_NO_PERSON) or k.reason.startswith("too few")
-    if k.reason != REASON_NO_PERSON:
-        assert k.num_confident < 13
+    assert not k.valid and k.reason == REASON_CUT_OFF and "cut_off" in k.flags
+    assert k.num_confident < 13
+    ankles = k.keypoints[[KP["left_ankle"], KP["right_ankle"]]]
+    assert (ankles[:, 1] > 512).all() and (k.conf[[KP["left_ankle"], KP["right_ankle"]]] == 0).all()
 
 
 def test_several_people_pick_the_one_at_the_target(body, detector, renderer):
