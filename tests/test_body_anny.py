@@ -139,3 +139,11 @@ def test_cache_helper_reports_progress_and_shares_the_model(body):
     assert get_anny_model("cpu") is body.model  # built once per process
     with pytest.raises(ValueError, match="anny"):
         load_body_model("mannequin")
+
+
+def test_every_preset_respects_the_joint_limits(body):
+    prior = body.joint_prior
+    for posture in PRESET_NAMES:
+        ang = prior.components(preset_params(body, posture)["pose"])[0]
+        inside = (ang >= prior.lower - 1e-4) & (ang <= prior.upper + 1e-4)
+        assert inside.all(), (posture, [body.main_bones[j] for j in torch.nonzero(~inside.all(1)).flatten()])
