@@ -149,3 +149,71 @@ def test_device_and_precision_choice():
         assert pick_device("auto").type in ("cpu", "mps")
         with pytest.raises(RuntimeError, match="no CUDA GPU"):
             pick_device("cuda")
+
+
+class FakeHub:
+    """Stands in for the hub client: a repository listing and a snapshot that 'downloads' a folder."""
+
+    def __init__(self, folder, files=None, list_error=None, cached=None):
+        self.folder, self.files, self.list_error, self.cached = folder, files, list_error, cached
+        self.calls = []
+
+    def install(self, monkeypatch):
+        import huggingface_hub
+
+        hub = self
+
+        class Api:
+            def list_repo_files(self, repo_id):
+                if hub.list_error is not None:
+                    raise hub.list_error
+                return hub.files
+
+        def snapshot_download(repo_id, **kwargs):
+            hub.calls.append(kwargs)
+            if kwargs.get("local_files_only"):
+                if hub.cached is None:
+                    from huggingface_hub.errors import LocalEntryNotFoundError
+
+                    raise LocalEntryNotFoundError("not cached")
+                return str(hub.cached)
+            if "tqdm_class" in kwargs:
+                bar = kwargs["tqdm_class"](total=1000, unit="B", desc="Downloading bytes")
+                bar.update(250)
+                bar.update(750)
+            return str(hub.folder)
+
+        monkeypatch.setattr(huggingface_hub, "HfApi", Api)
+        monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+
+
+def test_hub_id_downloads_only_needed_files_and_reports_progress(monkeypatch, tiny_model_dir):
+    files = [str(p.relative_to(tiny_model_dir)) for p in tiny_model_dir.rglob("*") if p.is_file()]
+    hub = FakeHub(tiny_model_dir, files=files + ["safety_checker/model.safetensors"])
+    hub.install(monkeypatch)
+    seen = []
+    model = load_inpaint_model("someone/tiny-inpainting", device="cpu", local_files_only=False, progress=seen.append)
+    assert model.unet.config.in_channels == 9 and model.source == "someone/tiny-inpainting"
+    patterns = hub.calls[0]["allow_patterns"]
+    assert "unet/diffusion_pytorch_model.safetensors" in patterns and "model_index.json" in patterns
+    assert not any(p.startswith("safety_checker") for p in patterns)
+    assert [(p.done, p.total) for p in seen] == [(250, 1000), (1000, 1000)]
+
+
+def test_hub_unreachable_uses_the_cache_or_says_offline(monkeypatch, tiny_model_dir):
+    FakeHub(tiny_model_dir, list_error=OSError("Name or service not known"), cached=tiny_model_dir).install(monkeypatch)
+    model = load_inpaint_model("someone/tiny-inpainting", device="cpu", local_files_only=False)
+    assert model.unet.config.in_channels == 9
+    FakeHub(tiny_model_dir, list_error=OSError("Name or service not known"), cached=None).install(monkeypatch)
+    with pytest.raises(ModelOfflineError, match="Could not reach the Hugging Face hub"):
+        load_inpaint_model("someone/tiny-inpainting", device="cpu", local_files_only=False)
+
+
+def test_unknown_hub_repository_gives_model_not_found(monkeypatch, tiny_model_dir):
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    error = RepositoryNotFoundError.__new__(RepositoryNotFoundError)
+    Exception.__init__(error, "404")
+    FakeHub(tiny_model_dir, list_error=error).install(monkeypatch)
+    with pytest.raises(ModelNotFoundError, match="No model 'someone/typo' on the Hugging Face hub"):
+        load_inpaint_model("someone/typo", device="cpu", local_files_only=False)

@@ -37,6 +37,13 @@ TINY_WORDS = (
 ).split()
 
 
+def write_tiny_tokenizer(folder: str | Path, words=TINY_WORDS) -> Path:
+    """Write a small CLIP BPE tokenizer to ``folder/tokenizer`` (whole-word tokens for ``words``)."""
+    folder = Path(folder)
+    _write_tokenizer(folder, words)
+    return folder / "tokenizer"
+
+
 def _write_tokenizer(folder: Path, words=TINY_WORDS) -> None:
     from transformers import CLIPTokenizer
 
