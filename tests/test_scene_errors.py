@@ -130,3 +130,18 @@ def test_large_scene_warns(monkeypatch, tmp_path):
 def test_scene_needs_geometry():
     with pytest.raises(SceneLoadError):
         Scene([])
+
+
+@pytest.mark.slow  # writes and loads 2.3 million triangles (~10-30 s on 2 cores)
+def test_multi_million_triangle_scene_loads_with_progress_and_warning(tmp_path):
+    sphere = trimesh.creation.icosphere(subdivisions=7, radius=0.4)  # 327,680 triangles
+    parts = [sphere.copy().apply_translation((1.0 * i, 0.0, 0.4)) for i in range(7)]
+    path = tmp_path / "huge.ply"
+    trimesh.util.concatenate(parts).export(path)
+    seen = []
+    scene = load_scene(path, progress=lambda f, m: seen.append(f))
+    assert scene.triangle_count == 7 * 327_680 > LARGE_SCENE_TRIANGLES
+    assert any("slow" in w for w in scene.warnings)
+    assert seen[-1] == 1.0 and len(seen) >= 4
+    point, normal = scene.pick([3.0, 0.0, 5.0], [0.0, 0.0, -1.0])
+    np.testing.assert_allclose(point, [3.0, 0.0, 0.8], atol=1e-3)
