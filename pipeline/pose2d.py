@@ -90,6 +90,17 @@ class Keypoints2D:
     def confidence(self) -> np.ndarray:
         return self.conf
 
+    @property
+    def found(self) -> bool:
+        """A person was found (even if too little of it for the fit)."""
+        return self.landmarks is not None
+
+    def as_array(self) -> np.ndarray | None:
+        """(23, 3) pixels + confidence (the ``KeypointsDetected`` event layout), None if nobody."""
+        if not self.found:
+            return None
+        return np.concatenate([self.keypoints, self.conf[:, None]], axis=1)
+
     def group_mask(self, group: Sequence[str]) -> np.ndarray:
         return np.array([n in group for n in self.names])
 
@@ -308,6 +319,38 @@ def _box_distance(lm: np.ndarray, point: np.ndarray, min_score: float) -> float:
     lo, hi = pts.min(0), pts.max(0)
     d = np.maximum(np.maximum(lo - point, point - hi), 0.0)
     return float(np.hypot(*d))
+
+
+SKELETON: tuple[tuple[str, str], ...] = (
+    ("left_shoulder", "right_shoulder"), ("left_hip", "right_hip"),
+    ("left_shoulder", "left_hip"), ("right_shoulder", "right_hip"),
+    ("left_shoulder", "left_elbow"), ("left_elbow", "left_wrist"),
+    ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
+    ("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("left_ankle", "left_heel"),
+    ("left_ankle", "left_big_toe"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
+    ("right_ankle", "right_heel"), ("right_ankle", "right_big_toe"),
+    ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"), ("right_eye", "right_ear"),
+)  # fmt: skip
+
+
+def draw_keypoints(image: np.ndarray, kp: Keypoints2D, min_score: float = 0.25, color=(0, 255, 0)) -> np.ndarray:
+    """A copy of ``image`` with ``kp``'s skeleton drawn (left side in ``color``, right in red)."""
+    import cv2
+
+    out = np.ascontiguousarray(image[..., :3]).copy()
+    idx = {n: i for i, n in enumerate(kp.names)}
+    scale = max(1, round(max(out.shape[:2]) / 512))
+    for a, b in SKELETON:
+        i, j = idx[a], idx[b]
+        if min(kp.conf[i], kp.conf[j]) < min_score or not np.isfinite(kp.keypoints[[i, j]]).all():
+            continue
+        c = (255, 64, 64) if a.startswith("right") or b.startswith("right") else color
+        p, q = kp.keypoints[i].round().astype(int), kp.keypoints[j].round().astype(int)
+        cv2.line(out, tuple(map(int, p)), tuple(map(int, q)), c, 2 * scale, cv2.LINE_AA)
+    for i, (x, y) in enumerate(kp.keypoints):
+        if kp.conf[i] >= min_score and np.isfinite(x) and np.isfinite(y):
+            cv2.circle(out, (int(round(x)), int(round(y))), 3 * scale, (255, 255, 0), -1, cv2.LINE_AA)
+    return out
 
 
 _DEFAULT: KeypointDetector | None = None

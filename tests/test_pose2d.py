@@ -77,6 +77,12 @@ def test_standing_person_is_found_where_the_body_projects(body, detector, render
     # left is left: the detected left hip is nearer the body's left hip than its right one
     assert err[KP["left_hip"]] < np.linalg.norm(k.keypoints[KP["left_hip"]] - uv[KP["right_hip"]])
     assert np.isnan(k.keypoints[KP["left_small_toe"]]).all() and k.conf[KP["left_small_toe"]] == 0
+    assert k.found and k.as_array().shape == (23, 3)
+    from pipeline.pose2d import draw_keypoints
+
+    img = renderer.render_bodies(cam, [(v, body.faces)]).rgb
+    drawn = draw_keypoints(img, k)
+    assert drawn.shape == img.shape and (drawn != img).any(axis=2).sum() > 500
 
 
 def test_person_cut_off_by_the_border_is_reported(body, detector, renderer):
