@@ -96,19 +96,9 @@ def get_anny_model(device: str | torch.device = "cpu", progress: ProgressCallbac
             if progress:
                 progress(100, 100, "body model ready")
             return _MODELS[key]
-        cpu = _MODELS.get("cpu")
-        if cpu is not None and key != "cpu":
-            model = _clone_to(cpu, key)
-        else:
-            model = _build_with_progress(key, progress)
+        model = _build_with_progress(key, progress)  # from the disk cache: seconds
         _MODELS[key] = model
         return model
-
-
-def _clone_to(model, device: str):
-    import copy
-
-    return copy.deepcopy(model).to(device)
 
 
 def _build_with_progress(device: str, progress: ProgressCallback | None):
