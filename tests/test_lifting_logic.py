@@ -17,7 +17,7 @@ from lifting_toy_body import JOINTS, ToyBody  # noqa: E402
 
 from pipeline.events import CancelToken, Cancelled, LiftingStep  # noqa: E402
 from pipeline.lifting import fit_body, initial_params, posture_from_prompt  # noqa: E402
-from pipeline.lifting_schedule import LiftingSettings, weights_at  # noqa: E402
+from pipeline.lifting_schedule import LiftingSettings, learning_rates_at, weights_at  # noqa: E402
 from pipeline.metrics import non_collision  # noqa: E402
 
 JOINT_NAMES = [j[0] for j in JOINTS]
@@ -51,10 +51,13 @@ STANDING = [(_x("left_shoulder"), -0.4), (_x("left_elbow"), -0.8)]  # left arm f
 
 
 def test_schedule_ramps_within_segments():
-    s = LiftingSettings()
+    s = LiftingSettings(weights={"penetration": (10.0, 1.0, 0.1, 1.0, 50.0), "contact": (0, 0, 0, 10.0, 1000.0)})
     assert weights_at(s, 0)["penetration"] == pytest.approx(10.0)
     assert weights_at(s, 200)["penetration"] == pytest.approx(5.5)
+    assert weights_at(s, 400)["penetration"] == pytest.approx(1.0)
     assert weights_at(s, 1599)["contact"] == pytest.approx(10 + 990 * 399 / 400)
+    assert learning_rates_at(LiftingSettings(), 399)["view"] == 0.0  # confidences frozen in segment 1
+    assert learning_rates_at(LiftingSettings(), 400)["view"] > 0.0
 
 
 def test_posture_rule():

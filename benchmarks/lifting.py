@@ -1,0 +1,193 @@
+"""Lifting benchmark: fit Anny to rendered hypotheses of known bodies in the sample room.
+
+    python benchmarks/lifting.py [--cases sofa_middle,stool] [--iterations 1600]
+
+For every case (see ``lifting_cases.py``): views selected as ``genzi views`` does, the true
+body rendered into them, keypoints detected and the body fitted through the same code path
+as ``genzi fit`` (``pipeline.fit_sets``). Conditions:
+
+* ``clean``: set_0, default settings;
+* ``outliers``: set_1 (30 % of the views show a differently posed person), default settings;
+* ``outliers_no_conf``: set_1 with uniform view weights (no learned confidences);
+* ``outliers_rho_tight``: set_1 with a Geman-McClure scale of 20 px instead of ~100 px;
+* ``clean_rho_tight``: set_0 with 20 px;
+* ``outliers_floor_half``: set_1 with the hinge floor max(3, half the views).
+
+Results are appended to the JSON file after every fit, so a partial run still records
+everything it finished. Timings depend on the machine's load, which is written alongside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lifting_cases import CASES, SCENE, case_by_name, prepare_case  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "lifting.json"
+TIGHT_RHO = 20.0 / 512.0
+
+CONDITIONS = {
+    "clean": ("set_0", {}),
+    "outliers": ("set_1", {}),
+    "outliers_no_conf": ("set_1", {"use_view_confidences": False}),
+    "outliers_rho_tight": ("set_1", {"rho": TIGHT_RHO}),
+    "clean_rho_tight": ("set_0", {"rho": TIGHT_RHO}),
+    "outliers_floor_half": ("set_1", {"view_floor_fraction": 0.5}),
+}
+
+
+def _median(xs):
+    xs = [x for x in xs if x is not None and np.isfinite(x)]
+    return float(statistics.median(xs)) if xs else None
+
+
+def summarise(records: list[dict]) -> dict:
+    out = {}
+    for cond in CONDITIONS:
+        rs = [r for r in records if r["condition"] == cond and "error" not in r]
+        if not rs:
+            continue
+        s = {
+            "fits": len(rs),
+            "median_mpjpe_mm": _median([r["mpjpe_mm"] for r in rs]),
+            "mean_mpjpe_mm": float(np.mean([r["mpjpe_mm"] for r in rs])),
+            "median_pa_mpjpe_mm": _median([r["pa_mpjpe_mm"] for r in rs]),
+            "min_non_collision": float(min(r["non_collision"] for r in rs)),
+            "median_non_collision": _median([r["non_collision"] for r in rs]),
+            "contact_rate": float(np.mean([r["contact"] for r in rs])),
+            "median_seconds": _median([r["seconds"] for r in rs]),
+        }
+        if cond.startswith("outliers"):
+            s["outliers_all_lowest_rate"] = float(np.mean([r["outliers_all_lowest"] for r in rs]))
+        out[cond] = s
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", default=",".join(c.name for c in CASES))
+    ap.add_argument("--conditions", default=",".join(CONDITIONS))
+    ap.add_argument("--iterations", type=int, default=1600)
+    ap.add_argument("--work", default="/tmp/genzi_lifting_bench", help="cache of views, renders and SDF grids")
+    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from pipeline.body import load_body_model
+    from pipeline.fit_sets import find_hypothesis_sets, fit_hypothesis_sets, observations_for_set
+    from pipeline.lifting_schedule import LiftingSettings
+    from pipeline.metrics import mpjpe, pa_mpjpe, scene_metrics
+    from pipeline.pose2d import KeypointDetector
+    from pipeline.scene import load_scene
+    from pipeline.sdf import SDFGrid, build_sdf_grid
+    from pipeline.views_io import load_views
+
+    body = load_body_model("anny")
+    scene = load_scene(SCENE)
+    detector = KeypointDetector()
+    work = Path(args.work)
+    out_path = Path(args.out)
+    records: list[dict] = []
+    doc = {
+        "benchmark": "lifting",
+        "machine": {"cpus": os.cpu_count(), "torch_threads": args.threads},
+        "iterations": args.iterations,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "records": records,
+    }
+
+    def save():
+        doc["summary"] = summarise(records)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(doc, indent=1))
+
+    conditions = [c for c in args.conditions.split(",") if c]
+    cases = [case_by_name(n) for n in args.cases.split(",") if n]
+    prepared = {}
+    for case in cases:
+        cdir = work / case.name
+        meta = prepare_case(case, cdir, body, scene)
+        cameras, vmeta = load_views(cdir / "views")
+        target = np.asarray(vmeta["target"], dtype=np.float64)
+        sdf_path = cdir / "sdf.npz"
+        if sdf_path.exists():
+            sdf = SDFGrid.load(sdf_path)
+        else:
+            sdf = build_sdf_grid(scene, target, 1.5, 0.02)
+            sdf.save(sdf_path)
+        sets = {s.name: s for s in find_hypothesis_sets(cdir / "hyp", [c.name for c in cameras])}
+        obs = {}
+        for name, hset in sets.items():
+            obs[name], _ = observations_for_set(hset, cameras, detector, target)
+        gt_kp = np.asarray(meta["gt_keypoints"])
+        with torch.no_grad():
+            gt_v = body(body.params_from_json(meta["gt_params"])).vertices[0].numpy()
+        gt_scene = scene_metrics(sdf, gt_v)
+        prepared[case.name] = (meta, cameras, target, sdf, sets, obs, gt_kp, gt_scene)
+        print(f"{case.name}: {len(cameras)} views, valid clean {sum(o.valid for o in obs['set_0'])}, "
+              f"valid outlier-set {sum(o.valid for o in obs['set_1'])}", flush=True)
+
+    for cond in conditions:
+        set_name, overrides = CONDITIONS[cond]
+        for case in cases:
+            meta, cameras, target, sdf, sets, obs, gt_kp, gt_scene = prepared[case.name]
+            settings = replace(LiftingSettings(num_threads=args.threads), **overrides).with_iterations(args.iterations)
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            fits = fit_hypothesis_sets(body, cameras, [sets[set_name]], sdf, settings, target=target,
+                                       prompt=meta["prompt"], observations={set_name: obs[set_name]})
+            fit = fits[0]
+            rec = {"case": case.name, "kind": meta["kind"], "condition": cond, "load_avg": round(load, 2)}
+            if fit.result is None:
+                rec["error"] = fit.error
+                records.append(rec)
+                save()
+                continue
+            r = fit.result
+            valid_views = [o.name for o in obs[set_name] if o.valid]
+            bad = [v for v in meta["outlier_views"] if v in valid_views] if set_name == "set_1" else []
+            ranked = sorted(valid_views, key=lambda v: r.view_weights[v])
+            rec.update({
+                "mpjpe_mm": 1000 * mpjpe(r.keypoints3d, gt_kp),
+                "pa_mpjpe_mm": 1000 * pa_mpjpe(r.keypoints3d, gt_kp),
+                "non_collision": fit.metrics["non_collision"],
+                "contact": fit.metrics["contact"],
+                "max_penetration_m": fit.metrics["max_penetration_m"],
+                "gt_non_collision": gt_scene["non_collision"],
+                "seconds": r.seconds,
+                "wall_seconds": time.perf_counter() - t0,
+                "views": len(cameras),
+                "valid_views": len(valid_views),
+                "outlier_views_valid": bad,
+                "outliers_all_lowest": bool(set(ranked[: len(bad)]) == set(bad)) if bad else True,
+                "view_weights": {k: round(v, 4) for k, v in r.view_weights.items()},
+                "reprojection_px_median": _median(list(r.reprojection_error_px.values())),
+                "warnings": r.warnings,
+            })
+            records.append(rec)
+            save()
+            print(f"{cond:22s} {case.name:20s} mpjpe {rec['mpjpe_mm']:6.1f} pa {rec['pa_mpjpe_mm']:5.1f} "
+                  f"nc {rec['non_collision']:.3f} contact {rec['contact']} {r.seconds:5.1f}s load {load:.1f} "
+                  f"outliers-lowest {rec['outliers_all_lowest']}", flush=True)
+    doc["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    save()
+    print(json.dumps(doc["summary"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

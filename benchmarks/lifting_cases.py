@@ -1,0 +1,130 @@
+"""Ground-truth lifting cases in the sample living room, and their rendered hypotheses.
+
+Each case places an Anny body in a posture preset at a known spot, selects views for the
+spot exactly as ``genzi views`` does, renders the body into the scene from every view and
+writes the images as a hypothesis folder (``set_0`` clean; ``set_1`` with 30 % of the views
+replaced by renders of a different posture). Used by ``benchmarks/lifting.py`` and by the
+render-based lifting test.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SCENE = Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb"
+
+
+@dataclass
+class Case:
+    name: str
+    posture: str  # preset of pipeline.body.presets
+    spot: tuple[float, float, float]  # surface point the body's contact region is placed on
+    facing_yaw_deg: float  # presets convention: 0 faces -Y, 90 faces +X, 180 faces +Y
+    prompt: str
+    outlier_posture: str
+    phenotypes: dict
+    kind: str  # "seated", "lying", "standing", "other": which physical targets apply
+    outlier_spot: tuple[float, float, float] | None = None  # default: the case's spot
+
+
+CASES: list[Case] = [
+    Case("sofa_left", "sitting_chair", (-0.6, -2.2, 0.57), 180, "a person sitting on the sofa", "lying_side",
+         {"height": 0.45, "weight": 0.5}, "seated"),
+    Case("sofa_middle", "sitting_chair", (0.0, -2.2, 0.57), 180, "a person sitting on the sofa", "lying_side",
+         {"height": 0.6, "weight": 0.4}, "seated"),
+    Case("sofa_right", "sitting_chair", (0.6, -2.2, 0.57), 180, "a person sitting on the sofa", "lying_side",
+         {"height": 0.5, "gender": 0.3}, "seated"),
+    Case("stool", "sitting_chair", (1.77, 1.63, 0.578), 210, "a person sitting on the stool", "standing",
+         {"height": 0.55, "gender": 0.7}, "seated", (1.25, 1.35, 0.0)),
+    Case("standing_floor", "standing", (0.4, 0.2, 0.0), 0, "a person standing in the room", "sitting_floor",
+         {"height": 0.65}, "standing"),
+    Case("leaning_bookshelf", "leaning", (2.05, -1.07, 0.0), 90, "a person leaning on the bookshelf", "sitting_floor",
+         {"height": 0.5, "muscle": 0.6}, "standing"),
+    Case("floor_against_sofa", "sitting_floor", (0.0, -1.62, 0.0), 180, "a person sitting on the floor against the sofa",
+         "lying_back", {"height": 0.5}, "seated"),
+    Case("lying_sofa", "lying_back", (0.0, -2.2, 0.57), 90, "a person lying on the sofa", "sitting_chair",
+         {"height": 0.4}, "lying"),
+    Case("reaching_cabinet", "reaching", (0.02, 1.95, 0.0), 180, "a person reaching to the top of the tall cabinet",
+         "sitting_floor", {"height": 0.6}, "standing"),
+]  # fmt: skip
+
+
+def case_by_name(name: str) -> Case:
+    for c in CASES:
+        if c.name == name:
+            return c
+    raise KeyError(name)
+
+
+def gt_params(body, case: Case, outlier: bool = False):
+    """The true body of a case, or (``outlier``) the differently posed one of its bad views."""
+    from pipeline.body.presets import posed_body
+
+    shape = body.shape_from_phenotypes(case.phenotypes)
+    if outlier:
+        spot = case.outlier_spot or case.spot
+        return posed_body(body, case.outlier_posture, spot, case.facing_yaw_deg + 30.0, shape=shape)
+    return posed_body(body, case.posture, case.spot, case.facing_yaw_deg, shape=shape)
+
+
+def outlier_views(n_views: int, fraction: float = 0.3, seed: int = 0) -> list[int]:
+    """Which views get the wrong posture: round(fraction * n), spread deterministically."""
+    k = int(round(fraction * n_views))
+    rng = np.random.default_rng(seed)
+    return sorted(int(i) for i in rng.choice(n_views, size=k, replace=False))
+
+
+def prepare_case(case: Case, out_dir: Path, body, scene, *, max_views: int = 16, outlier_fraction: float = 0.3) -> dict:
+    """Views, GT and rendered hypothesis images of one case under ``out_dir`` (cached)."""
+    import torch
+    from PIL import Image
+
+    from pipeline.render import SceneRenderer
+    from pipeline.view_selection import select_views
+    from pipeline.views_io import load_views, write_selection
+
+    out_dir = Path(out_dir)
+    meta_path = out_dir / "case.json"
+    if meta_path.exists():
+        return json.loads(meta_path.read_text())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gt = gt_params(body, case)
+    other = gt_params(body, case, outlier=True)
+    with torch.no_grad():
+        gt_out = body(gt)
+        other_out = body(other)
+    views_target = np.asarray(case.spot, dtype=np.float64)
+    selection = select_views(scene, views_target, prompt=case.prompt)
+    selection.cameras = selection.cameras[:max_views]
+    selection.visibility = selection.visibility[:max_views]
+    write_selection(out_dir / "views", selection)
+    cameras, _ = load_views(out_dir / "views")
+    bad = outlier_views(len(cameras), outlier_fraction)
+    faces = np.asarray(body.faces)
+    v_gt = gt_out.vertices[0].numpy()
+    v_other = other_out.vertices[0].numpy()
+    with SceneRenderer(scene) as r:
+        for i, cam in enumerate(cameras):
+            clean = r.render_bodies(cam, [(v_gt, faces)]).rgb
+            (out_dir / "hyp" / "set_0").mkdir(parents=True, exist_ok=True)
+            (out_dir / "hyp" / "set_1").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(clean).save(out_dir / "hyp" / "set_0" / f"{cam.name}.png")
+            img = r.render_bodies(cam, [(v_other, faces)]).rgb if i in bad else clean
+            Image.fromarray(img).save(out_dir / "hyp" / "set_1" / f"{cam.name}.png")
+    meta = {
+        "case": case.name,
+        "posture": case.posture,
+        "kind": case.kind,
+        "prompt": case.prompt,
+        "gt_keypoints": gt_out.keypoints[0].numpy().tolist(),
+        "gt_params": body.params_to_json(gt),
+        "outlier_views": [cameras[i].name for i in bad],
+        "views": [c.name for c in cameras],
+        "target": selection.target.tolist(),
+    }
+    meta_path.write_text(json.dumps(meta))
+    return meta

@@ -1,0 +1,114 @@
+"""The fit with the real body model on real renders: Anny placed in the sample room, rendered
+from the views ``genzi views`` selects, keypoints found by mediapipe, lifted back to 3D."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from lifting_cases import SCENE, case_by_name, prepare_case  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def body():
+    import torch
+
+    torch.set_num_threads(1)
+    from pipeline.body import load_body_model
+
+    return load_body_model("anny")
+
+
+@pytest.fixture(scope="module")
+def scene():
+    from pipeline.scene import load_scene
+
+    return load_scene(SCENE)
+
+
+@pytest.fixture(scope="module")
+def cases_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("lifting_cases")
+
+
+def _fit_case(name, body, scene, cases_dir, iterations=400, views=8):
+    from pipeline.fit_sets import find_hypothesis_sets, fit_hypothesis_sets
+    from pipeline.lifting_schedule import LiftingSettings
+    from pipeline.metrics import mpjpe
+    from pipeline.sdf import build_sdf_grid
+    from pipeline.views_io import load_views
+
+    case = case_by_name(name)
+    meta = prepare_case(case, cases_dir / name, body, scene, max_views=views)
+    cameras, vmeta = load_views(cases_dir / name / "views")
+    target = np.asarray(vmeta["target"])
+    sdf = build_sdf_grid(scene, target, 1.2, 0.04)
+    sets = [s for s in find_hypothesis_sets(cases_dir / name / "hyp", [c.name for c in cameras]) if s.name == "set_0"]
+    settings = replace(LiftingSettings(num_threads=1), sdf_subsample=4).with_iterations(iterations)
+    fit = fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=case.prompt)[0]
+    assert fit.result is not None, fit.error
+    assert sum(o.valid for o in fit.observations) >= 0.75 * len(cameras)  # mediapipe saw the person
+    return fit, 1000 * mpjpe(fit.result.keypoints3d, np.asarray(meta["gt_keypoints"]))
+
+
+def test_seated_on_the_sofa_from_renders(body, scene, cases_dir):
+    fit, err = _fit_case("sofa_middle", body, scene, cases_dir)
+    assert err < 80.0
+    assert fit.metrics["non_collision"] > 0.95
+    assert fit.metrics["contact"]
+
+
+def test_standing_on_the_floor_from_renders(body, scene, cases_dir):
+    fit, err = _fit_case("standing_floor", body, scene, cases_dir)
+    assert err < 80.0
+    assert fit.metrics["contact"]
+
+
+def test_genzi_fit_writes_the_report(body, scene, cases_dir, tmp_path):
+    from pipeline.body.base import KEYPOINT_NAMES
+    from pipeline.cli import main
+
+    case = case_by_name("standing_floor")
+    prepare_case(case, cases_dir / case.name, body, scene, max_views=8)
+    hyp = cases_dir / case.name / "hyp"
+    out = tmp_path / "out"
+    rc = main(["fit", "--scene", str(SCENE), "--views", str(cases_dir / case.name / "views"), "--hypotheses", str(hyp),
+               "--out", str(out), "--iterations", "40", "--sdf-cell", "0.06", "--quiet"])  # fmt: skip
+    assert rc == 0
+    report = json.loads((out / "report.json").read_text())
+    assert [b["set"] for b in report["bodies"]] == ["set_0", "set_1"]
+    b = report["bodies"][0]
+    assert set(b) == {"set", "model", "params", "keypoints3d", "metrics", "view_weights", "mesh"}
+    assert b["model"] == "anny" and list(b["keypoints3d"]) == list(KEYPOINT_NAMES)
+    assert set(b["metrics"]) == {"non_collision", "contact", "max_penetration_m"}
+    assert set(b["view_weights"]) == {f"view_{i:02d}" for i in range(8)}
+    assert all(0.0 <= w <= 1.0 for w in b["view_weights"].values())
+    assert (out / b["mesh"]).stat().st_size > 100_000 and b["mesh"] == "body_0.obj"
+    assert (out / "body_1.obj").exists()
+    params = body.params_from_json(b["params"])
+    import torch
+
+    with torch.no_grad():
+        kp = body(params).keypoints[0].numpy()
+    np.testing.assert_allclose(kp, np.array([b["keypoints3d"][n] for n in KEYPOINT_NAMES]), atol=1e-4)
+
+
+def test_genzi_fit_explains_a_missing_hypothesis_folder(tmp_path, cases_dir, body, scene, capsys):
+    from pipeline.cli import main
+
+    case = case_by_name("standing_floor")
+    prepare_case(case, cases_dir / case.name, body, scene, max_views=8)
+    rc = main(["fit", "--scene", str(SCENE), "--views", str(cases_dir / case.name / "views"),
+               "--hypotheses", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")])  # fmt: skip
+    assert rc == 2
+    assert "does not exist" in capsys.readouterr().err
