@@ -15,8 +15,9 @@ Rules (documented, deterministic, always overridable by the user):
   score beats the runner-up by 20 % (glTF: 50 %, because the specification says Y);
   otherwise the format's convention holds (glTF/OBJ/FBX: Y-up, PLY/STL: Z-up).
 - Sign of the up axis: more area facing + than - (floors and seats face up; ceilings are
-  often missing); when balanced, the side where most triangles sit (furniture stands on the
-  floor, so detail is low); when still unclear, +.
+  often missing); when balanced, the side where most horizontal area sits (floor, seats and
+  table tops are low, only a ceiling is high; glTF keeps its + direction on this weaker
+  evidence); otherwise +.
 - Unit: glTF keeps metres unless the height is absurd (< 1 cm or > 200 m). Other formats take
   the metric unit (m, cm, mm) whose height in metres is closest to [0.4 m, 4 m]; metres win
   ties. Inches and feet are never guessed; the user picks them.
@@ -51,13 +52,14 @@ class AxisEvidence:
 _CHUNK = 1_000_000  # faces per pass: bounded memory for scenes of millions of triangles
 
 
-def _area_evidence(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Area shares facing +axis and -axis (float32 is plenty for shares), and face centroids."""
+def _area_evidence(vertices: np.ndarray, faces: np.ndarray):
+    """Area shares facing either way, +axis and -axis (float32 is plenty for shares), and per
+    face: centroid, area, unit normal."""
     v32 = np.asarray(vertices, dtype=np.float32)
     up = np.zeros(3)
     down = np.zeros(3)
     total = 0.0
-    centroids = []
+    centroids, areas, normal_parts = [], [], []
     for start in range(0, len(faces), _CHUNK):
         tri = v32[faces[start:start + _CHUNK]]
         cross = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
@@ -70,8 +72,13 @@ def _area_evidence(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray,
             up[i] += area[normals[:, i] > _FACING_COS].sum()
             down[i] += area[normals[:, i] < -_FACING_COS].sum()
         centroids.append(tri[ok].mean(axis=1))
+        areas.append(area.astype(np.float32))
+        normal_parts.append(normals)
     total = max(total, 1e-30)
-    return (up + down) / total, up / total, down / total, np.concatenate(centroids).astype(np.float64)
+    return (
+        (up + down) / total, up / total, down / total,
+        np.concatenate(centroids).astype(np.float64), np.concatenate(areas), np.concatenate(normal_parts),
+    )
 
 
 def guess_up_axis(vertices: np.ndarray, faces: np.ndarray, convention: str = "y", declared: bool = False) -> tuple[str, list[str]]:
@@ -83,7 +90,7 @@ def guess_up_axis(vertices: np.ndarray, faces: np.ndarray, convention: str = "y"
     extents = hi - lo
     if len(faces) == 0 or not np.all(np.isfinite(extents)) or extents.max() <= 0:
         return convention, ["no usable geometry; kept the format's convention"]
-    share, up, down, centroids = _area_evidence(vertices, faces)
+    share, up, down, centroids, areas, normals = _area_evidence(vertices, faces)
     # A room is wider than it is tall: a small bonus for a clearly smallest bounding-box extent.
     e_order = np.argsort(extents)
     small, mid = int(e_order[0]), int(e_order[1])
@@ -119,13 +126,22 @@ def guess_up_axis(vertices: np.ndarray, faces: np.ndarray, convention: str = "y"
         sign = -1
         reasons.append(f"more area faces -{_AXIS_NAMES[axis].upper()} than +{_AXIS_NAMES[axis].upper()} ({d:.0%} vs {u:.0%}), so the model is upside down")
     else:
-        h = centroids[:, axis]
-        rel = (np.median(h) - lo[axis]) / max(extents[axis], 1e-30)
+        # Where does the horizontal area sit? Floors and furniture tops are low, only a
+        # ceiling is high: the area-weighted median height of horizontal faces.
+        horizontal = np.abs(normals[:, axis]) > _FACING_COS
+        h = centroids[horizontal, axis] if horizontal.any() else centroids[:, axis]
+        w = areas[horizontal] if horizontal.any() else np.ones(len(h))
+        order_h = np.argsort(h)
+        cumulative = np.cumsum(w[order_h])
+        median_h = h[order_h][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+        rel = (median_h - lo[axis]) / max(extents[axis], 1e-30)
         if rel < 0.45:
-            reasons.append(f"up- and down-facing areas balance; most triangles sit low along +{_AXIS_NAMES[axis].upper()} (furniture stands on the floor)")
+            reasons.append(f"up- and down-facing areas balance; most horizontal area sits low along +{_AXIS_NAMES[axis].upper()} (floors, seats, table tops)")
+        elif rel > 0.55 and declared:
+            reasons.append("most horizontal area sits high, but glTF's up direction is kept without stronger evidence")
         elif rel > 0.55:
             sign = -1
-            reasons.append(f"up- and down-facing areas balance; most triangles sit high along +{_AXIS_NAMES[axis].upper()}, so the model looks upside down")
+            reasons.append(f"up- and down-facing areas balance; most horizontal area sits high along +{_AXIS_NAMES[axis].upper()}, so the model looks upside down")
         else:
             reasons.append("no clear sign; assumed the positive direction")
     name = _AXIS_NAMES[axis]

@@ -82,3 +82,15 @@ def test_options_round_trip_and_reject_nonsense():
 def test_import_transform_scales_and_rotates():
     m = import_transform("y", "cm")
     np.testing.assert_allclose(m[:3, :3] @ [0, 100, 0], [0, 0, 1.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("up", ["z", "-z", "y"])
+def test_floor_slab_decides_the_sign_not_the_detailed_lamp(up):
+    # A closed floor slab (up and down areas balance) and a finely meshed lamp up high:
+    # the horizontal area sits low, so up is away from the slab, whatever the triangle count says.
+    slab = trimesh.creation.box(extents=(4.0, 3.0, 0.02))
+    slab.apply_translation((0.0, 0.0, -0.01))
+    lamp = trimesh.creation.icosphere(subdivisions=4, radius=0.3)
+    lamp.apply_translation((0.0, 0.0, 2.2))
+    scene = to_file_frame(trimesh.util.concatenate([slab, lamp]), up, "m")
+    assert guess_import_options(scene).up_axis == up
