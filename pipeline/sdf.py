@@ -290,12 +290,22 @@ def sdf_at(mesh, points, device: str = "cpu") -> np.ndarray:
     """Exact signed distance (N,) at (N, 3) points: closest-point distance, per-part sign.
 
     Slow compared with ``SDFGrid.sample``; meant for tests and metrics. ``mesh`` may be a
-    ``trimesh.Trimesh`` or a ``pipeline.scene.Scene``.
+    ``trimesh.Trimesh`` or a ``pipeline.scene.Scene``; for a Scene the part classification and
+    BVHs are built once and kept on it, so repeated calls cost only the queries.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
-    trimesh_mesh = mesh.mesh if hasattr(mesh, "face_part") else mesh
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    sign = build_scene_sign(mesh, lo, hi, device=device)
-    _, d, _ = MeshQuery(trimesh_mesh, device=device, winding=False).closest(points)
+    if len(points) == 0:
+        return np.zeros(0)
+    if hasattr(mesh, "mesh"):  # Scene: cache the whole-scene oracle
+        cache = getattr(mesh, "_exact_sdf_cache", None) or {}
+        if device not in cache:
+            cache[device] = (build_scene_sign(mesh, device=device), MeshQuery(mesh.mesh, device=device, winding=False))
+            mesh._exact_sdf_cache = cache
+        sign, full = cache[device]
+    else:
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        sign = build_scene_sign(mesh, lo, hi, device=device)
+        full = MeshQuery(mesh, device=device, winding=False)
+    _, d, _ = full.closest(points)
     inside = sign.inside(points)
     return np.where(inside, -d, d)
