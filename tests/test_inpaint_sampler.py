@@ -235,3 +235,15 @@ def test_fixed_mask_loop_matches_stock_diffusers_pipeline(tiny_model):
     for mine, theirs in zip(ours, stock):
         theirs_u8 = np.round(theirs * 255).astype(int)
         assert np.abs(mine.image.astype(int) - theirs_u8).max() <= 1  # measured: identical
+
+
+def test_overlong_prompt_is_reported(tiny_model):
+    events = []
+    long_prompt = "a person " + "sitting on the sofa " * 20
+    settings = tiny_settings(prompt=long_prompt, steps=1, global_negatives=[])
+    Inpainter(tiny_model).run(requests(1), settings, emit=events.append)
+    warnings = [e.message for e in events if isinstance(e, WarningEvent)]
+    assert len(warnings) == 1 and "prompt is longer than 77 tokens" in warnings[0]
+    events.clear()
+    Inpainter(tiny_model).run(requests(1), tiny_settings(steps=1, global_negatives=["blurry"]), emit=events.append)
+    assert not [e for e in events if isinstance(e, WarningEvent)]

@@ -83,4 +83,4 @@ def test_default_prompt_resources_are_read():
     assert default_prefix()
     negatives = default_negatives()
     assert "blurry" in negatives and not any(n.startswith("#") for n in negatives)
-    assert assemble_prompts("a man").negative.startswith("blurry")
+    assert assemble_prompts("a man").negative.startswith("multiple people")

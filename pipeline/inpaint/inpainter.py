@@ -50,6 +50,10 @@ class Inpainter:
             uncond = encode_text(self.model, texts.negative)
         return PreparedPrompt(texts.diffusion, texts.negative, tokens, cond, uncond)
 
+    def token_count(self, text: str) -> int:
+        """Tokens of ``text`` with start and end tokens, before truncation."""
+        return len(self.model.tokenizer(text, truncation=False, verbose=False).input_ids)
+
     def run(
         self,
         requests: Sequence[InpaintRequest],
@@ -68,6 +72,13 @@ class Inpainter:
             return []
         self._validate(requests, settings)
         prompt = self.prepare_prompt(settings)
+        for label, text in (("prompt", prompt.text), ("negative prompt", prompt.negative)):
+            if self.token_count(text) > self.model.tokenizer.model_max_length:
+                emit(WarningEvent(
+                    message=f"The {label} is longer than {self.model.tokenizer.model_max_length} tokens; "
+                    f"the model ignores its end: {text!r}",
+                    stage="inpaint",
+                ))
         latent_scale = settings.attention_divisor // self.model.vae_scale_factor
         needs_capture = any(r.fixed_mask is None for r in requests) and settings.dynamic_stop > settings.dynamic_start
         capture = AttentionCapture(self.model.unet, latent_scale) if needs_capture else None

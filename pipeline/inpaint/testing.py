@@ -299,6 +299,7 @@ def tiny_settings(**overrides):
         preview_every=2,
         mask_history_every=1,
         batch_size=4,
+        global_negatives=["blurry", "lowres", "watermark"],  # the tiny vocabulary spells long lists out
     )
     values.update(overrides)
     return InpaintSettings(**values)
