@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import trimesh
 
-from .scene_formats import SUPPORTED_EXTENSIONS, RawScene, SceneLoadError, format_for, read_raw
+from .scene_formats import SUPPORTED_EXTENSIONS, RawScene, SceneLoadError, read_raw
 from .scene_guess import guess_from_geometry
-from .units import UNIT_NAMES, UNIT_TO_METRES, import_transform, normalize_unit, normalize_up_axis
+from .units import UNIT_NAMES, import_transform, normalize_unit, normalize_up_axis
 
 __all__ = [
     "SceneLoadError",

@@ -8,7 +8,6 @@ Unit and up-axis handling happen afterwards in ``pipeline.scene``.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile

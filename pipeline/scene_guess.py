@@ -26,7 +26,6 @@ Rules (documented, deterministic, always overridable by the user):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,19 +35,6 @@ _AXIS_NAMES = ("x", "y", "z")
 _FACING_COS = math.cos(math.radians(25.0))
 _HEIGHT_WINDOW_M = (0.4, 4.0)
 _FLAT_BONUS = 0.1
-
-
-@dataclass
-class AxisEvidence:
-    """Numbers behind an up-axis guess (kept for the description and for tests)."""
-
-    facing_share: np.ndarray  # (3,) fraction of area facing along x, y, z (either sign)
-    up_share: np.ndarray  # (3,) area facing +axis
-    down_share: np.ndarray  # (3,) area facing -axis
-    extents: np.ndarray  # (3,) bounding-box size in file units
-    reasons: list[str] = field(default_factory=list)
-
-
 _CHUNK = 1_000_000  # faces per pass: bounded memory for scenes of millions of triangles
 
 
