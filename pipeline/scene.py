@@ -309,7 +309,9 @@ def load_scene(
     """Load a scene file into Z-up metres. Missing options are guessed (see ``scene.options``).
 
     Raises ``SceneLoadError`` with an actionable message for missing, empty, corrupt, non-mesh,
-    unsupported or triangle-free files.
+    unsupported or triangle-free files. ``progress(fraction, message)`` is called from the
+    loading thread; it may raise (for example ``pipeline.events.Cancelled``) to stop loading.
+    The returned Scene is meant to be read-only (bounds and ray structures are cached).
     """
 
     def report(fraction: float, message: str) -> None:
