@@ -274,3 +274,25 @@ def test_unwritable_folder_gives_a_message(bodies):
 def test_unknown_suffix_is_explained(tmp_path, bodies):
     with pytest.raises(ExportError, match=r"\.obj"):
         export_bodies(bodies, tmp_path / "people.stl")
+
+
+def test_genzi_export_falls_back_to_the_run_mesh_without_params(tmp_path, bodies, capsys):
+    from pipeline.cli import main as genzi
+
+    run = tmp_path / "run"
+    run.mkdir()
+    posed = posed_vertices(bodies[0])
+    trimesh.Trimesh(posed, bodies[0].faces, process=False).export(run / "body_0.obj")
+    (run / "report.json").write_text(json.dumps({"bodies": [{"set": "set_0", "mesh": "body_0.obj"}]}))
+
+    assert genzi(["export", str(run), "--out", str(tmp_path / "b.ply"), "--up", "y", "--units", "cm"]) == 0
+    mesh = trimesh.load(tmp_path / "b.ply", process=False)
+    np.testing.assert_allclose(mesh.vertices, AxesUnits("y", "cm").points(posed), atol=1e-4)
+    with pytest.warns(UserWarning, match="without a skeleton"):
+        assert genzi(["export", str(run), "--out", str(tmp_path / "b.glb")]) == 0
+    gltf = pygltflib.GLTF2().load(str(tmp_path / "b.glb"))
+    assert not gltf.skins and len(gltf.meshes) == 1
+    assert genzi(["export", str(run), "--with-scene", "--out", str(tmp_path / "c.obj")]) == 1
+    assert "names no scene" in capsys.readouterr().err
+    assert genzi(["export", str(tmp_path), "--out", str(tmp_path / "d.obj")]) == 1
+    assert "no report.json" in capsys.readouterr().err
