@@ -33,7 +33,7 @@ class GenerationSettings:
     dynamic_mask_stop: int | None = None  # None: half of the steps, as in the paper
     silhouette_kernel: int = 11
     silhouette_iterations: int = 8
-    batch_size: int = 16  # images per diffusion call; halves on GPU out-of-memory
+    batch_size: int | None = None  # images per UNet call (None: from the GPU memory); halves on out-of-memory
     preview_every: int = 5
     fit_iterations: int | None = None  # None: the lifting stage's own default (the paper's 1600)
     min_valid_joints: int | None = None  # None: the keypoint stage's default (13 of 17)
@@ -63,7 +63,7 @@ class GenerationSettings:
             problems.append("ranking must be 'auto', 'clip' or 'fit'")
         if not 0.0 < self.seed_fraction <= 1.0:
             problems.append("seed_fraction must lie in (0, 1]")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             problems.append("batch_size must be at least 1")
         if problems:
             raise ValueError("Invalid generation settings: " + "; ".join(problems) + ".")

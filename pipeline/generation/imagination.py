@@ -117,7 +117,7 @@ class DiffusionImagination(Imagination):
     def paint(self, items, emit, cancel):
         settings = self.context.settings
         req = self.context.request
-        batch = max(1, int(settings.batch_size))
+        batch = max(1, int(settings.batch_size or 16))  # images handed over per call (saved after each)
         pending = list(items)
         while pending:
             cancel.check()
@@ -213,26 +213,48 @@ class UserImagesImagination(Imagination):
 
 # ---------------------------------------------------------------------------------------
 class RenderedBodyImagination(Imagination):
-    """Test/benchmark double: renders a known body (given as body parameters) into each view.
+    """Test/benchmark double: renders a known body into each view instead of painting.
 
-    The body-in-scene composite is what a perfect inpainter would paint, so the real
-    keypoint detector, fits, ranking and round 2 run on it and the result can be compared
-    with the known body.
+    The body is given as parameters (JSON or tensors) or as a posture preset placed at a
+    point (``posture="sitting_chair", at=(x, y, z), facing_yaw_deg=180``). Its composite into
+    the scene view is what a perfect inpainter would paint, so the real keypoint detector,
+    fits, ranking and round 2 run on it and the result can be compared with the known body.
     """
 
     kind = "rendered_body"
 
-    def __init__(self, params: dict[str, Any], *, body_model: str | None = None) -> None:
+    def __init__(
+        self,
+        params: dict[str, Any] | None = None,
+        *,
+        posture: str | None = None,
+        at: Any = None,
+        facing_yaw_deg: float = 0.0,
+    ) -> None:
+        if params is None and (posture is None or at is None):
+            raise ValueError("RenderedBodyImagination needs body params, or a posture and a point 'at'.")
         self.params = params
-        self.body_model = body_model
+        self.posture = posture
+        self.at = None if at is None else [float(x) for x in at]
+        self.facing_yaw_deg = float(facing_yaw_deg)
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "params": _jsonable(self.params), "body_model": self.body_model}
+        if self.params is not None:
+            return {"kind": self.kind, "params": _jsonable(self.params)}
+        return {"kind": self.kind, "posture": self.posture, "at": self.at, "facing_yaw_deg": self.facing_yaw_deg}
+
+    def known_params(self, body: Any) -> dict[str, Any]:
+        """The known body's parameters as tensors of ``body``."""
+        if self.params is None:
+            from pipeline.body.presets import posed_body
+
+            self.params = posed_body(body, self.posture, self.at, self.facing_yaw_deg)
+        return stages.params_from_json(body, self.params)
 
     def prepare(self, context: ImaginationContext, emit: EventSink) -> None:
         super().prepare(context, emit)
         body = context.body_getter()
-        self._vertices, self._faces = stages.body_mesh(body, self.params)
+        self._vertices, self._faces = stages.body_mesh(body, self.known_params(body))
 
     def paint(self, items, emit, cancel):
         renderer = self.context.renderer_getter()

@@ -204,6 +204,7 @@ def _config_dict(run: _Run) -> dict[str, Any]:
     imagination = run.imagination.describe() if run.imagination is not None else {"kind": "diffusion", "model": run.request.model}
     return {
         "format": "genzi-generation-run/1",
+        "scene": str(run.request.scene),  # top level too: exporters look for it here
         "request": run.request.to_dict(),
         "settings": settings_to_dict(run.settings),
         "imagination": imagination,
@@ -270,7 +271,8 @@ def _views_stage(run: _Run) -> str:
         run.emit(ViewRendered(camera.name, image))
         run.emit(Progress("views", i + 1, total, camera.name))
     stages.write_views(
-        run.folder.views_dir / "views.json", cameras, req.target, selection.normal, selection.visibility
+        run.folder.views_dir / "views.json", cameras, selection.target, selection.normal, selection.visibility,
+        selection.relaxed,
     )
     run._views = None
     return f"{total} views" + (f" (relaxed: {', '.join(selection.relaxed)})" if selection.relaxed else "")
@@ -278,7 +280,10 @@ def _views_stage(run: _Run) -> str:
 
 def _sdf_stage(run: _Run) -> str:
     settings = run.settings
-    grid = stages.build_sdf(run.scene, run.request.target, settings.sdf_half_extent, settings.sdf_cell)
+    grid = stages.build_sdf(
+        run.scene, run.request.target, settings.sdf_half_extent, settings.sdf_cell,
+        progress=lambda f, message: run.emit(Progress("sdf", int(round(100 * f)), 100, message)),
+    )
     stages.save_sdf(grid, run.folder.sdf_path)
     run._sdf = None
     return f"half extent {settings.sdf_half_extent} m, cell {settings.sdf_cell} m"
@@ -429,7 +434,7 @@ def _keypoints_stage(run: _Run, round_index: int) -> str:
                 kp, valid, reason = None, False, f"detection failed: {exc}"
                 run.warn(f"round {round_index} {entry['set']}/{camera.name}: {reason}", "keypoints")
             records[camera.name] = {
-                "keypoints": None if kp is None else np.asarray(kp, dtype=float).tolist(),
+                "keypoints": _finite_or_none(kp),
                 "valid": bool(valid),
                 "reason": reason,
             }
@@ -441,6 +446,14 @@ def _keypoints_stage(run: _Run, round_index: int) -> str:
             run.emit(Progress("keypoints", step, total, f"{entry['set']}/{camera.name}"))
         write_json_atomic(path, {"set": entry["set"], "round": round_index, "views": records})
     return f"{valid_count} of {total} images show a usable person"
+
+
+def _finite_or_none(kp) -> list | None:
+    """Keypoints as standard JSON: missing values (NaN) become null."""
+    if kp is None:
+        return None
+    arr = np.asarray(kp, dtype=float)
+    return np.where(np.isfinite(arr), arr, None).tolist()
 
 
 def _keypoint_summary(run: _Run, round_index: int) -> tuple[int, int, dict[str, int]]:
@@ -481,7 +494,7 @@ def _lifting_stage(run: _Run, round_index: int) -> str:
                 continue
             if is_excluded(run.excluded, round_index, entry["set"], view):
                 continue
-            observations.append((by_name[view], np.asarray(rec["keypoints"], dtype=np.float64)))
+            observations.append((by_name[view], np.array(rec["keypoints"], dtype=np.float64)))
         run.emit(Progress("lifting", n, len(plan), entry["set"]))
         if not observations:
             write_json_atomic(fit_path, {"set": entry["set"], "round": round_index, "failed": True,

@@ -89,7 +89,7 @@ def select_views(scene, target, normal, settings, radius, prompt) -> SelectedVie
     )
 
 
-def write_views(path: Path, cameras: Sequence[Camera], target, normal, visibility) -> None:
+def write_views(path: Path, cameras: Sequence[Camera], target, normal, visibility, relaxed=()) -> None:
     """``views.json`` in the shared shape (see ``genzi views``)."""
     from pipeline.generation.run_folder import write_json_atomic
 
@@ -101,7 +101,7 @@ def write_views(path: Path, cameras: Sequence[Camera], target, normal, visibilit
         writer = None
     if writer is not None:
         try:
-            writer(path, cameras, target=target, normal=normal, visibility=visibility)
+            writer(path, cameras, target=target, normal=normal, visibility=visibility, relaxed=list(relaxed))
             return
         except TypeError:
             log.debug("views_io.write_views has another signature; writing views.json ourselves")
@@ -192,10 +192,10 @@ def _to_uint8_rgb(image) -> np.ndarray:
 # =========================================================================================
 # scene distance
 # =========================================================================================
-def build_sdf(scene, target, half_extent: float, cell: float):
+def build_sdf(scene, target, half_extent: float, cell: float, progress=None):
     from pipeline.sdf import build_sdf_grid
 
-    return build_sdf_grid(scene.mesh, np.asarray(target, dtype=np.float64), float(half_extent), float(cell))
+    return build_sdf_grid(scene, np.asarray(target, dtype=np.float64), float(half_extent), float(cell), progress=progress)
 
 
 def save_sdf(grid, path: Path) -> None:
@@ -317,12 +317,21 @@ def detect_person(detector, image: np.ndarray, camera: Camera, target: np.ndarra
 # =========================================================================================
 # lifting
 # =========================================================================================
-def lifting_settings(settings):
+def lifting_settings(settings, body=None, fixed_shape: dict | None = None):
+    """The fit's settings; a fully fixed shape is not optimised at all (its learning rate is 0,
+    which also spares the costly shape gradient)."""
+    from dataclasses import replace
+
     from pipeline.lifting_schedule import LiftingSettings
 
     ls = LiftingSettings()
     if settings.fit_iterations is not None:
         ls = ls.with_iterations(int(settings.fit_iterations))
+    names = getattr(body, "phenotype_names", None)
+    if fixed_shape and names and not set(names) - set(fixed_shape):
+        rates = dict(ls.learning_rates)
+        rates["shape"] = tuple(0.0 for _ in rates.get("shape", (0.0,) * 4))
+        ls = replace(ls, learning_rates=rates)
     return ls
 
 
@@ -336,16 +345,17 @@ def fit_set(body, observations, sdf, settings, request, *, init, target, set_nam
     for camera, kp in observations:
         kp = np.asarray(kp, dtype=np.float64)
         obs.append(lifting.ViewObservation(name=camera.name, camera=camera, keypoints=kp[:, :2], conf=kp[:, 2]))
-    ls = lifting_settings(settings)
+    ls = lifting_settings(settings, body, request.fixed_shape)
     init_params = params_from_json(body, init) if init is not None else None
     result = lifting.fit_body(
         body, obs, sdf, ls, init_params, emit, cancel, target=target, prompt=request.prompt, set_name=set_name
     )
+    params = result.params
     scene_m = metrics.scene_metrics(sdf, result.vertices, contact_tolerance=ls.contact_tolerance)
     record = FitRecord(
         set_name=set_name,
         round=0,
-        params=body.params_to_json(result.params),
+        params=body.params_to_json(params),
         keypoints3d={n: [float(x) for x in p] for n, p in zip(KEYPOINT_NAMES, result.keypoints3d)},
         view_weights={k: float(v) for k, v in result.view_weights.items()},
         reprojection_px={k: float(v) for k, v in result.reprojection_error_px.items()},
@@ -373,54 +383,52 @@ def load_inpainter(model: str, *, device: str, dtype: str, components: Any = Non
 
 
 def inpaint_batch(inpainter, items, request, settings, *, emit, cancel):
-    """Paint a batch of items in one call; returns one PaintResult per item."""
+    """Paint a batch of items in one inpainter call; returns one PaintResult per item.
+
+    The inpainter streams InpaintStep/InpaintDone events itself (``sample`` = set index).
+    """
     from pipeline import inpaint
-    from pipeline.events import InpaintDone, InpaintStep
     from pipeline.generation.imagination import PaintResult
 
-    requests = []
-    for item in items:
-        requests.append(
-            inpaint.InpaintRequest(
-                image=item.view_image,
-                prompt=request.prompt,
-                negative_prompt=request.negative_prompt,
-                seed=item.seed,
-                mask=item.fixed_mask,
-                subject_words=request.subject_words,
-                name=f"{item.set_name}/{item.view}",
-            )
+    requests = [
+        inpaint.InpaintRequest(
+            view_name=item.view, image=item.view_image, sample=item.set_index, seed=item.seed,
+            fixed_mask=item.fixed_mask,
         )
-    inpaint_settings = inpaint_settings_for(settings)
-
-    def on_step(index, step, total, mask=None, preview=None):
-        item = items[index]
-        emit(InpaintStep(item.view, item.set_index, step, total, mask, preview, round=item.round))
-
-    results = inpainter.run(requests, inpaint_settings, callback=on_step, cancel=cancel)
+        for item in items
+    ]
+    rounds = {item.round for item in items}
+    results = inpainter.run(requests, inpaint_settings_for(request, settings, max(rounds)), emit=emit, cancel=cancel)
     out = []
-    for item, res in zip(items, results):
-        image = np.asarray(res.image)
-        mask = None if getattr(res, "mask", None) is None else np.asarray(res.mask)
-        emit(InpaintDone(item.view, item.set_index, image, mask, round=item.round))
-        out.append(PaintResult(image, mask))
+    for res in results:
+        info = {"prompt": res.prompt, "token_indices": list(res.token_indices)}
+        out.append(PaintResult(np.asarray(res.image), np.asarray(res.mask), info=info))
     return out
 
 
-def inpaint_settings_for(settings):
+def inpaint_settings_for(request, settings, round_index: int = 1):
+    """The inpainting stage's settings for this run (``inpaint_overrides`` win)."""
+    from dataclasses import fields, replace
+
     from pipeline import inpaint
 
     base = inpaint.InpaintSettings()
     values = {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt or "",
+        "subject_tokens": list(request.subject_words) if request.subject_words else None,
         "steps": settings.steps,
         "guidance_scale": settings.guidance_scale,
-        "mask_quantile": settings.mask_quantile,
-        "dynamic_mask_stop": settings.mask_stop,
-        "image_size": settings.image_size,
+        "dynamic_stop": settings.mask_stop,
+        "quantile_start": settings.mask_quantile,
+        "quantile_end": settings.mask_quantile,
+        "batch_size": settings.batch_size,
         "preview_every": settings.preview_every,
+        "round": round_index,
         **dict(settings.inpaint_overrides or {}),
     }
-    from dataclasses import fields, replace
-
     names = {f.name for f in fields(base)}
+    unknown = set(settings.inpaint_overrides or {}) - names
+    if unknown:
+        raise GenerationError(f"Unknown inpainting setting(s) {sorted(unknown)}; choose from {sorted(names)}.")
     return replace(base, **{k: v for k, v in values.items() if k in names})
