@@ -278,6 +278,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="timed repetitions per case (best is kept)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the UNet (inductor cache on disk)")
     parser.add_argument("--skip-stock", action="store_true", help="do not time the stock diffusers pipeline")
+    parser.add_argument("--channels-last", action="store_true", help="UNet and VAE in channels-last memory format")
+    parser.add_argument("--vae-batch", type=int, default=None, help="images per VAE call in our loop (default 4)")
     parser.add_argument("--out", default=None, help="output JSON path")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (tiny default: 1)")
     args = parser.parse_args(argv)
@@ -317,6 +319,13 @@ def main(argv=None) -> int:
         assert settings.attention_divisor == 32 and settings.dynamic_stop == 25 and settings.guidance_scale == 7.5
     if args.batches:
         batches = [int(b) for b in args.batches.split(",")]
+    if args.vae_batch:
+        from dataclasses import replace
+
+        settings = replace(settings, vae_batch=args.vae_batch)
+    if args.channels_last:
+        model.unet.to(memory_format=torch.channels_last)
+        model.vae.to(memory_format=torch.channels_last)
     build_s = time.perf_counter() - t0
     print(f"model built in {build_s:.1f} s on {device} ({model.dtype})")
 
@@ -380,6 +389,8 @@ def main(argv=None) -> int:
         guidance=settings.guidance_scale,
         dynamic_steps=[settings.dynamic_start, settings.dynamic_stop],
         compiled=args.compile,
+        channels_last=args.channels_last,
+        vae_batch=settings.vae_batch,
         compile_warmup_s=compile_s,
         build_s=round(build_s, 2),
         torch=torch.__version__,
@@ -399,7 +410,7 @@ def main(argv=None) -> int:
             capture_overhead=capture_pct <= TARGETS["capture_overhead_pct_max"],
         )
     slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "device"
-    default = f"inpaint_tiny_{device.type}.json" if args.tiny else f"inpaint_gpu_{slug}{'_compiled' if args.compile else ''}.json"
+    default = f"inpaint_tiny_{device.type}.json" if args.tiny else f"inpaint_gpu_{slug}{'_compiled' if args.compile else ''}{'_cl' if args.channels_last else ''}.json"
     out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / default
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
