@@ -112,3 +112,22 @@ def test_genzi_fit_explains_a_missing_hypothesis_folder(tmp_path, cases_dir, bod
                "--hypotheses", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")])  # fmt: skip
     assert rc == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_fast_keypoint_path_matches_the_full_forward(body):
+    import torch
+
+    from pipeline.body.presets import posed_body
+    from pipeline.lifting_subset import forward_subset
+
+    params = posed_body(body, "sitting_chair", (0.3, -1.0, 0.5), 40.0, shape=body.shape_from_phenotypes({"height": 0.8}))
+    idx = torch.arange(0, body.num_vertices, 5)
+    with torch.no_grad():
+        full = body(params)
+        kp, verts = forward_subset(body, params, idx)
+    np.testing.assert_allclose(kp.numpy(), full.keypoints.numpy(), atol=1e-4)
+    np.testing.assert_allclose(verts.numpy(), full.vertices[:, idx].numpy(), atol=1e-5)
+    params["shape"].requires_grad_(True)
+    kp, _ = forward_subset(body, params, None)
+    kp.sum().backward()
+    assert torch.isfinite(params["shape"].grad).all() and params["shape"].grad.abs().sum() > 0
