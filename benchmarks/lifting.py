@@ -74,6 +74,36 @@ def summarise(records: list[dict]) -> dict:
     return out
 
 
+def write_markdown(doc: dict, path: Path) -> None:
+    """A short human-readable table of the summary and the per-case MPJPE."""
+    lines = ["# Lifting benchmark", "", f"Iterations per fit: {doc['iterations']}; started {doc['started']}"
+             f"{', finished ' + doc['finished'] if doc.get('finished') else ' (partial run)'}.", "",
+             "| condition | fits | median MPJPE mm | mean MPJPE mm | median PA-MPJPE mm | min non-collision | contact rate | outliers lowest | median s |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+
+    def f(x, nd=1):
+        return "-" if x is None else f"{x:.{nd}f}"
+
+    for cond, s in doc.get("summary", {}).items():
+        lines.append(f"| {cond} | {s['fits']} | {f(s['median_mpjpe_mm'])} | {f(s['mean_mpjpe_mm'])} | "
+                     f"{f(s['median_pa_mpjpe_mm'])} | {f(s['min_non_collision'], 3)} | {f(s['contact_rate'], 2)} | "
+                     f"{f(s.get('outliers_all_lowest_rate'), 2)} | {f(s['median_seconds'])} |")  # fmt: skip
+    conds = list(doc.get("summary", {}))
+    lines += ["", "MPJPE (mm, world, no alignment) per case:", "", "| case | " + " | ".join(conds) + " |",
+              "|---" * (len(conds) + 1) + "|"]  # fmt: skip
+    cases = []
+    for r in doc["records"]:
+        if r["case"] not in cases:
+            cases.append(r["case"])
+    for c in cases:
+        row = []
+        for cond in conds:
+            r = next((r for r in doc["records"] if r["case"] == c and r["condition"] == cond), None)
+            row.append("-" if r is None else r.get("error", f(r.get("mpjpe_mm"))))
+        lines.append(f"| {c} | " + " | ".join(row) + " |")
+    path.write_text("\n".join(lines) + "\n")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default=",".join(c.name for c in CASES))
@@ -82,7 +112,13 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default="/tmp/genzi_lifting_bench", help="cache of views, renders and SDF grids")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     args = ap.parse_args(argv)
+    if args.markdown_only:
+        doc = json.loads(Path(args.out).read_text())
+        doc["summary"] = summarise(doc["records"])
+        write_markdown(doc, Path(args.out).with_suffix(".md"))
+        return 0
 
     import torch
 
@@ -114,6 +150,7 @@ def main(argv=None) -> int:
         doc["summary"] = summarise(records)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(doc, indent=1))
+        write_markdown(doc, out_path.with_suffix(".md"))
 
     conditions = [c for c in args.conditions.split(",") if c]
     cases = [case_by_name(n) for n in args.cases.split(",") if n]
