@@ -1,0 +1,189 @@
+"""Runs generation, re-fitting and image import in a QThread and turns pipeline events into signals.
+
+The worker never touches widgets or the 3D viewport: it only emits signals carrying plain
+values and numpy arrays; receivers live in the GUI thread (queued connections), where images
+become QImages. LiftingStep events are throttled (about 10 per second, plus the last step of
+each fit) so a fast fit cannot flood the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore
+
+from pipeline import events as ev
+
+log = logging.getLogger("genzi_desktop.generation")
+
+LIFTING_INTERVAL_S = 0.1  # at most ~10 live body updates per second
+
+
+@dataclass
+class GenerationJob:
+    """What the worker should do. ``kind``: "generate" (paint with the diffusion model),
+    "import" (the user's own images from ``images_folder``), "refit" (fit the saved images
+    of ``run_dir`` again, leaving out ``excluded``)."""
+
+    kind: str
+    run_dir: Path
+    request: Any = None  # GenerationRequest (generate / import)
+    cameras: list = field(default_factory=list)  # pipeline Camera list (generate / import)
+    normal: Any = None
+    images_folder: Path | None = None
+    excluded: list[str] = field(default_factory=list)
+    scene: Any = None  # an already loaded pipeline Scene (saves loading it again)
+    imagination: Any = None  # tests: a ready Imagination (overrides the kind's default)
+
+
+class GenerationWorker(QtCore.QObject):
+    """Lives in its own QThread; ``run`` does the job and reports through signals."""
+
+    stageStarted = QtCore.Signal(str, str, int)  # stage, detail, round
+    stageFinished = QtCore.Signal(str, str, int, float)  # stage, detail, round, seconds
+    progress = QtCore.Signal(str, int, int, str)  # stage, step, total, detail
+    viewRendered = QtCore.Signal(str, object)  # view, (H, W, 3) uint8
+    inpaintStep = QtCore.Signal(str, int, int, int, object, object, int)  # view, sample, step, total, mask, preview, round
+    inpaintDone = QtCore.Signal(str, int, object, object, int)  # view, sample, image, mask, round
+    keypointsDetected = QtCore.Signal(str, int, object, bool, str, int)  # view, sample, kp, valid, reason, round
+    liftingStep = QtCore.Signal(str, int, int, object, object, object, int)  # set, it, total, verts|None, weights, losses, round
+    resultReady = QtCore.Signal(str, object, object, float, object, int)  # set, vertices, faces, score, metrics, round
+    warning = QtCore.Signal(str, str)  # message, stage
+    finished = QtCore.Signal(object)  # GenerationResult
+    failed = QtCore.Signal(str)  # a message for the user
+    cancelled = QtCore.Signal()
+
+    def __init__(self, job: GenerationJob) -> None:
+        super().__init__()
+        self.job = job
+        self.token = ev.CancelToken()
+        self._last_lift = 0.0
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    # ---- events (worker thread) -----------------------------------------------------------
+    def emit_event(self, event: ev.Event) -> None:
+        """The pipeline's event sink: one signal per event type."""
+        if isinstance(event, ev.LiftingStep):
+            now = time.perf_counter()
+            last = event.iteration >= event.total - 1
+            if not last and now - self._last_lift < LIFTING_INTERVAL_S:
+                return
+            self._last_lift = now
+            self.liftingStep.emit(event.set_name, int(event.iteration), int(event.total), event.vertices,
+                                  dict(event.view_weights), dict(event.losses), int(event.round))
+        elif isinstance(event, ev.InpaintStep):
+            self.inpaintStep.emit(event.view, int(event.sample), int(event.step), int(event.total),
+                                  event.mask, event.preview, int(event.round))
+        elif isinstance(event, ev.InpaintDone):
+            self.inpaintDone.emit(event.view, int(event.sample), event.image, event.mask, int(event.round))
+        elif isinstance(event, ev.KeypointsDetected):
+            self.keypointsDetected.emit(event.view, int(event.sample), event.keypoints, bool(event.valid),
+                                        event.reason, int(event.round))
+        elif isinstance(event, ev.ViewRendered):
+            self.viewRendered.emit(event.view, event.image)
+        elif isinstance(event, ev.ResultReady):
+            self.resultReady.emit(event.set_name, event.vertices, event.faces, float(event.score),
+                                  dict(event.metrics), int(event.round))
+        elif isinstance(event, ev.Progress):
+            self.progress.emit(event.stage, int(event.step), int(event.total), event.detail)
+        elif isinstance(event, ev.StageStarted):
+            self.stageStarted.emit(event.stage, event.detail, int(event.round))
+        elif isinstance(event, ev.StageFinished):
+            self.stageFinished.emit(event.stage, event.detail, int(event.round), float(event.seconds))
+        elif isinstance(event, ev.StageSkipped):
+            self.stageFinished.emit(event.stage, "already done", int(event.round), 0.0)
+        elif isinstance(event, ev.Warning):
+            self.warning.emit(event.message, event.stage)
+        elif isinstance(event, ev.Error):
+            self.warning.emit(event.message, event.stage)
+
+    # ---- the job (worker thread) -------------------------------------------------------------
+    @QtCore.Slot()
+    def run(self) -> None:
+        try:
+            result = self._run_job()
+        except ev.Cancelled:
+            self.cancelled.emit()
+        except BaseException as exc:  # noqa: BLE001 - reported to the user, never raised in Qt
+            log.debug("generation failed:\n%s", traceback.format_exc())
+            self.failed.emit(_describe(exc))
+        else:
+            self.finished.emit(result)
+
+    def _run_job(self):
+        from pipeline.generate import DiffusionImagination, UserImagesImagination, refit_from_images, run_generation
+        from pipeline.run_cameras import prepare_run_with_cameras
+
+        job = self.job
+        if job.kind == "refit":
+            return refit_from_images(job.run_dir, job.excluded, self.emit_event, self.token)
+        if job.kind not in ("generate", "import"):
+            raise ValueError(f"unknown job kind {job.kind!r}")
+        imagination = job.imagination
+        if imagination is None:
+            if job.kind == "import":
+                imagination = UserImagesImagination(job.images_folder)
+            else:
+                imagination = DiffusionImagination(job.request.model)
+        prepare_run_with_cameras(job.request, job.run_dir, job.cameras, imagination_description=imagination.describe(),
+                                 normal=job.normal, scene=job.scene, emit=self.emit_event, cancel=self.token)
+        return run_generation(job.request, job.run_dir, self.emit_event, self.token, imagination=imagination, resume=True)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    name = type(exc).__name__
+    if isinstance(exc, MemoryError):
+        return "Out of memory: use fewer views, fewer results or the 'fast' preset, or a smaller image size."
+    if not text:
+        return name
+    if name in ("GenerationError", "NothingUsableError", "RunFolderMismatchError", "InpaintError", "FileNotFoundError",
+                "ValueError", "ProjectError"):
+        return text
+    return f"{text} ({name})"
+
+
+class GenerationRunner(QtCore.QObject):
+    """Owns one worker and its thread; the GUI keeps a runner while a job runs."""
+
+    done = QtCore.Signal()
+
+    def __init__(self, job: GenerationJob, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QtCore.QThread(self)
+        self.thread.setObjectName(f"generation-{job.kind}")
+        self.worker = GenerationWorker(job)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        for sig in (self.worker.finished, self.worker.failed, self.worker.cancelled):
+            sig.connect(self.thread.quit)
+        self.thread.finished.connect(self._on_thread_finished)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def cancel(self) -> None:
+        self.worker.cancel()
+
+    def is_running(self) -> bool:
+        try:
+            return self.thread.isRunning()
+        except RuntimeError:
+            return False
+
+    def wait(self, ms: int = 60000) -> bool:
+        try:
+            return self.thread.wait(ms)
+        except RuntimeError:
+            return True
+
+    @QtCore.Slot()
+    def _on_thread_finished(self) -> None:
+        self.done.emit()

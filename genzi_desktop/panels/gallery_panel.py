@@ -1,0 +1,407 @@
+"""The gallery: per view, the rendered view and, per hypothesis set, the evolving mask, the
+painted image with the detected keypoints, and after fitting the view's learned confidence.
+
+Views and single images can be unticked; "Re-fit" then fits the saved images again without
+painting (``refit_from_images``). Images arrive as numpy arrays and become QImages here, in
+the GUI thread. Live plots show the fit's loss terms and the views' confidences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from pipeline.body.base import KEYPOINT_NAMES
+
+from .live_plot import LivePlot
+
+TILE = 132
+MASK_COLOR = QtGui.QColor(255, 40, 40, 110)
+
+try:  # the detector's skeleton edges (names), if the pose module provides them
+    from pipeline.pose2d import SKELETON as _SKELETON
+except ImportError:  # pragma: no cover
+    _SKELETON = ()
+
+
+def rgb_to_qimage(rgb: np.ndarray) -> QtGui.QImage:
+    """(H, W, 3) uint8 -> an owned QImage (copy, so the array may go away)."""
+    arr = np.ascontiguousarray(np.asarray(rgb)[..., :3], dtype=np.uint8)
+    h, w = arr.shape[:2]
+    return QtGui.QImage(arr.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+
+
+def mask_to_qimage(mask: np.ndarray) -> QtGui.QImage:
+    """(H, W) bool/float mask -> a tinted ARGB overlay."""
+    m = np.asarray(mask, dtype=np.float32)
+    if m.max(initial=0) > 1.0:
+        m = m / 255.0
+    h, w = m.shape[:2]
+    argb = np.zeros((h, w, 4), np.uint8)
+    argb[..., 0] = MASK_COLOR.blue()
+    argb[..., 1] = MASK_COLOR.green()
+    argb[..., 2] = MASK_COLOR.red()
+    argb[..., 3] = (np.clip(m, 0, 1) * MASK_COLOR.alpha()).astype(np.uint8)
+    return QtGui.QImage(argb.data, w, h, 4 * w, QtGui.QImage.Format.Format_ARGB32).copy()
+
+
+class ImageTile(QtWidgets.QFrame):
+    """One painted image of one view and set: image, keypoints, mask inset, confidence, a tick."""
+
+    toggled = QtCore.Signal(str, int, bool)  # view, sample, included
+
+    def __init__(self, view: str, sample: int, parent=None) -> None:
+        super().__init__(parent)
+        self.view, self.sample = view, sample
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.image: QtGui.QImage | None = None
+        self.mask: QtGui.QImage | None = None
+        self.keypoints: np.ndarray | None = None
+        self.valid: bool | None = None
+        self.reason = ""
+        self.confidence: float | None = None
+        self.painted = False
+        self.step_text = ""
+        self.check = QtWidgets.QCheckBox(self)
+        self.check.setChecked(True)
+        self.check.setToolTip("Use this image when fitting (untick and press Re-fit to leave it out)")
+        self.check.move(3, 3)
+        self.check.toggled.connect(self._toggled)
+        self.setFixedSize(TILE, TILE + 18)
+
+    def _toggled(self, on: bool) -> None:
+        self.toggled.emit(self.view, self.sample, on)
+        self.update()
+
+    @property
+    def included(self) -> bool:
+        return self.check.isChecked()
+
+    def set_image(self, rgb, *, painted: bool) -> None:
+        self.image = rgb_to_qimage(rgb)
+        self.painted = painted
+        self.update()
+
+    def set_mask(self, mask) -> None:
+        self.mask = None if mask is None else mask_to_qimage(mask)
+        self.update()
+
+    def set_keypoints(self, kp, valid: bool, reason: str) -> None:
+        self.keypoints = None if kp is None else np.asarray(kp, dtype=float)
+        self.valid, self.reason = valid, reason
+        self.setToolTip(f"{self.view}, set {self.sample}: " + ("person found" if valid else f"not used: {reason}"))
+        self.update()
+
+    def set_confidence(self, value: float | None) -> None:
+        self.confidence = value
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        area = QtCore.QRect(2, 2, TILE - 4, TILE - 4)
+        if self.image is None:
+            p.fillRect(area, QtGui.QColor("#eceff3"))
+            p.setPen(QtGui.QColor("#889"))
+            p.drawText(area, QtCore.Qt.AlignmentFlag.AlignCenter, "waiting")
+        else:
+            img = self.image
+            scale = min(area.width() / img.width(), area.height() / img.height())
+            w, h = int(img.width() * scale), int(img.height() * scale)
+            target = QtCore.QRect(area.left() + (area.width() - w) // 2, area.top() + (area.height() - h) // 2, w, h)
+            p.drawImage(target, img)
+            if self.mask is not None:
+                if self.painted:  # small inset in the corner once the image is painted
+                    inset = QtCore.QRect(target.right() - w // 3, target.bottom() - h // 3, w // 3, h // 3)
+                    p.fillRect(inset, QtGui.QColor("black"))
+                    p.drawImage(inset, self.mask)
+                    p.setPen(QtGui.QColor("white"))
+                    p.drawRect(inset)
+                else:
+                    p.drawImage(target, self.mask)
+            if self.keypoints is not None:
+                self._draw_keypoints(p, target, scale)
+            if not self.included:
+                p.fillRect(target, QtGui.QColor(255, 255, 255, 170))
+                p.setPen(QtGui.QPen(QtGui.QColor("#c00"), 3))
+                p.drawLine(target.topLeft(), target.bottomRight())
+        p.setPen(QtGui.QColor("#333"))
+        text = f"set {self.sample}"
+        if self.step_text and not self.painted:
+            text += f"  {self.step_text}"
+        if self.valid is False:
+            text += "  ✗"
+        if self.confidence is not None:
+            text += f"  conf {self.confidence:.2f}"
+        p.drawText(QtCore.QRect(2, TILE - 1, TILE - 4, 18), QtCore.Qt.AlignmentFlag.AlignLeft, text)
+        if self.confidence is not None:
+            p.fillRect(QtCore.QRect(TILE - 26, TILE + 10, int(22 * max(0.0, min(1.0, self.confidence))), 5),
+                       QtGui.QColor("#2a9d3a"))
+        p.end()
+
+    def _draw_keypoints(self, p: QtGui.QPainter, target: QtCore.QRect, scale: float) -> None:
+        kp = self.keypoints
+        if kp.ndim != 2 or kp.shape[1] < 2:
+            return
+        conf = kp[:, 2] if kp.shape[1] > 2 else np.ones(len(kp))
+
+        def at(i):
+            return QtCore.QPointF(target.left() + kp[i, 0] * scale, target.top() + kp[i, 1] * scale)
+
+        def ok(i):
+            return i < len(kp) and np.isfinite(kp[i, :2]).all() and conf[i] >= 0.25
+
+        index = {n: i for i, n in enumerate(KEYPOINT_NAMES)}
+        color = QtGui.QColor("#30e060") if self.valid else QtGui.QColor("#f0a000")
+        for a, b in _SKELETON:
+            i, j = index.get(a), index.get(b)
+            if i is None or j is None or not (ok(i) and ok(j)):
+                continue
+            side = QtGui.QColor("#ff4040") if (a.startswith("right") or b.startswith("right")) else color
+            p.setPen(QtGui.QPen(side, 1.6))
+            p.drawLine(at(i), at(j))
+        p.setPen(QtCore.Qt.PenStyle.NoPen)
+        p.setBrush(QtGui.QColor("#ffff30"))
+        for i in range(len(kp)):
+            if ok(i):
+                p.drawEllipse(at(i), 2.2, 2.2)
+
+
+class ViewRow(QtWidgets.QWidget):
+    """One view: a tick for the whole view, its render, and one tile per hypothesis set."""
+
+    def __init__(self, view: str, gallery: "GalleryPanel", parent=None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.tiles: dict[int, ImageTile] = {}
+        self._gallery = gallery
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        head = QtWidgets.QVBoxLayout()
+        self.check = QtWidgets.QCheckBox(view, self)
+        self.check.setChecked(True)
+        self.check.setToolTip("Use this view when fitting")
+        self.render_tile = ImageTile(view, -1, self)
+        self.render_tile.check.hide()
+        head.addWidget(self.check)
+        head.addWidget(self.render_tile)
+        layout.addLayout(head)
+        self.tiles_layout = QtWidgets.QHBoxLayout()
+        layout.addLayout(self.tiles_layout)
+        layout.addStretch(1)
+        self.check.toggled.connect(self._view_toggled)
+
+    def tile(self, sample: int) -> ImageTile:
+        if sample not in self.tiles:
+            tile = ImageTile(self.view, sample, self)
+            tile.check.setChecked(self.check.isChecked())
+            tile.toggled.connect(self._gallery.on_tile_toggled)
+            self.tiles[sample] = tile
+            keys = sorted(self.tiles)
+            self.tiles_layout.insertWidget(keys.index(sample), tile)
+        return self.tiles[sample]
+
+    def _view_toggled(self, on: bool) -> None:
+        for tile in self.tiles.values():
+            tile.check.setChecked(on)
+        self._gallery.on_view_toggled(self.view, on)
+
+
+class GalleryPanel(QtWidgets.QWidget):
+    """Streams a run's images; emits ``refitRequested(excluded)`` for re-fitting."""
+
+    refitRequested = QtCore.Signal(object)  # list of exclusion keys (refit_from_images form)
+    importRequested = QtCore.Signal()
+    selectionChanged = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: dict[str, ViewRow] = {}
+        self.round = 1
+        self.current_set = ""
+        scroll = QtWidgets.QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        self._inner = QtWidgets.QWidget()
+        self._rows_layout = QtWidgets.QVBoxLayout(self._inner)
+        self._rows_layout.setContentsMargins(2, 2, 2, 2)
+        self._rows_layout.addStretch(1)
+        scroll.setWidget(self._inner)
+        self.empty_label = QtWidgets.QLabel("Generate (Ctrl+G) or import your own images to fill the gallery.", self)
+        self.empty_label.setStyleSheet("color: #667;")
+        self.loss_plot = LivePlot("fit losses", self, log_scale=True)
+        self.conf_plot = LivePlot("view confidence", self, fixed_range=(0.0, 1.0))
+        self.refit_button = QtWidgets.QPushButton("Re-fit without painting", self)
+        self.refit_button.setToolTip("Fit the saved images again, leaving out the unticked views and images")
+        self.refit_button.setEnabled(False)
+        self.import_button = QtWidgets.QPushButton("Import my images…", self)
+        self.import_button.setToolTip("Use your own painted images (view_00.png, …) for the current cameras")
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.refit_button)
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        plots = QtWidgets.QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.conf_plot)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(plots)
+        layout.addLayout(buttons)
+        self.refit_button.clicked.connect(self._refit_clicked)
+        self.import_button.clicked.connect(self.importRequested)
+
+    # ---- building ---------------------------------------------------------------------------
+    def clear(self) -> None:
+        for row in self.rows.values():
+            row.setParent(None)
+            row.deleteLater()
+        self.rows.clear()
+        self.loss_plot.clear()
+        self.conf_plot.clear()
+        self.empty_label.show()
+        self.refit_button.setEnabled(False)
+
+    def row(self, view: str) -> ViewRow:
+        if view not in self.rows:
+            row = ViewRow(view, self, self._inner)
+            self.rows[view] = row
+            names = sorted(self.rows)
+            self._rows_layout.insertWidget(names.index(view), row)
+            self.empty_label.hide()
+        return self.rows[view]
+
+    # ---- slots fed by the generation worker (GUI thread) ------------------------------------------
+    @QtCore.Slot(str, object)
+    def on_view_rendered(self, view: str, image) -> None:
+        self.row(view).render_tile.set_image(image, painted=True)
+
+    @QtCore.Slot(str, int, int, int, object, object, int)
+    def on_inpaint_step(self, view, sample, step, total, mask, preview, round_index) -> None:
+        tile = self.row(view).tile(sample)
+        tile.step_text = f"{step + 1}/{total}"
+        if preview is not None:
+            tile.set_image(preview, painted=False)
+        elif tile.image is None and self.rows[view].render_tile.image is not None:
+            tile.image = self.rows[view].render_tile.image
+        if mask is not None:
+            tile.set_mask(mask)
+        tile.update()
+
+    @QtCore.Slot(str, int, object, object, int)
+    def on_inpaint_done(self, view, sample, image, mask, round_index) -> None:
+        self.round = max(1, int(round_index) or 1)
+        tile = self.row(view).tile(sample)
+        tile.set_image(image, painted=True)
+        if mask is not None:
+            tile.set_mask(mask)
+
+    @QtCore.Slot(str, int, object, bool, str, int)
+    def on_keypoints(self, view, sample, keypoints, valid, reason, round_index) -> None:
+        self.row(view).tile(sample).set_keypoints(keypoints, valid, reason)
+
+    @QtCore.Slot(str, int, int, object, object, object, int)
+    def on_lifting_step(self, set_name, iteration, total, vertices, weights, losses, round_index) -> None:
+        if set_name != self.current_set:
+            self.current_set = set_name
+            self.loss_plot.clear()
+            self.conf_plot.clear()
+        self.loss_plot.title = f"fit losses ({set_name}, {iteration + 1}/{total})"
+        self.loss_plot.append(losses or {})
+        self.conf_plot.append(weights or {})
+        self.set_confidences(set_name, weights or {})
+
+    def set_confidences(self, set_name: str, weights: dict) -> None:
+        sample = _set_index(set_name)
+        if sample is None:
+            return
+        for view, w in weights.items():
+            if view in self.rows:
+                self.rows[view].tile(sample).set_confidence(float(w))
+
+    def fitting_finished(self) -> None:
+        self.refit_button.setEnabled(bool(self.rows))
+
+    # ---- human in the loop --------------------------------------------------------------------
+    @QtCore.Slot(str, int, bool)
+    def on_tile_toggled(self, view: str, sample: int, on: bool) -> None:
+        self.selectionChanged.emit()
+
+    def on_view_toggled(self, view: str, on: bool) -> None:
+        self.selectionChanged.emit()
+
+    def excluded(self) -> list[str]:
+        """Left-out images in ``refit_from_images`` form: ``*/*/view`` for whole views,
+        ``round_R/images/set_K/view.png`` for single images."""
+        out = []
+        for view, row in sorted(self.rows.items()):
+            if not row.check.isChecked():
+                out.append(f"*/*/{view}")
+                continue
+            for sample, tile in sorted(row.tiles.items()):
+                if not tile.included:
+                    out.append(f"round_{self.round}/images/set_{sample}/{view}.png")
+        return out
+
+    def set_excluded(self, keys: list[str]) -> None:
+        """Tick state from stored exclusion keys (opening a project)."""
+        for key in keys:
+            parts = key.replace(".png", "").split("/")
+            view = parts[-1]
+            row = self.rows.get(view)
+            if row is None:
+                continue
+            if parts[0] == "*" and parts[1] == "*":
+                row.check.setChecked(False)
+            else:
+                sample = _set_index(parts[-2])
+                if sample is not None and sample in row.tiles:
+                    row.tiles[sample].check.setChecked(False)
+
+    def _refit_clicked(self) -> None:
+        self.refitRequested.emit(self.excluded())
+
+    # ---- loading a finished run (project open) -------------------------------------------------
+    def load_run(self, run_dir) -> int:
+        """Fill the gallery from a run folder on disk; returns the number of images shown."""
+        import json
+        from pathlib import Path
+
+        from PIL import Image
+
+        run_dir = Path(run_dir)
+        count = 0
+        views_dir = run_dir / "views"
+        for png in sorted(views_dir.glob("view_*.png")):
+            self.on_view_rendered(png.stem, np.asarray(Image.open(png).convert("RGB")))
+        for round_dir in sorted(run_dir.glob("round_*")):
+            r = int(round_dir.name.split("_")[1])
+            for set_dir in sorted((round_dir / "images").glob("set_*")):
+                sample = _set_index(set_dir.name)
+                for png in sorted(set_dir.glob("view_*.png")):
+                    mask_path = round_dir / "masks" / set_dir.name / png.name
+                    mask = np.asarray(Image.open(mask_path).convert("L")) if mask_path.exists() else None
+                    self.on_inpaint_done(png.stem, sample, np.asarray(Image.open(png).convert("RGB")), mask, r)
+                    count += 1
+                kp_path = round_dir / "keypoints" / f"{set_dir.name}.json"
+                if kp_path.exists():
+                    for view, rec in json.loads(kp_path.read_text())["views"].items():
+                        kp = rec.get("keypoints")
+                        arr = None if kp is None else np.array([[np.nan if v is None else v for v in row] for row in kp], float)
+                        if view in self.rows:
+                            self.on_keypoints(view, sample, arr, bool(rec.get("valid")), rec.get("reason", ""), r)
+                fit_path = round_dir / "fits" / f"{set_dir.name}.json"
+                if fit_path.exists():
+                    fit = json.loads(fit_path.read_text())
+                    self.set_confidences(set_dir.name, fit.get("view_weights", {}))
+        if count:
+            self.refit_button.setEnabled(True)
+        return count
+
+
+def _set_index(name: str) -> int | None:
+    try:
+        return int(str(name).rsplit("/", 1)[-1].split("_")[1])
+    except (IndexError, ValueError):
+        return None
