@@ -105,6 +105,11 @@ class DiffusionImagination(Imagination):
     def describe(self) -> dict:
         return {"kind": self.kind, "model": self.model}
 
+    def check_available(self, request: Any) -> None:
+        """Fail early, with what to do, when the model cannot be found (cheap: no loading)."""
+        if self.components is None:
+            stages.check_model_available(self.model or request.model)
+
     def prepare(self, context: ImaginationContext, emit: EventSink) -> None:
         super().prepare(context, emit)
         req = context.request

@@ -390,10 +390,9 @@ def _inpaint_stage(run: _Run, round_index: int) -> str:
                     entry["failed"] = result.reason or "no image"
                     run.warn(f"round {round_index} {key}: no image ({result.reason or 'unknown reason'})", "inpaint")
                 else:
-                    if result.mask is not None:
-                        write_png_atomic(run.folder.mask_path(round_index, item.set_name, item.view), result.mask)
-                    elif item.fixed_mask is not None:
-                        write_png_atomic(run.folder.mask_path(round_index, item.set_name, item.view), item.fixed_mask)
+                    mask = item.fixed_mask if item.fixed_mask is not None else result.mask
+                    if mask is not None:
+                        write_png_atomic(run.folder.mask_path(round_index, item.set_name, item.view), mask)
                     write_png_atomic(run.folder.image_path(round_index, item.set_name, item.view), result.image)
                 index[key] = entry
                 done += 1
@@ -657,7 +656,7 @@ def run_generation(
     Raises :class:`NothingUsableError` (message = the explanation) when no body could be
     made, :class:`GenerationError` for unusable inputs or folders.
     """
-    run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), imagination)
+    run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), imagination or make_imagination(request))
     return _execute(run, resume=resume)
 
 
@@ -745,6 +744,10 @@ def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
         while rounds > 1 and not run.folder.is_done(f"r{rounds}_inpaint"):
             rounds -= 1
 
+    if not painted_rounds_only and not all(run.folder.is_done(f"r{r}_inpaint") for r in range(1, rounds + 1)):
+        check = getattr(run.imagination, "check_available", None)
+        if check is not None:
+            check(run.request)  # a missing model fails now, not after the views are rendered
     run.stage("views", "views", 0, lambda: _views_stage(run))
     run.stage("sdf", "sdf", 0, lambda: _sdf_stage(run))
     for r in range(1, rounds + 1):

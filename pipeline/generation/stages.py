@@ -371,6 +371,39 @@ def fit_set(body, observations, sdf, settings, request, *, init, target, set_nam
 # =========================================================================================
 # inpainting
 # =========================================================================================
+def check_model_available(model: str) -> None:
+    """Raise GenerationError when ``model`` is a missing path, or a hub id that is not cached
+    while downloads are off (``HF_HUB_OFFLINE=1``)."""
+    import os
+
+    text = str(model).strip()
+    path = Path(text).expanduser()
+    if path.exists():
+        return
+    looks_like_path = (
+        text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text
+        or path.suffix.lower() in (".safetensors", ".ckpt", ".pt", ".pth")
+    )
+    if looks_like_path:
+        raise GenerationError(
+            f"No such model file or folder: {path}. Choose an existing diffusers folder or a .safetensors "
+            "checkpoint, or give a hub id such as 'stabilityai/stable-diffusion-2-inpainting'."
+        )
+    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(text, "model_index.json")
+        except Exception:  # noqa: BLE001 - an unusual id: let the loader give its own message
+            return
+        if not isinstance(cached, str):
+            raise GenerationError(
+                f"The model '{text}' is not in the local cache and downloads are off (HF_HUB_OFFLINE=1). "
+                "Connect to the internet once (unset HF_HUB_OFFLINE) to download it, or pass --model with a "
+                "local diffusers folder or .safetensors file."
+            )
+
+
 def load_inpainter(model: str, *, device: str, dtype: str, components: Any = None, emit=None):
     """The inpainter for ``model`` (hub id, folder or single file), with clear errors."""
     from pipeline import inpaint
