@@ -295,7 +295,7 @@ class SceneViewport(QtWidgets.QWidget):
 
     def _draw_cameras(self) -> None:
         p = self.plotter
-        for name in ("camera-frustums", "camera-selected", "camera-labels"):
+        for name in ("camera-frustums", "camera-selected", "camera-labels", "camera-labels-labels"):
             p.remove_actor(name, render=False)
         if not self._cameras:
             return
@@ -318,7 +318,9 @@ class SceneViewport(QtWidgets.QWidget):
             mesh = pv.PolyData(np.vstack(sel_pts), lines=np.asarray(sel_lines))
             p.add_mesh(mesh, name="camera-selected", color=SELECTED_CAMERA_COLOR, line_width=4,
                        lighting=False, pickable=False, reset_camera=False, render=False)
-        labels = [c.name or f"camera {i + 1}" for i, c in enumerate(self._cameras)]
+        # short labels keep 16 cameras readable; the selected one shows its full name
+        labels = [(c.name or f"camera {i + 1}") if i == self._selected_camera
+                  else (c.name or str(i + 1)).replace("view_", "") for i, c in enumerate(self._cameras)]
         p.add_point_labels(np.asarray(label_pts), labels, name="camera-labels", font_size=11,
                            point_size=1, shape_opacity=0.6, show_points=False, always_visible=True,
                            reset_camera=False, render=False)
