@@ -61,7 +61,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._load_task: TaskHandle | None = None
         self._views_task: TaskHandle | None = None
         self._renderer = None  # off-screen SceneRenderer for thumbnails, made in a worker
-        self._thumb_generation = 0
+        self._thumb_queue: list = []
         #: Hook for tests and scripts: (path, initial options, why) -> options or None (cancel).
         self.import_options_provider = self._ask_import_options
 
@@ -222,8 +222,16 @@ class MainWindow(QtWidgets.QMainWindow):
         if self._needs_dock_layout:  # first run: a narrow side bar, the viewport gets the room
             self._needs_dock_layout = False
             side = [self.docks["Target"], self.docks["Cameras"]]
-            self.resizeDocks(side, [max(360, self.width() // 4)] * 2, QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks(side, [max(340, self.width() // 5)] * 2, QtCore.Qt.Orientation.Horizontal)
             self.resizeDocks(side, [170, max(300, self.height() - 250)], QtCore.Qt.Orientation.Vertical)
+            left = [self.docks[t] for t in ("Prompt", "Models", "Results") if t in self.docks]
+            if left:
+                for dock in left[1:]:
+                    self.tabifyDockWidget(left[0], dock)
+                left[0].raise_()
+                self.resizeDocks([left[0]], [max(300, self.width() // 5)], QtCore.Qt.Orientation.Horizontal)
+            if "Gallery" in self.docks:
+                self.resizeDocks([self.docks["Gallery"]], [max(200, self.height() // 4)], QtCore.Qt.Orientation.Vertical)
 
     def _update_actions(self) -> None:
         has_scene = self.scene is not None
@@ -239,7 +247,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_delete_camera.setEnabled(has_cam)
         self.act_look_through.setEnabled(has_cam)
         self.act_clear_target.setEnabled(has_target)
-        self.act_generate.setEnabled(False)  # arrives with the generation worker (issue 8)
+        generation = getattr(self, "generation", None)  # issue 8 adds the generation controller
+        self.act_generate.setEnabled(generation is not None and generation.can_generate())
         self.act_cancel.setEnabled(self.progress_bar.isVisible())
 
     # ------------------------------------------------------------------ edits (undoable)
@@ -369,6 +378,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_actions()
 
     def _views_done(self, selection) -> None:
+        self._views_task = None
         self._hide_progress()
         cameras = []
         for cam, vis in zip(selection.cameras, selection.visibility):
@@ -389,6 +399,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.viewsSelected.emit(len(cameras))
 
     def _views_failed(self, exc: BaseException) -> None:
+        self._views_task = None
         self._hide_progress()
         self._update_actions()
         message = describe_exception(exc)
@@ -398,43 +409,39 @@ class MainWindow(QtWidgets.QMainWindow):
                    "cameras by hand with Cameras > Add camera from view.")
 
     # ------------------------------------------------------------------ thumbnails
+    # Rendered in the GUI thread, one per event-loop turn: an off-screen VTK render in a worker
+    # thread while the Qt viewport paints deadlocks here (both wait for the GIL / GL locks).
     def _render_thumbnails(self) -> None:
         if self.scene is None:
             return
-        todo = []
+        self._thumb_queue = []
         for i, cam in enumerate(self.design.cameras):
             if self.camera_panel.needs_thumbnail(i):
                 scale = THUMBNAIL_MAX_SIDE / max(cam.width, cam.height)
                 small = Camera(max(1, round(cam.width * scale)), max(1, round(cam.height * scale)),
                                cam.fov_y_deg, cam.world_to_camera, name=cam.name)
-                todo.append((i, cam.to_json(), small))
-        if not todo:
+                self._thumb_queue.append((i, cam.to_json(), small))
+        if self._thumb_queue:
+            QtCore.QTimer.singleShot(0, self._render_next_thumbnail)
+
+    @QtCore.Slot()
+    def _render_next_thumbnail(self) -> None:
+        if not self._thumb_queue or self.scene is None or getattr(self, "_shut_down", False):
             return
-        self._thumb_generation += 1
-        generation = self._thumb_generation
-        scene = self.scene
+        index, key, small = self._thumb_queue.pop(0)
+        try:
+            if self._renderer is None or self._renderer.scene is not self.scene:
+                from pipeline.render import SceneRenderer
 
-        def job(report, cancel):
-            from pipeline.render import SceneRenderer
-
-            renderer = self._renderer
-            if renderer is None or renderer.scene is not scene:
-                renderer = SceneRenderer(scene)
-                self._renderer = renderer
-            out = []
-            for i, key, small in todo:
-                cancel.check()
-                out.append((i, key, renderer.rgb(small)))
-            return generation, out
-
-        start_task(self, job, name="thumbnails", on_finished=self._thumbnails_done,
-                   on_failed=lambda exc: log.warning("Thumbnails failed: %s", describe_exception(exc)))
-
-    def _thumbnails_done(self, result) -> None:
-        _generation, items = result
-        for i, key, rgb in items:
-            self.camera_panel.set_thumbnail(i, key, rgb)
-        self.thumbnailsReady.emit()
+                self._renderer = SceneRenderer(self.scene)
+            self.camera_panel.set_thumbnail(index, key, self._renderer.rgb(small))
+        except Exception as exc:  # a missing thumbnail must not stop the work
+            log.warning("Thumbnail of %s failed: %s", small.name, describe_exception(exc))
+            self._thumb_queue.clear()
+        if self._thumb_queue:
+            QtCore.QTimer.singleShot(0, self._render_next_thumbnail)
+        else:
+            self.thumbnailsReady.emit()
 
     # ------------------------------------------------------------------ loading
     @QtCore.Slot()
@@ -598,9 +605,12 @@ class MainWindow(QtWidgets.QMainWindow):
         for task in (self._load_task, self._views_task):
             if task is not None and task.is_running():
                 task.cancel()
+        if getattr(self, "generation", None) is not None:
+            self.generation.cancel()
 
     def is_busy(self) -> bool:
-        return any(t is not None and t.is_running() for t in (self._load_task, self._views_task))
+        generating = getattr(self, "generation", None) is not None and self.generation.is_busy()
+        return generating or any(t is not None and t.is_running() for t in (self._load_task, self._views_task))
 
     # ------------------------------------------------------------------ recent files / drops
     def _rebuild_recent_menu(self) -> None:
@@ -663,7 +673,10 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ generate (issue 8)
     @QtCore.Slot()
     def generate(self) -> None:
-        self.statusBar().showMessage("Generation is not wired into the window yet.", 5000)
+        if getattr(self, "generation", None) is not None:
+            self.generation.generate()
+        else:
+            self.statusBar().showMessage("Generation is not wired into the window yet.", 5000)
 
     # ------------------------------------------------------------------ help
     def show_about(self) -> None:
@@ -675,7 +688,8 @@ class MainWindow(QtWidgets.QMainWindow):
         text = (f"<b>GenZI Desktop</b><br>Put people into 3D designs from a sentence.<br><br>"
                 f"Python {platform.python_version()}, PySide6 {PySide6.__version__}, "
                 f"pyvista {pyvista.__version__}<br>Package: {pkg}<br>"
-                "Sample scene: CC0 (Poly Haven, TRI via RobotLocomotion/models).")
+                "Sample scene: CC0 (Poly Haven, TRI via RobotLocomotion/models).<br><br>"
+                + (self.generation.about_html() if getattr(self, "generation", None) is not None else ""))
         QtWidgets.QMessageBox.about(self, "About GenZI Desktop", text)
 
     def show_controls(self) -> None:
@@ -697,6 +711,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if getattr(self, "_shut_down", False):
             return
         self._shut_down = True
+        if getattr(self, "generation", None) is not None:
+            self.generation.shutdown()
         stop_all_tasks()
         try:
             self.settings.save_window(self.saveGeometry(), self.saveState())
