@@ -51,7 +51,8 @@ class GenerationWorker(QtCore.QObject):
     inpaintStep = QtCore.Signal(str, int, int, int, object, object, int)  # view, sample, step, total, mask, preview, round
     inpaintDone = QtCore.Signal(str, int, object, object, int)  # view, sample, image, mask, round
     keypointsDetected = QtCore.Signal(str, int, object, bool, str, int)  # view, sample, kp, valid, reason, round
-    liftingStep = QtCore.Signal(str, int, int, object, object, object, int)  # set, it, total, verts|None, weights, losses, round
+    # set, iteration, total, vertices|None, faces|None (sent with the first vertices), weights, losses, round
+    liftingStep = QtCore.Signal(str, int, int, object, object, object, object, int)
     resultReady = QtCore.Signal(str, object, object, float, object, int)  # set, vertices, faces, score, metrics, round
     warning = QtCore.Signal(str, str)  # message, stage
     finished = QtCore.Signal(object)  # GenerationResult
@@ -63,6 +64,7 @@ class GenerationWorker(QtCore.QObject):
         self.job = job
         self.token = ev.CancelToken()
         self._last_lift = 0.0
+        self._faces_sent = False
 
     def cancel(self) -> None:
         self.token.cancel()
@@ -76,7 +78,11 @@ class GenerationWorker(QtCore.QObject):
             if not last and now - self._last_lift < LIFTING_INTERVAL_S:
                 return
             self._last_lift = now
-            self.liftingStep.emit(event.set_name, int(event.iteration), int(event.total), event.vertices,
+            faces = None
+            if event.vertices is not None and not self._faces_sent:
+                faces = self._body_faces()
+                self._faces_sent = faces is not None
+            self.liftingStep.emit(event.set_name, int(event.iteration), int(event.total), event.vertices, faces,
                                   dict(event.view_weights), dict(event.losses), int(event.round))
         elif isinstance(event, ev.InpaintStep):
             self.inpaintStep.emit(event.view, int(event.sample), int(event.step), int(event.total),
@@ -103,6 +109,25 @@ class GenerationWorker(QtCore.QObject):
             self.warning.emit(event.message, event.stage)
         elif isinstance(event, ev.Error):
             self.warning.emit(event.message, event.stage)
+
+    def _body_faces(self):
+        """The fitted body's triangles (the run has loaded the body model by now; cached per process)."""
+        import numpy as np
+
+        from pipeline.generation import stages
+
+        request = self.job.request
+        if request is None:
+            from pipeline.generation.run_folder import read_json
+
+            from pipeline.generate import GenerationRequest
+
+            request = GenerationRequest.from_dict(read_json(Path(self.job.run_dir) / "config.json")["request"])
+        try:
+            return np.asarray(stages.load_body(request.body_model, "cpu", request.fixed_shape).faces)
+        except Exception:  # noqa: BLE001 - live preview only
+            log.debug("no faces for the live body", exc_info=True)
+            return None
 
     # ---- the job (worker thread) -------------------------------------------------------------
     @QtCore.Slot()
@@ -132,8 +157,9 @@ class GenerationWorker(QtCore.QObject):
                 imagination = UserImagesImagination(job.images_folder)
             else:
                 imagination = DiffusionImagination(job.request.model)
-        prepare_run_with_cameras(job.request, job.run_dir, job.cameras, imagination_description=imagination.describe(),
-                                 normal=job.normal, scene=job.scene, emit=self.emit_event, cancel=self.token)
+        if job.cameras:  # the user's cameras; without any, the pipeline selects views itself
+            prepare_run_with_cameras(job.request, job.run_dir, job.cameras, imagination_description=imagination.describe(),
+                                     normal=job.normal, scene=job.scene, emit=self.emit_event, cancel=self.token)
         return run_generation(job.request, job.run_dir, self.emit_event, self.token, imagination=imagination, resume=True)
 
 

@@ -82,6 +82,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_menus()
         self._connect()
         self.setAcceptDrops(True)
+        from .generation_controller import GenerationController  # issue 8: prompt, runs, results, projects
+
+        self.generation = GenerationController(self)
         self._restore_window()
         self._update_actions()
 

@@ -301,8 +301,8 @@ class GalleryPanel(QtWidgets.QWidget):
     def on_keypoints(self, view, sample, keypoints, valid, reason, round_index) -> None:
         self.row(view).tile(sample).set_keypoints(keypoints, valid, reason)
 
-    @QtCore.Slot(str, int, int, object, object, object, int)
-    def on_lifting_step(self, set_name, iteration, total, vertices, weights, losses, round_index) -> None:
+    @QtCore.Slot(str, int, int, object, object, object, object, int)
+    def on_lifting_step(self, set_name, iteration, total, vertices, faces, weights, losses, round_index) -> None:
         if set_name != self.current_set:
             self.current_set = set_name
             self.loss_plot.clear()
