@@ -15,7 +15,7 @@ times, at 512 px, 50 DPM-Solver++ steps and guidance 7.5, for batches of 1, 4 an
 Usage::
 
     python benchmarks/inpaint_gpu.py                 # CUDA only; skips with a message otherwise
-    python benchmarks/inpaint_gpu.py --compile       # torch.compile the UNet (cache reused across runs)
+    python benchmarks/inpaint_gpu.py --compile       # torch.compile the UNet (cache in ~/.cache/genzi/inductor)
     python benchmarks/inpaint_gpu.py --tiny          # tiny random model on any device: proves the script runs
 
 Results go to ``benchmarks/results/inpaint_gpu_<gpu name>.json`` (``inpaint_tiny_<device>.json``
@@ -290,7 +290,7 @@ def main(argv=None) -> int:
         print("inpaint_gpu: no CUDA GPU available - skipped. Run with --tiny for a CPU smoke run of this script.")
         return 0
     if args.compile:
-        cache = ROOT / "benchmarks" / ".compile_cache"
+        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "genzi" / "inductor"
         os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache))
         os.environ.setdefault("TORCHINDUCTOR_FX_GRAPH_CACHE", "1")
         os.environ.setdefault("TORCHINDUCTOR_AUTOGRAD_CACHE", "1")
