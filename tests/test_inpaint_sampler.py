@@ -247,3 +247,17 @@ def test_overlong_prompt_is_reported(tiny_model):
     events.clear()
     Inpainter(tiny_model).run(requests(1), tiny_settings(steps=1, global_negatives=["blurry"]), emit=events.append)
     assert not [e for e in events if isinstance(e, WarningEvent)]
+
+
+def test_masks_reach_the_host_every_few_steps_and_when_frozen(tiny_model):
+    events = []
+    settings = tiny_settings(steps=8, dynamic_stop=4, mask_history_every=5, preview_every=0)
+    (result,) = Inpainter(tiny_model).run(requests(1), settings, emit=None)
+    assert sorted(result.mask_history) == [0, 5]
+    Inpainter(tiny_model).run(requests(1), settings, emit=events.append)
+    masks = [e.mask for e in events if isinstance(e, InpaintStep)]
+    assert all(e.preview is None for e in events if isinstance(e, InpaintStep))
+    # refreshed after step 0 (snapshot step) and step 3 (last dynamic step), unchanged in between
+    assert all(m is masks[0] for m in masks[:3])
+    assert all(m is masks[3] for m in masks[3:])
+    assert np.array_equal(masks[-1], result.mask) and abs(result.mask.mean() - 0.3) < 0.02

@@ -58,7 +58,7 @@ class Inpainter:
         self,
         requests: Sequence[InpaintRequest],
         settings: InpaintSettings | None = None,
-        emit: EventSink = null_sink,
+        emit: EventSink | None = null_sink,
         cancel: CancelToken | None = None,
     ) -> list[InpaintResult]:
         """Paint every request; results come back in request order.
@@ -67,6 +67,7 @@ class Inpainter:
         without decoding), :class:`InpaintSettingsError` for unusable inputs.
         """
         settings = settings or InpaintSettings()
+        emit = emit or null_sink
         requests = list(requests)
         if not requests:
             return []
