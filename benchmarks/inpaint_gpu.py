@@ -399,7 +399,8 @@ def main(argv=None) -> int:
         unet_step_ms={f"batch{big}_plain": round(step_ms, 2), f"batch{big}_capture": round(step_capture_ms, 2)},
         summary=summary,
         targets=TARGETS,
-        note="random weights with the real SD 2 inpainting architecture; timings only",
+        note=("tiny random model: proves the script runs; CPU timings on a shared machine are not meaningful"
+              if args.tiny else "random weights with the real SD 2 inpainting architecture; timings only"),
         when=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
     if not args.tiny and 16 in batches:
