@@ -7,6 +7,7 @@
 # Records size, build time, start time and the self-test in benchmarks/results/desktop_build.json.
 # Takes several minutes (about 10 on 2 cores); not part of the test suite. See docs/desktop_build.md.
 #   scripts/build_desktop.sh [--no-build]     (--no-build: only re-run the smoke tests)
+#   PYI_CLEAN=--clean scripts/build_desktop.sh  (drop PyInstaller's cache first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -31,7 +32,7 @@ if [[ $BUILD -eq 1 ]]; then
     echo "Note: PyQt5/6 are installed; the spec excludes them (only PySide6 may be collected)."
   fi
   start=$(date +%s.%N)
-  "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
+  "$PY" -m PyInstaller --noconfirm ${PYI_CLEAN:-} --log-level WARN \
       --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" pyinstaller.spec
   build_s=$(python3 -c "import time; print(round(time.time() - $start, 1))")
   # a `genzi` command next to the app, for the command line inside the bundle
