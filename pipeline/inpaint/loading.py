@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,6 @@ class ModelSpec:
     local_files_only: bool | None = None
     config: str | os.PathLike | None = None
     cache_dir: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def load(self, progress: DownloadCallback | None = None) -> InpaintModel:
         return load_inpaint_model(
