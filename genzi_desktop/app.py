@@ -88,24 +88,28 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging()
     from PySide6 import QtWidgets
 
-    from .errors import install_excepthook, show_error
+    from .errors import install_excepthook, set_interactive, show_error
     from .main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     configure_application(app)
     scripted = args.quit or args.screenshot is not None
+    set_interactive(not scripted)
     window = MainWindow(interactive=not scripted)
     install_excepthook(lambda: window)
     runner = _ScriptedRun(app, window, args.screenshot, args.quit) if scripted else None
     window.show()
-    if args.project is not None:
-        message = f"Opening projects ({args.project.name}) is not available in this version yet."
-        if scripted:
+    generation = getattr(window, "generation", None)
+    if args.project is not None and generation is not None and hasattr(generation, "open_project"):
+        if not generation.open_project(args.project) and runner is not None:
+            runner.on_failed(f"Could not open the project {args.project}")
+    else:
+        if args.project is not None:
+            message = f"Opening projects ({args.project.name}) is not available in this version."
             log.error("%s", message)
-        else:
-            show_error(window, "Project not opened", message, "Open the scene file instead with File > Open.")
-    scene = args.scene if args.scene is not None else SAMPLE_SCENE
-    window.open_scene(scene)
+            if not scripted:
+                show_error(window, "Project not opened", message, "Open the scene file instead with File > Open.")
+        window.open_scene(args.scene if args.scene is not None else SAMPLE_SCENE)
     code = app.exec()
     window.shutdown()
     if runner is not None:

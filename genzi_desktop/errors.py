@@ -11,10 +11,21 @@ from PySide6 import QtWidgets
 log = logging.getLogger("genzi_desktop")
 
 
+_interactive = True
+
+
+def set_interactive(on: bool) -> None:
+    """Off for scripted runs (``--screenshot``/``--quit``): errors are only logged, never block."""
+    global _interactive
+    _interactive = bool(on)
+
+
 def show_error(parent: QtWidgets.QWidget | None, title: str, message: str, advice: str = "") -> None:
     """A modal error box with the problem and what to do about it."""
     text = message if not advice else f"{message}\n\n{advice}"
     log.error("%s: %s", title, message)
+    if not _interactive:
+        return
     box = QtWidgets.QMessageBox(parent)
     box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
     box.setWindowTitle(title)

@@ -210,31 +210,37 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
 
     def _restore_window(self) -> None:
-        geometry = self.settings.window_geometry()
+        # scripted runs (screenshots, tests) always use the default layout, so they are repeatable
+        geometry = self.settings.window_geometry() if self.interactive else None
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 900)
-        state = self.settings.window_state()
+            screen = QtGui.QGuiApplication.primaryScreen()
+            avail = screen.availableGeometry() if screen is not None else QtCore.QRect(0, 0, 1400, 900)
+            self.resize(min(1600, int(avail.width() * 0.9)), min(1000, int(avail.height() * 0.9)))
+        state = self.settings.window_state() if self.interactive else None
         if state is not None:
             self.restoreState(state)
         self._needs_dock_layout = state is None
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
-        if self._needs_dock_layout:  # first run: a narrow side bar, the viewport gets the room
+        if self._needs_dock_layout:  # first run: narrow side bars, the viewport gets the room
             self._needs_dock_layout = False
-            side = [self.docks["Target"], self.docks["Cameras"]]
-            self.resizeDocks(side, [max(340, self.width() // 5)] * 2, QtCore.Qt.Orientation.Horizontal)
-            self.resizeDocks(side, [170, max(300, self.height() - 250)], QtCore.Qt.Orientation.Vertical)
-            left = [self.docks[t] for t in ("Prompt", "Models", "Results") if t in self.docks]
-            if left:
-                for dock in left[1:]:
-                    self.tabifyDockWidget(left[0], dock)
-                left[0].raise_()
-                self.resizeDocks([left[0]], [max(300, self.width() // 5)], QtCore.Qt.Orientation.Horizontal)
-            if "Gallery" in self.docks:
-                self.resizeDocks([self.docks["Gallery"]], [max(200, self.height() // 4)], QtCore.Qt.Orientation.Vertical)
+            QtCore.QTimer.singleShot(0, self._default_dock_layout)
+
+    def _default_dock_layout(self) -> None:
+        side = [self.docks["Target"], self.docks["Cameras"]]
+        self.resizeDocks(side, [max(330, self.width() // 5)] * 2, QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks(side, [185, max(300, self.height() - 265)], QtCore.Qt.Orientation.Vertical)
+        left = [self.docks[t] for t in ("Prompt", "Models", "Results") if t in self.docks]
+        if left:
+            for dock in left[1:]:
+                self.tabifyDockWidget(left[0], dock)
+            left[0].raise_()
+            self.resizeDocks([left[0]], [max(280, self.width() // 6)], QtCore.Qt.Orientation.Horizontal)
+        if "Gallery" in self.docks:
+            self.resizeDocks([self.docks["Gallery"]], [max(200, self.height() // 4)], QtCore.Qt.Orientation.Vertical)
 
     def _update_actions(self) -> None:
         has_scene = self.scene is not None
@@ -718,7 +724,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.generation.shutdown()
         stop_all_tasks()
         try:
-            self.settings.save_window(self.saveGeometry(), self.saveState())
+            if self.interactive:
+                self.settings.save_window(self.saveGeometry(), self.saveState())
             self.settings.sync()
         except RuntimeError:  # pragma: no cover
             pass

@@ -24,8 +24,7 @@ class TargetPanel(QtWidgets.QWidget):
         self._target: Target | None = None
         self._session = 0
         form = QtWidgets.QFormLayout(self)
-        self.hint = QtWidgets.QLabel("Click a surface in the view to place the target "
-                                     "(Shift+drag moves it).", self)
+        self.hint = QtWidgets.QLabel("Click a surface to place the target; Shift+drag moves it.", self)
         self.hint.setWordWrap(True)
         form.addRow(self.hint)
         self.point = Vec3Edit(self)

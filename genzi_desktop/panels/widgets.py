@@ -10,7 +10,7 @@ class Vec3Edit(QtWidgets.QWidget):
 
     edited = QtCore.Signal(int)
 
-    def __init__(self, parent=None, *, minimum=-1e6, maximum=1e6, decimals=3, step=0.01, suffix=" m") -> None:
+    def __init__(self, parent=None, *, minimum=-1e4, maximum=1e4, decimals=3, step=0.01, suffix=" m") -> None:
         super().__init__(parent)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -24,6 +24,9 @@ class Vec3Edit(QtWidgets.QWidget):
             box.setKeyboardTracking(False)
             box.setPrefix(f"{axis} ")
             box.setAccelerated(True)
+            # share the width instead of asking for room for "x -10000.000 m" three times
+            box.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+            box.setMinimumWidth(72)
             box.valueChanged.connect(lambda _v, i=i: self._changed(i))
             layout.addWidget(box)
             self.boxes.append(box)
