@@ -9,6 +9,7 @@ from pipeline.inpaint.masks import (
     box_blur3,
     combine_token_maps,
     latent_mask,
+    linear_quantile,
     mask_from_attention,
     quantile_mask,
     quantile_schedule,
@@ -73,6 +74,13 @@ def test_quantile_uses_linear_interpolation():
     assert quantile_mask(values, 0.7).flatten().tolist() == [0] * 7 + [1] * 3
     values = torch.arange(11.0).view(1, 1, 1, 11)  # quantile = 7.0 exactly: strictly above it
     assert quantile_mask(values, 0.7).sum() == 3
+
+
+@pytest.mark.parametrize("q", [0.0, 0.3, 0.7, 0.95, 1.0])
+def test_sorted_quantile_equals_torch_quantile(q):
+    torch.manual_seed(1)
+    flat = torch.randn(4, 1001)
+    assert torch.allclose(linear_quantile(flat, q), torch.quantile(flat, q, dim=1, interpolation="linear"))
 
 
 def test_quantile_schedule_cosine_ramp():

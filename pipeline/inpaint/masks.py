@@ -28,10 +28,22 @@ def combine_token_maps(history: Sequence[torch.Tensor]) -> torch.Tensor:
     return stacked.mean(0).sum(1, keepdim=True)
 
 
+def linear_quantile(flat: torch.Tensor, quantile: float) -> torch.Tensor:
+    """Per-row quantile with linear interpolation (as numpy/torch "linear"), by sorting.
+
+    Written out because ``torch.quantile`` is missing on some backends (MPS) and limited in size.
+    """
+    ordered = flat.sort(dim=1).values
+    position = quantile * (ordered.shape[1] - 1)
+    low = int(math.floor(position))
+    high = min(low + 1, ordered.shape[1] - 1)
+    fraction = position - low
+    return ordered[:, low] + fraction * (ordered[:, high] - ordered[:, low])
+
+
 def quantile_mask(values: torch.Tensor, quantile: float) -> torch.Tensor:
     """1 where a pixel is above the per-image ``quantile`` of its image (linear interpolation), else 0."""
-    flat = values.flatten(1).float()
-    threshold = torch.quantile(flat, quantile, dim=1, interpolation="linear")
+    threshold = linear_quantile(values.flatten(1).float(), quantile)
     return (values > threshold.view(-1, *([1] * (values.ndim - 1)))).to(values.dtype)
 
 
