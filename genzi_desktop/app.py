@@ -47,6 +47,26 @@ def _setup_logging() -> None:
     root.setLevel(logging.INFO)
 
 
+def _log_to_file() -> Path | None:
+    """Also keep a rotating log file in the app's data folder (after the app names are set)."""
+    from logging.handlers import RotatingFileHandler
+
+    from PySide6 import QtCore
+
+    folder = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
+    if not folder:
+        return None
+    try:
+        path = Path(folder) / "logs" / "genzi-desktop.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return path
+
+
 class _ScriptedRun:
     """After the scene shows: optional screenshot, optional quit (for tests and scripting)."""
 
@@ -93,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     configure_application(app)
+    log_file = _log_to_file()
+    if log_file is not None:
+        log.debug("Logging to %s", log_file)
     scripted = args.quit or args.screenshot is not None
     set_interactive(not scripted)
     window = MainWindow(interactive=not scripted)

@@ -152,6 +152,9 @@ class MainWindow(QtWidgets.QMainWindow):
                                              "Choose cameras around the target automatically")
         self.act_add_camera = self._action("&Add camera from view", self.add_camera_from_view, "Ctrl+Shift+A")
         self.act_delete_camera = self._action("&Delete camera", self.delete_current_camera, SK.Delete)
+        self.act_camera_from_view = self._action(
+            "Set camera from &view", self.set_current_camera_from_view, "Ctrl+Shift+U",
+            "Move and aim the selected camera to where the viewport looks from now")
         self.act_look_through = self._action("&Look through camera", self.look_through_current, "Ctrl+L")
         self.act_generate = self._action("&Generate", self.generate, "Ctrl+Return",
                                          "Paint people into the views and lift them to 3D")
@@ -185,7 +188,8 @@ class MainWindow(QtWidgets.QMainWindow):
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
         m = mb.addMenu("&Cameras")
-        for a in (self.act_select_views, self.act_add_camera, self.act_look_through, self.act_delete_camera):
+        for a in (self.act_select_views, self.act_add_camera, self.act_look_through, self.act_camera_from_view,
+                  self.act_delete_camera):
             m.addAction(a)
         m = mb.addMenu("&Generate")
         m.addAction(self.act_generate)
@@ -201,6 +205,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.target_panel.clearRequested.connect(self.clear_target)
         cp = self.camera_panel
         cp.selectionChanged.connect(self.viewport.set_selected_camera)
+        cp.selectionChanged.connect(lambda _i: self._update_actions())
         cp.lookThroughRequested.connect(self.look_through)
         cp.selectViewsRequested.connect(self.select_views)
         cp.addFromViewRequested.connect(self.add_camera_from_view)
@@ -255,6 +260,7 @@ class MainWindow(QtWidgets.QMainWindow):
         has_cam = 0 <= self.camera_panel.current_index() < len(self.design.cameras)
         self.act_delete_camera.setEnabled(has_cam)
         self.act_look_through.setEnabled(has_cam)
+        self.act_camera_from_view.setEnabled(has_cam)
         self.act_clear_target.setEnabled(has_target)
         generation = getattr(self, "generation", None)  # issue 8 adds the generation controller
         self.act_generate.setEnabled(generation is not None and generation.can_generate())
@@ -338,6 +344,18 @@ class MainWindow(QtWidgets.QMainWindow):
                                               height=NEW_CAMERA_SIZE)
         self.apply_edit(SetCameras(cams, cams + [camera], "Add camera"))
         self.camera_panel.list.setCurrentRow(len(self.design.cameras) - 1)
+
+    @QtCore.Slot()
+    def set_current_camera_from_view(self) -> None:
+        """Look through a camera, orbit/pan/zoom, then take the new pose (one undo step)."""
+        index = self.camera_panel.current_index()
+        if not 0 <= index < len(self.design.cameras):
+            return
+        old = self.design.cameras[index]
+        new = self.viewport.current_camera(name=old.name, width=old.width, height=old.height)
+        new.fov_y_deg = old.fov_y_deg
+        new.extra = {k: v for k, v in (old.extra or {}).items() if k != "visibility"}
+        self.apply_edit(ChangeCamera(index, old, new, f"Move {old.name or 'camera'} to the view"))
 
     @QtCore.Slot(int)
     def delete_camera(self, index: int) -> None:

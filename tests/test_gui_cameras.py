@@ -102,3 +102,19 @@ def test_select_views_without_target_is_disabled(window, sample_scene):
     assert not window.act_select_views.isEnabled()
     window.select_views()
     assert "target" in window.statusBar().currentMessage()
+
+
+def test_set_camera_from_view_is_one_undo_step(window, sample_scene):
+    _sofa_target(window, sample_scene)
+    window.act_add_camera.trigger()
+    window.camera_panel.list.setCurrentRow(0)
+    before = window.design.cameras[0]
+    window.viewport.view_preset("top")
+    steps = window.undo_stack.count()
+    window.act_camera_from_view.trigger()
+    after = window.design.cameras[0]
+    assert window.undo_stack.count() == steps + 1
+    assert after.forward[2] < -0.99  # now looking straight down
+    assert after.fov_y_deg == pytest.approx(before.fov_y_deg)
+    window.act_undo.trigger()
+    assert np.allclose(window.design.cameras[0].world_to_camera, before.world_to_camera)

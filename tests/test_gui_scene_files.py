@@ -105,3 +105,30 @@ def test_unexpected_error_shows_friendly_dialog(window, message_boxes):
         sys.excepthook(*sys.exc_info())
     assert message_boxes and "boom in a slot" in message_boxes[-1]
     assert "Traceback" not in message_boxes[-1]
+
+
+def test_drop_a_scene_file_opens_it(window, qtbot, tmp_path):
+    from PySide6 import QtCore, QtGui
+
+    path = tmp_path / "dropped.stl"
+    trimesh.creation.box(extents=(1.0, 2.0, 0.5)).export(path)
+    window.import_options_provider = lambda p, initial, why: initial
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(path))])
+    enter = QtGui.QDragEnterEvent(QtCore.QPointF(10, 10), QtCore.Qt.DropAction.CopyAction, mime,
+                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QtGui.QDropEvent(QtCore.QPointF(10, 10), QtCore.Qt.DropAction.CopyAction, mime,
+                            QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=120_000):
+        window.dropEvent(drop)
+    assert window.scene_path == path
+    assert window.scene.triangle_count == 12
+    # a text file is refused at the door
+    other = QtCore.QMimeData()
+    other.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
+    enter = QtGui.QDragEnterEvent(QtCore.QPointF(10, 10), QtCore.Qt.DropAction.CopyAction, other,
+                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert not enter.isAccepted()
