@@ -542,19 +542,23 @@ class MainWindow(QtWidgets.QMainWindow):
                 cancel.check()
                 report(message, int(100 * fraction), 100)
 
-            return scene_io.load_scene(path, options, progress)
+            scene = scene_io.load_scene(path, options, progress)
+            report("Preparing the display…", 100, 100)
+            from pipeline.render import scene_to_pyvista
+
+            return scene, scene_to_pyvista(scene)  # display meshes too: no GL needed, so off the GUI thread
 
         self._load_task = start_task(self, job, name="load-scene",
-                                     on_finished=lambda scene: self._load_done(path, scene),
+                                     on_finished=lambda result: self._load_done(path, *result),
                                      on_failed=lambda exc: self._load_failed(path, exc),
                                      on_progress=self._on_progress, on_cancelled=self._task_cancelled)
 
-    def _load_done(self, path: Path, scene) -> None:
+    def _load_done(self, path: Path, scene, parts=None) -> None:
         self._hide_progress()
         self._load_task = None
-        self.set_scene(scene, path)
+        self.set_scene(scene, path, parts)
 
-    def set_scene(self, scene, path: Path | None) -> None:
+    def set_scene(self, scene, path: Path | None, parts: list | None = None) -> None:
         """Show a loaded scene; the old target, cameras and undo history go with the old scene."""
         old_renderer, self._renderer = self._renderer, None
         if old_renderer is not None:
@@ -568,7 +572,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.design.cameras = []
         self.viewport.set_target(None)
         self.viewport.set_cameras([])
-        self.viewport.set_scene(scene)
+        self.viewport.set_scene(scene, parts)
         self.target_panel.set_target(None)
         self.camera_panel.set_cameras([])
         self.scene_label.setText(_scene_summary(scene, path))

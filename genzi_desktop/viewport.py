@@ -205,14 +205,18 @@ class SceneViewport(QtWidgets.QWidget):
             p.reset_camera_clipping_range()
 
     # ---- scene --------------------------------------------------------------------------
-    def set_scene(self, scene) -> None:
-        """Show ``scene`` (replacing the previous one) with lighting and a floor grid."""
+    def set_scene(self, scene, parts: list | None = None) -> None:
+        """Show ``scene`` (replacing the previous one) with lighting and a floor grid.
+
+        ``parts``: ``pipeline.render.scene_to_pyvista(scene)`` when already made (the loader
+        makes them in its worker thread, so big scenes do not stall the window here).
+        """
         p = self.plotter
         with self.batch():
             for actor in self._scene_actors:
                 p.remove_actor(actor, render=False)
             self._scene = scene
-            self._scene_actors = add_scene_actors(p, scene_to_pyvista(scene))
+            self._scene_actors = add_scene_actors(p, parts if parts is not None else scene_to_pyvista(scene))
             for actor in self._scene_actors:
                 actor.SetPickable(False)
                 actor.prop.culling = "back" if self._culling else "none"

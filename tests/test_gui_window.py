@@ -132,3 +132,18 @@ def test_window_screenshot_shows_the_room(window, qtbot, sample_scene):
     # the red target marker is there
     marker = (r > 180) & (g < 110) & (b < 90)
     assert marker.sum() > 5
+
+
+@pytest.mark.parametrize("preset, axis", [("top", [0, 0, -1]), ("front", [0, 1, 0]), ("side", [-1, 0, 0])])
+def test_view_presets_look_along_the_axes(window, sample_scene, preset, axis):
+    _show(window, sample_scene)
+    window.act_view[preset].trigger()
+    forward = window.viewport.current_camera().forward
+    assert abs(np.dot(forward, axis)) > 0.999
+    # the whole room stays in view: its corners project inside the image
+    cam = window.viewport.current_camera()
+    lo, hi = np.asarray(sample_scene.bounds)
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    uv, depth = cam.project(corners)
+    assert np.all(depth > 0)
+    assert np.all((uv >= -1) & (uv <= [cam.width + 1, cam.height + 1]))
