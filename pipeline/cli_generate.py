@@ -26,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", default=None,
                         help="use your own painted images for the views instead of diffusion "
                              "(folder of view_XX.png or set_K/view_XX.png, see 'genzi views --export')")
+    parser.add_argument("--views", default=None,
+                        help="with --images: the folder (or views.json) 'genzi views --export' wrote for those images")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                         help="override one setting, e.g. --set num_views=12 --set steps=30 (repeatable)")
     parser.add_argument("--resume", action="store_true", help="continue a stopped run in --out, skipping finished stages")
@@ -133,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             body_model=args.body_model,
         )
         request.settings()  # validate overrides before anything heavy
-        imagination = UserImagesImagination(args.images) if args.images else None
+        imagination = UserImagesImagination(args.images, args.views) if args.images else None
     except (ValueError, FileNotFoundError) as exc:
         print(f"genzi generate: {exc}", file=sys.stderr)
         return 2

@@ -130,9 +130,11 @@ def test_any_painted_image_can_be_repainted_alone_from_its_seed(tiny_run):
     settings = stages.inpaint_settings_for(tiny_run.request, tiny_run.request.settings(), 1)
     painter = Inpainter(model)
     again = painter.run([InpaintRequest("view_02", view, sample=1, seed=entry["seed"])], settings)[0].image
-    assert np.array_equal(again, read_png(run / "round_1" / "images" / "set_1" / "view_02.png"))
+    saved = read_png(run / "round_1" / "images" / "set_1" / "view_02.png").astype(int)
+    # painted in a batch of six then alone: equal up to float rounding (at most one grey level)
+    assert np.abs(again.astype(int) - saved).max() <= 1
     other = painter.run([InpaintRequest("view_02", view, sample=1, seed=entry["seed"] + 1)], settings)[0].image
-    assert not np.array_equal(other, again)
+    assert np.abs(other.astype(int) - saved).mean() > 10
 
 
 def test_cli_resume_skips_done_stages_and_prints_the_explanation(tiny_run, capsys):
@@ -265,9 +267,28 @@ def test_report_has_the_fit_report_shape_plus_score_and_round(body_run):
     assert read_json(body_run.dir / "config.json")["imagination"]["kind"] == "rendered_body"
 
 
-def test_refit_leaves_out_an_image_without_painting_again(body_run, tmp_path):
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory):
+    """The same small request run twice (two rounds, few views, short fits)."""
+    base = tmp_path_factory.mktemp("small-generation")
+    request = _body_request(num_views=3, fit_iterations=24, sdf_cell=0.08)
+    a = run_generation(request, base / "a", imagination=_known_body())
+    b = run_generation(request, base / "b", imagination=_known_body())
+    return SimpleNamespace(a=a, b=b, request=request)
+
+
+def test_same_seed_gives_the_same_images_and_bodies(small_runs):
+    a, b = small_runs.a, small_runs.b
+    assert [body.params for body in a.bodies] == [body.params for body in b.bodies]
+    assert np.array_equal(a.bodies[0].vertices, b.bodies[0].vertices)
+    for image in sorted(a.run_dir.glob("round_*/images/*/*.png")):
+        twin = b.run_dir / image.relative_to(a.run_dir)
+        assert np.array_equal(read_png(image), read_png(twin))
+
+
+def test_refit_leaves_out_an_image_without_painting_again(small_runs, tmp_path):
     run_dir = tmp_path / "copy"
-    shutil.copytree(body_run.dir, run_dir)
+    shutil.copytree(small_runs.a.run_dir, run_dir)
     images = sorted(run_dir.glob("round_*/images/*/*.png"))
     stamps = {p: os.stat(p).st_mtime_ns for p in images}
     events: list = []
@@ -277,16 +298,28 @@ def test_refit_leaves_out_an_image_without_painting_again(body_run, tmp_path):
     assert not [s for s in started if s[0] in ("inpaint", "keypoints", "views", "sdf")]
     assert {p: os.stat(p).st_mtime_ns for p in images} == stamps
     refit = read_json(run_dir / "round_1" / "fits" / "set_0.json")
-    assert "view_00" not in refit["used_views"] and len(refit["used_views"]) >= 3
+    before = read_json(small_runs.a.run_dir / "round_1" / "fits" / "set_0.json")
+    assert "view_00" in before["used_views"] and "view_00" not in refit["used_views"]
+    assert refit["params"] != before["params"]
     assert result.bodies and read_json(run_dir / "report.json")["excluded_images"] == ["1/set_0/view_00"]
 
 
-def test_same_seed_gives_the_same_bodies(tmp_path):
-    request = _body_request(num_views=3, rounds=1, inpaints_round1=1, fit_iterations=24, sdf_cell=0.08)
-    a = run_generation(request, tmp_path / "a", imagination=_known_body())
-    b = run_generation(request, tmp_path / "b", imagination=_known_body())
-    assert a.bodies[0].params == b.bodies[0].params
-    assert np.array_equal(a.bodies[0].vertices, b.bodies[0].vertices)
-    for name in ("view_00", "view_01", "view_02"):
-        assert np.array_equal(read_png(tmp_path / "a" / "round_1" / "images" / "set_0" / f"{name}.png"),
-                              read_png(tmp_path / "b" / "round_1" / "images" / "set_0" / f"{name}.png"))
+def test_user_images_for_exported_views_are_fitted_without_painting(small_runs, tmp_path):
+    from pipeline.generation import UserImagesImagination
+
+    source = small_runs.a.run_dir
+    painted = tmp_path / "my_images"
+    shutil.copytree(source / "round_1" / "images" / "set_0", painted / "set_0")
+    shutil.copyfile(source / "views" / "views.json", painted / "views.json")  # the exported views
+    request = _body_request(num_views=16, rounds=2, fit_iterations=24, sdf_cell=0.08)
+    events: list = []
+    result = run_generation(request, tmp_path / "run", events.append, imagination=UserImagesImagination(painted))
+    exported = stages.read_views(painted / "views.json")
+    used = stages.read_views(tmp_path / "run" / "views" / "views.json")
+    assert [c.name for c in used] == [c.name for c in exported]
+    assert all(np.allclose(a.world_to_camera, b.world_to_camera) for a, b in zip(used, exported))
+    for cam in used:
+        assert np.array_equal(read_png(tmp_path / "run" / "round_1" / "images" / "set_0" / f"{cam.name}.png"),
+                              read_png(painted / "set_0" / f"{cam.name}.png"))
+    assert any("round 2 is skipped" in e.message for e in events if isinstance(e, Warning))
+    assert result.bodies and result.best.round == 1

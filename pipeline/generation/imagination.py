@@ -179,16 +179,28 @@ class UserImagesImagination(Imagination):
     kind = "user_images"
     max_rounds = 1
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, views_file: str | Path | None = None) -> None:
+        """``views_file``: the ``views.json`` the images were painted for (the exported views);
+        default ``folder/views.json`` when present, else the run selects views itself."""
         self.folder = Path(folder)
         self.sets = scan_user_images(self.folder)
+        if views_file is None and (self.folder / "views.json").is_file():
+            views_file = self.folder / "views.json"
+        if views_file is not None:
+            views_file = Path(views_file)
+            if views_file.is_dir():
+                views_file = views_file / "views.json"
+            if not views_file.is_file():
+                raise FileNotFoundError(f"No views.json at {views_file}: pass the folder 'genzi views' exported.")
+        self.views_file = views_file
 
     @property
     def num_sets(self) -> int:
         return len(self.sets)
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "folder": str(self.folder), "sets": len(self.sets)}
+        return {"kind": self.kind, "folder": str(self.folder), "sets": len(self.sets),
+                "views_file": None if self.views_file is None else str(self.views_file)}
 
     def paint(self, items, emit, cancel):
         from pipeline.generation.run_folder import read_png

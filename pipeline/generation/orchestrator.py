@@ -257,9 +257,11 @@ def _norm(value: Any) -> Any:
 # =========================================================================================
 def _views_stage(run: _Run) -> str:
     req, settings = run.request, run.settings
-    selection = stages.select_views(
-        run.scene, req.target, req.normal, settings, req.radius, req.prompt
-    )
+    views_file = getattr(run.imagination, "views_file", None)
+    if views_file is not None:  # images painted for exported views: use exactly those cameras
+        selection = stages.views_from_file(views_file)
+    else:
+        selection = stages.select_views(run.scene, req.target, req.normal, settings, req.radius, req.prompt)
     for message in selection.warnings:
         run.warn(message, "views")
     cameras = selection.cameras
@@ -300,7 +302,8 @@ def _plan_round(run: _Run, round_index: int) -> list[dict[str, Any]]:
     if plan_path.exists():
         return read_json(plan_path)["sets"]
     if round_index == 1:
-        plan = [{"set": set_name(k), "index": k, "seed_set": None} for k in range(run.settings.inpaints_round1)]
+        count = getattr(run.imagination, "num_sets", None) or run.settings.inpaints_round1  # user images: their sets
+        plan = [{"set": set_name(k), "index": k, "seed_set": None} for k in range(count)]
     else:
         seeds = choose_seeds(run, read_json(run.folder.ranking_path(round_index - 1)))
         plan = []

@@ -89,6 +89,22 @@ def select_views(scene, target, normal, settings, radius, prompt) -> SelectedVie
     )
 
 
+def views_from_file(path: Path) -> SelectedViews:
+    """Cameras of an exported ``views.json`` (for images painted for those views)."""
+    from pipeline.generation.run_folder import read_json
+
+    cameras = read_views(path)
+    meta = read_json(path)
+    return SelectedViews(
+        cameras=cameras,
+        visibility=[float(v.get("visibility", 1.0)) for v in meta["views"]],
+        target=np.asarray(meta.get("target", cameras[0].look_at), dtype=np.float64),
+        normal=np.asarray(meta.get("normal", (0.0, 0.0, 1.0)), dtype=np.float64),
+        relaxed=list(meta.get("relaxed", [])),
+        warnings=[],
+    )
+
+
 def write_views(path: Path, cameras: Sequence[Camera], target, normal, visibility, relaxed=()) -> None:
     """``views.json`` in the shared shape (see ``genzi views``)."""
     from pipeline.generation.run_folder import write_json_atomic
