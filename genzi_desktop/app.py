@@ -132,7 +132,12 @@ def main(argv: list[str] | None = None) -> int:
             log.error("%s", message)
             if not scripted:
                 show_error(window, "Project not opened", message, "Open the scene file instead with File > Open.")
-        window.open_scene(args.scene if args.scene is not None else SAMPLE_SCENE)
+        recovered = (not scripted and args.scene is None and generation is not None
+                     and hasattr(generation, "check_recovery") and generation.check_recovery())
+        if not recovered:
+            window.open_scene(args.scene if args.scene is not None else SAMPLE_SCENE)
+    if not scripted and generation is not None and hasattr(generation, "first_run"):
+        generation.first_run()  # the model set-up dialog, once (modeless)
     code = app.exec()
     window.shutdown()
     if runner is not None:
