@@ -162,6 +162,8 @@ class GenerationController(QtCore.QObject):
         rp.moreLikeThisRequested.connect(self.more_like_this)
         rp.resultSelected.connect(self.highlight_result)
         self.window.sceneLoaded.connect(self._on_scene_loaded)
+        self.window.viewsSelected.connect(self._views_selected)
+        self.window.viewSelectionFailed.connect(self._views_failed)
 
     # ------------------------------------------------------------------ state
     def is_busy(self) -> bool:
@@ -335,12 +337,29 @@ class GenerationController(QtCore.QObject):
         """Paint and fit with the diffusion model (or ``imagination``, for tests); returns whether it started."""
         if not self._check_ready():
             return False
+        if not self.window.design.cameras:
+            # choose the views first (in the window's worker), then generate with them
+            self._generate_after_views = True
+            self.window.statusBar().showMessage("Selecting views around the target first…", 5000)
+            self.window.select_views()
+            return False
         try:
             request = self._request(seed)
         except ValueError as exc:
             show_error(self.window, "Cannot generate", str(exc))
             return False
         return self._start(GenerationJob("generate", Path(), request=request, imagination=imagination))
+
+    @QtCore.Slot(str)
+    def _views_failed(self, _message: str) -> None:
+        self._generate_after_views = False
+
+    @QtCore.Slot(int)
+    def _views_selected(self, count: int) -> None:
+        if getattr(self, "_generate_after_views", False):
+            self._generate_after_views = False
+            if count > 0:
+                self.generate()
 
     @QtCore.Slot()
     def import_images_dialog(self) -> None:
@@ -410,9 +429,13 @@ class GenerationController(QtCore.QObject):
             job.cameras = list(w.design.cameras)
             job.normal = list(w.design.target.normal)
             job.scene = w.scene
+            if job.cameras:
+                try:
+                    job.view_images = self._render_views(job.request, job.cameras)
+                except Exception as exc:  # noqa: BLE001 - a bad camera or settings
+                    show_error(w, "Cannot render the views", str(exc))
+                    return False
             self.project.person.runs.append(self.project.relative(job.run_dir))
-            if not job.cameras and job.kind == "generate":
-                job.run_dir.rmdir()  # the pipeline selects views itself in an empty folder
             self.gallery.clear()
         self._job, self._job_person = job, person_index
         self._live_faces = None
@@ -440,6 +463,23 @@ class GenerationController(QtCore.QObject):
         runner.start()
         w._update_actions()
         return True
+
+    def _render_views(self, request, cameras) -> list[np.ndarray]:
+        """The cameras' views at the run's image size, rendered here in the GUI thread."""
+        from pipeline.render import SceneRenderer
+        from pipeline.run_cameras import cameras_for_run
+
+        scene = self.window.scene
+        if getattr(self, "_renderer", None) is None or self._renderer.scene is not scene:
+            if getattr(self, "_renderer", None) is not None:
+                self._renderer.close()
+            self._renderer = SceneRenderer(scene)
+        self.window._show_progress("Rendering views…")
+        images = []
+        for cam in cameras_for_run(cameras, request.settings().image_size):
+            images.append(np.ascontiguousarray(np.asarray(self._renderer.rgb(cam))[..., :3]))
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        return images
 
     def cancel(self) -> None:
         if self.runner is not None and self.runner.is_running():
@@ -792,6 +832,9 @@ class GenerationController(QtCore.QObject):
             self.runner.wait(60000)
         self.autosave_slot.release()
         self._discard_working_folder(self.project)
+        if getattr(self, "_renderer", None) is not None:
+            self._renderer.close()
+            self._renderer = None
 
     def _discard_working_folder(self, project: Project | None) -> None:
         if project is None:

@@ -3,7 +3,9 @@
 The worker never touches widgets or the 3D viewport: it only emits signals carrying plain
 values and numpy arrays; receivers live in the GUI thread (queued connections), where images
 become QImages. LiftingStep events are throttled (about 10 per second, plus the last step of
-each fit) so a fast fit cannot flood the event loop.
+each fit) so a fast fit cannot flood the event loop. The views are rendered in the GUI thread
+before a job starts (an off-screen VTK render in a worker thread can deadlock with the Qt
+viewport), so the fast preset never renders in the worker.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class GenerationJob:
     images_folder: Path | None = None
     excluded: list[str] = field(default_factory=list)
     scene: Any = None  # an already loaded pipeline Scene (saves loading it again)
+    view_images: list = field(default_factory=list)  # the cameras' views, rendered in the GUI thread
     imagination: Any = None  # tests: a ready Imagination (overrides the kind's default)
 
 
@@ -133,6 +136,7 @@ class GenerationWorker(QtCore.QObject):
     @QtCore.Slot()
     def run(self) -> None:
         try:
+            _limit_worker_threads()
             result = self._run_job()
         except ev.Cancelled:
             self.cancelled.emit()
@@ -159,8 +163,28 @@ class GenerationWorker(QtCore.QObject):
                 imagination = DiffusionImagination(job.request.model)
         if job.cameras:  # the user's cameras; without any, the pipeline selects views itself
             prepare_run_with_cameras(job.request, job.run_dir, job.cameras, imagination_description=imagination.describe(),
-                                     normal=job.normal, scene=job.scene, emit=self.emit_event, cancel=self.token)
+                                     normal=job.normal, scene=job.scene, images=job.view_images or None,
+                                     emit=self.emit_event, cancel=self.token)
         return run_generation(job.request, job.run_dir, self.emit_event, self.token, imagination=imagination, resume=True)
+
+
+def worker_threads() -> int:
+    """CPU threads the job may use: all cores but one, which stays with the window (the
+    event loop must keep answering while a fit runs); ``GENZI_WORKER_THREADS`` overrides."""
+    import os
+
+    env = os.environ.get("GENZI_WORKER_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _limit_worker_threads() -> None:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return
+    torch.set_num_threads(worker_threads())  # per calling thread for OpenMP: this worker only
 
 
 def _describe(exc: BaseException) -> str:

@@ -34,6 +34,21 @@ def camera_at_image_size(camera: Camera, image_size: int) -> Camera:
     return dataclasses.replace(camera, width=w, height=h)
 
 
+def cameras_for_run(cameras: Sequence[Camera], image_size: int) -> list[Camera]:
+    """The cameras as a run uses them: at the run's image size, named ``view_XX`` (the
+    run folder's file names; other names are replaced by their position)."""
+    used, names = [], set()
+    for i, cam in enumerate(cameras):
+        name = cam.name or f"view_{i:02d}"
+        if not name.startswith("view_") or name in names:
+            name = f"view_{i:02d}"
+        names.add(name)
+        c = camera_at_image_size(cam, image_size)
+        c.name = name
+        used.append(c)
+    return used
+
+
 def prepare_run_with_cameras(
     request: GenerationRequest,
     run_dir: str | Path,
@@ -43,13 +58,15 @@ def prepare_run_with_cameras(
     normal: Sequence[float] | None = None,
     renderer: Any = None,
     scene: Any = None,
+    images: Sequence[np.ndarray] | None = None,
     emit: Callable = null_sink,
     cancel: CancelToken | None = None,
 ) -> list[Camera]:
     """Write the ``views`` stage for ``cameras`` into an empty ``run_dir``; returns the cameras
-    as used (resized to the run's image size). ``renderer`` (a ``SceneRenderer``) or ``scene``
-    renders the views; ``imagination_description`` is ``Imagination.describe()`` of the source
-    that will paint, so the resumed run accepts the folder."""
+    as used (resized to the run's image size). ``images`` are the views already rendered at
+    that size (see :func:`cameras_for_run`); otherwise ``renderer`` (a ``SceneRenderer``) or
+    ``scene`` renders them. ``imagination_description`` is ``Imagination.describe()`` of the
+    source that will paint, so the resumed run accepts the folder."""
     if not cameras:
         raise GenerationError("No cameras: select views (Cameras > Select views) or add a camera first.")
     cancel = cancel or CancelToken()
@@ -58,16 +75,9 @@ def prepare_run_with_cameras(
         raise GenerationError(f"{folder.root} already holds a run; choose a new folder.")
     folder.root.mkdir(parents=True, exist_ok=True)
     settings = request.settings()
-    used = []
-    names = set()
-    for i, cam in enumerate(cameras):
-        name = cam.name or f"view_{i:02d}"
-        if not name.startswith("view_") or name in names:
-            name = f"view_{i:02d}"
-        names.add(name)
-        c = camera_at_image_size(cam, settings.image_size)
-        c.name = name
-        used.append(c)
+    used = cameras_for_run(cameras, settings.image_size)
+    if images is not None and len(images) != len(used):
+        raise GenerationError(f"{len(images)} rendered views for {len(used)} cameras.")
     config = {
         "format": "genzi-generation-run/1",
         "scene": str(request.scene),
@@ -80,7 +90,7 @@ def prepare_run_with_cameras(
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_json_atomic(folder.config_path, config)
-    if renderer is None:
+    if renderer is None and images is None:
         from pipeline.render import SceneRenderer
         from pipeline.scene import load_scene
 
@@ -89,7 +99,7 @@ def prepare_run_with_cameras(
     t0 = time.perf_counter()
     for i, cam in enumerate(used):
         cancel.check()
-        rgb = np.asarray(renderer.rgb(cam))
+        rgb = np.asarray(images[i] if images is not None else renderer.rgb(cam))
         if rgb.dtype != np.uint8:
             rgb = (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
         rgb = np.ascontiguousarray(rgb[..., :3])

@@ -25,7 +25,7 @@ class LivePlot(QtWidgets.QWidget):
         self.fixed_range = fixed_range
         self.series: dict[str, deque] = {}
         self.max_points = max_points
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(70)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
 
     def clear(self) -> None:

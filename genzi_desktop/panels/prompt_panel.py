@@ -40,7 +40,7 @@ class PromptPanel(QtWidgets.QWidget):
         self.seed_spin = QtWidgets.QSpinBox(self)
         self.seed_spin.setRange(0, 2**31 - 1)
         self.random_seed = QtWidgets.QToolButton(self)
-        self.random_seed.setText("🎲")
+        self.random_seed.setText("New")
         self.random_seed.setToolTip("A new random seed")
         seed_row = QtWidgets.QHBoxLayout()
         seed_row.addWidget(self.seed_spin, 1)
