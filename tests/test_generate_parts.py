@@ -180,3 +180,48 @@ def test_cli_overrides_parse_json_values():
     with pytest.raises(ValueError, match="NAME=VALUE"):
         parse_overrides(["steps"])
 
+
+
+def _items(n):
+    from pipeline.cameras import Camera
+    from pipeline.generation.imagination import PaintItem
+
+    cam = Camera.looking_at([0, -2, 1], [0, 0, 1], width=8, height=8)
+    return [PaintItem(1, 0, "set_0", f"view_{v:02d}", v, cam, np.zeros((8, 8, 3), np.uint8), seed=v) for v in range(n)]
+
+
+def _diffusion_with(monkeypatch, fail_view):
+    from types import SimpleNamespace
+
+    from pipeline.generation import stages
+    from pipeline.generation.imagination import DiffusionImagination, PaintResult
+
+    def fake_batch(inpainter, items, request, settings, *, emit, cancel):
+        if any(item.view == fail_view for item in items):
+            raise RuntimeError("NaN in the latents")
+        return [PaintResult(np.full((8, 8, 3), item.view_index, np.uint8)) for item in items]
+
+    monkeypatch.setattr(stages, "inpaint_batch", fake_batch)
+    painter = DiffusionImagination("unused")
+    painter.context = SimpleNamespace(settings=settings_for("fast", {"batch_size": 2}),
+                                      request=GenerationRequest(scene="s.glb", target=[0, 0, 0], prompt="a person"))
+    return painter
+
+
+def test_one_image_that_cannot_be_painted_is_reported_and_the_others_kept(monkeypatch):
+    from pipeline.events import CancelToken
+
+    painter = _diffusion_with(monkeypatch, "view_03")
+    out = list(painter.paint(_items(5), lambda e: None, CancelToken()))
+    assert [item.view for item, _ in out] == [f"view_{v:02d}" for v in range(5)]
+    assert [r.image is None for _, r in out] == [False, False, False, True, False]
+    assert "NaN in the latents" in out[3][1].reason
+    assert out[2][1].image[0, 0, 0] == 2  # the batch partner of the failing image was painted alone
+
+
+def test_painting_that_fails_from_the_start_stops_the_run(monkeypatch):
+    from pipeline.events import CancelToken
+
+    painter = _diffusion_with(monkeypatch, "view_00")
+    with pytest.raises(RuntimeError, match="NaN"):
+        list(painter.paint(_items(3), lambda e: None, CancelToken()))

@@ -124,20 +124,38 @@ class DiffusionImagination(Imagination):
         req = self.context.request
         batch = max(1, int(settings.batch_size or 16))  # images handed over per call (saved after each)
         pending = list(items)
+        painted = 0
         while pending:
             cancel.check()
             chunk_size = min(batch, len(pending))
 
-            def attempt(n: int):
+            def attempt(n: int, chunk=None):
                 return stages.inpaint_batch(
-                    self._inpainter, pending[:n], req, settings, emit=emit, cancel=cancel
+                    self._inpainter, chunk or pending[:n], req, settings, emit=emit, cancel=cancel
                 )
 
-            results, used = run_with_oom_backoff(attempt, chunk_size, emit=emit, what="inpainting")
+            try:
+                results, used = run_with_oom_backoff(attempt, chunk_size, emit=emit, what="inpainting")
+            except Exception as exc:  # noqa: BLE001 - one bad image must not end the run
+                from pipeline.events import Cancelled
+
+                if isinstance(exc, (Cancelled, stages.GenerationError)) or painted == 0:
+                    raise  # cancelled, or failing from the start: a problem of the model, not of one image
+                used = chunk_size
+                results = []
+                for item in pending[:used]:  # find the image(s) that fail, keep the others
+                    try:
+                        results.extend(attempt(1, [item]))
+                    except Exception as one:  # noqa: BLE001
+                        if isinstance(one, Cancelled):
+                            raise
+                        log.exception("painting %s/%s failed", item.set_name, item.view)
+                        results.append(PaintResult(None, reason=f"painting failed: {one}"))
             batch = used
             done = pending[:used]
             pending = pending[used:]
             for item, result in zip(done, results):
+                painted += int(result.image is not None)
                 yield item, result
 
     def close(self) -> None:

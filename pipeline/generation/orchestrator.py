@@ -138,8 +138,29 @@ class _Run:
     @property
     def body(self):
         if self._body is None:
-            self._body = stages.load_body(self.request.body_model, "cpu", self.request.fixed_shape)
+            self._body = stages.load_body(self.request.body_model, self.fit_device, self.request.fixed_shape)
         return self._body
+
+    @property
+    def fit_device(self) -> str:
+        if not hasattr(self, "_fit_device"):
+            wanted = self.settings.fit_device
+            if wanted == "auto":
+                try:
+                    wanted = "cuda" if stages.resolve_device(self.request.device).startswith("cuda") else "cpu"
+                except Exception:  # noqa: BLE001
+                    wanted = "cpu"
+            self._fit_device = wanted
+        return self._fit_device
+
+    def fall_back_to_cpu(self, reason: str) -> bool:
+        """After a failure of a GPU fit: continue on the CPU (once); False if already there."""
+        if self.fit_device == "cpu":
+            return False
+        self.warn(f"fitting on {self.fit_device} failed ({reason}); fitting on the CPU instead", "lifting")
+        self._fit_device = "cpu"
+        self._body = None
+        return True
 
     @property
     def sdf(self):
@@ -229,8 +250,10 @@ def _check_or_write_config(run: _Run, resume: bool) -> None:
         differences = [
             name for name in _IDENTITY_FIELDS if _norm(old.get("request", {}).get(name)) != _norm(fresh["request"].get(name))
         ]
-        if _norm(old.get("settings")) != _norm(fresh["settings"]):
-            differences.append("settings")
+        old_settings, new_settings = _norm(old.get("settings") or {}), _norm(fresh["settings"])
+        changed = [k for k, v in new_settings.items() if old_settings.get(k, v) != v]  # new knobs keep defaults
+        if changed:
+            differences.append("settings " + ", ".join(changed))
         if old.get("imagination", {}).get("kind") != fresh["imagination"].get("kind"):
             differences.append("imagination")
         if differences:
@@ -264,20 +287,29 @@ def _views_stage(run: _Run) -> str:
         selection = stages.select_views(run.scene, req.target, req.normal, settings, req.radius, req.prompt)
     for message in selection.warnings:
         run.warn(message, "views")
-    cameras = selection.cameras
-    total = len(cameras)
-    for i, camera in enumerate(cameras):
+    total = len(selection.cameras)
+    cameras, visibility = [], []
+    for i, (camera, vis) in enumerate(zip(selection.cameras, selection.visibility)):
         run.cancel.check()
-        image = stages.render_rgb(run.renderer, camera)
+        try:
+            image = stages.render_rgb(run.renderer, camera)
+        except Exception as exc:  # noqa: BLE001 - drop this view, keep the others
+            log.exception("rendering %s failed", camera.name)
+            run.warn(f"{camera.name} could not be rendered ({exc}); the view is left out", "views")
+            continue
         write_png_atomic(run.folder.views_dir / f"{camera.name}.png", image)
+        cameras.append(camera)
+        visibility.append(vis)
         run.emit(ViewRendered(camera.name, image))
         run.emit(Progress("views", i + 1, total, camera.name))
+    if not cameras:
+        raise GenerationError("None of the selected views could be rendered; see the log for the renderer's error.")
     stages.write_views(
-        run.folder.views_dir / "views.json", cameras, selection.target, selection.normal, selection.visibility,
+        run.folder.views_dir / "views.json", cameras, selection.target, selection.normal, visibility,
         selection.relaxed,
     )
     run._views = None
-    return f"{total} views" + (f" (relaxed: {', '.join(selection.relaxed)})" if selection.relaxed else "")
+    return f"{len(cameras)} views" + (f" (relaxed: {', '.join(selection.relaxed)})" if selection.relaxed else "")
 
 
 def _sdf_stage(run: _Run) -> str:
@@ -515,11 +547,22 @@ def _lifting_stage(run: _Run, round_index: int) -> str:
                 event.round = _round
             run.emit(event)
 
-        try:
-            record, vertices, faces = stages.fit_set(
+        def fit_once():
+            return stages.fit_set(
                 run.body, observations, run.sdf, run.settings, run.request,
                 init=init, target=target, set_name=entry["set"], emit=lifting_emit, cancel=run.cancel,
             )
+
+        try:
+            try:
+                record, vertices, faces = fit_once()
+            except Exception as exc:
+                from pipeline.events import Cancelled
+
+                if isinstance(exc, Cancelled) or not run.fall_back_to_cpu(f"{type(exc).__name__}: {exc}"):
+                    raise
+                log.exception("GPU fit failed; retrying on the CPU")
+                record, vertices, faces = fit_once()
         except Exception as exc:
             from pipeline.events import Cancelled
 
@@ -579,6 +622,7 @@ def _ranking_stage(run: _Run, round_index: int) -> str:
     ranker = run._ranker
     cameras, _ = run.views()
     scores = ranker.score(records, cameras=cameras, run=run) if records else []
+    run.emit(Progress("ranking", len(records), len(records), ranker.method))
     for record, score in zip(records, scores):
         record.score = float(score)
         record.score_method = ranker.method
