@@ -375,7 +375,7 @@ class MainWindow(QtWidgets.QMainWindow):
     @QtCore.Slot(int)
     def look_through(self, index: int) -> None:
         if 0 <= index < len(self.design.cameras):
-            self.viewport.look_through(self.design.cameras[index])
+            self.viewport.look_through(self.design.cameras[index], index)
             self.statusBar().showMessage(f"Looking through {self.design.cameras[index].name}", 4000)
 
     @QtCore.Slot()

@@ -45,6 +45,8 @@ class _MouseFilter(QtCore.QObject):
 
     def eventFilter(self, obj, event):  # noqa: N802 - Qt API
         et = event.type()
+        if et in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.Wheel):
+            self._viewport._leave_camera()  # the view moves away from the camera looked through
         if et == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
             self._press_pos = event.position()
             if event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
@@ -94,6 +96,7 @@ class SceneViewport(QtWidgets.QWidget):
         self._show_grid = True
         self._cameras: list[Camera] = []
         self._selected_camera = -1
+        self._through_camera: int | None = None
         self._target: Target | None = None
         self._bodies: dict[str, tuple] = {}
         self._closed = False
@@ -173,9 +176,12 @@ class SceneViewport(QtWidgets.QWidget):
         """World ray through VTK display pixel (x, y)."""
         return display_pixel_ray(self.current_camera(), x, y)
 
-    def look_through(self, camera: Camera) -> None:
+    def look_through(self, camera: Camera, index: int | None = None) -> None:
+        """Make the view the camera's view; camera ``index``'s own frustum hides until the view moves."""
         position, focal, up = viewer_pose(camera, distance=max(1.0, 0.25 * self.scene_scale))
+        self._through_camera = index
         with self.batch():
+            self._draw_cameras()
             cam = self.plotter.camera
             cam.position = tuple(position)
             cam.focal_point = tuple(focal)
@@ -282,15 +288,23 @@ class SceneViewport(QtWidgets.QWidget):
                    reset_camera=False, render=False)
         if t.radius > 0:
             disc = pv.Disc(center=t.point, inner=0.0, outer=t.radius, normal=t.normal, c_res=64)
-            p.add_mesh(disc, name="target-region", color=TARGET_COLOR, opacity=0.35, pickable=False,
+            disc.translate(t.normal_array * 0.01, inplace=True)  # float just above the surface
+            p.add_mesh(disc, name="target-region", color=TARGET_COLOR, opacity=0.45, pickable=False,
                        lighting=False, reset_camera=False, render=False)
 
     # ---- cameras --------------------------------------------------------------------------
     def set_cameras(self, cameras: Sequence[Camera], selected: int = -1) -> None:
         self._cameras = list(cameras)
         self._selected_camera = selected
+        self._through_camera = None
         with self.batch():
             self._draw_cameras()
+
+    def _leave_camera(self) -> None:
+        if self._through_camera is not None:
+            self._through_camera = None
+            with self.batch():
+                self._draw_cameras()
 
     def set_selected_camera(self, index: int) -> None:
         self._selected_camera = index
@@ -305,7 +319,9 @@ class SceneViewport(QtWidgets.QWidget):
             return
         depth = 0.35 if self.scene_scale < 30 else 0.02 * self.scene_scale
         normal_pts, normal_lines, sel_pts, sel_lines, label_pts = [], [], [], [], []
-        for i, cam in enumerate(self._cameras):
+        shown = [i for i in range(len(self._cameras)) if i != self._through_camera]
+        for i in shown:
+            cam = self._cameras[i]
             pts = frustum_points(cam, depth)
             label_pts.append(pts[0])
             target_pts, target_lines = (sel_pts, sel_lines) if i == self._selected_camera else (normal_pts, normal_lines)
@@ -313,7 +329,6 @@ class SceneViewport(QtWidgets.QWidget):
             target_pts.append(pts)
             for a, b in ((0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 1)):
                 target_lines.extend([2, base + a, base + b])
-            # a small tick on the top edge shows which way is up in the image
         if normal_pts:
             mesh = pv.PolyData(np.vstack(normal_pts), lines=np.asarray(normal_lines))
             p.add_mesh(mesh, name="camera-frustums", color=CAMERA_COLOR, line_width=2, lighting=False,
@@ -323,8 +338,10 @@ class SceneViewport(QtWidgets.QWidget):
             p.add_mesh(mesh, name="camera-selected", color=SELECTED_CAMERA_COLOR, line_width=4,
                        lighting=False, pickable=False, reset_camera=False, render=False)
         # short labels keep 16 cameras readable; the selected one shows its full name
-        labels = [(c.name or f"camera {i + 1}") if i == self._selected_camera
-                  else (c.name or str(i + 1)).replace("view_", "") for i, c in enumerate(self._cameras)]
+        labels = [(self._cameras[i].name or f"camera {i + 1}") if i == self._selected_camera
+                  else (self._cameras[i].name or str(i + 1)).replace("view_", "") for i in shown]
+        if not labels:
+            return
         p.add_point_labels(np.asarray(label_pts), labels, name="camera-labels", font_size=11,
                            point_size=1, shape_opacity=0.6, show_points=False, always_visible=True,
                            reset_camera=False, render=False)

@@ -46,8 +46,22 @@ def test_select_views_draws_frustums_with_thumbnails(window, qtbot, sample_scene
     icon = window.camera_panel.list.item(0).icon()
     thumb = qimage_to_rgb(icon.pixmap(96, 96).toImage())
     assert thumb.std() > 10  # a picture, not a flat colour
+    window.camera_panel.list.setCurrentRow(3)
+    window.target_panel.radius.setValue(0.15)  # show the region disc too
     window.viewport.view_preset("iso")
     save_artifact(window.grab_window_image(), "gui_cameras_selected.png")
+    # double-click looks through a camera: the target sits in the middle of the viewport
+    item = window.camera_panel.list.item(3)
+    window.camera_panel.list.itemDoubleClicked.emit(item)
+    view = window.viewport.current_camera()
+    uv, _ = view.project(SOFA_SEAT[None])
+    assert np.allclose(uv[0], [view.width / 2, view.height / 2], atol=2.0)
+    assert view.fov_y_deg == pytest.approx(cams[3].fov_y_deg)
+    save_artifact(window.grab_window_image(), "gui_look_through_view_03.png")
+    shown = window.viewport.plotter.actors["camera-frustums"].mapper.dataset.n_points
+    assert shown == 5 * (len(cams) - 1)  # the camera looked through hides its own frustum
+    window.act_undo.trigger()  # the radius
+    assert window.design.target.radius == 0
     # undo removes the whole selection in one step
     window.act_undo.trigger()
     assert window.design.cameras == []
