@@ -76,6 +76,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._add_dock("Cameras", self.camera_panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("Log", self.log_panel, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.docks["Log"].hide()
+        history = QtWidgets.QUndoView(self.undo_stack, self)
+        history.setEmptyLabel("(scene opened)")
+        self._add_dock("History", history, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
+        self.docks["History"].hide()
 
         self._build_status_bar()
         self._build_actions()
@@ -730,7 +734,8 @@ class MainWindow(QtWidgets.QMainWindow):
             "Click a surface: place the target   Shift+drag: move the target along surfaces\n"
             "Ctrl+0..3: iso/top/front/side view   Ctrl+R: reset view\n"
             "Ctrl+Z / Ctrl+Shift+Z: undo / redo\n"
-            "Ctrl+Shift+V: select views   Ctrl+Shift+A: add camera from view   Ctrl+L: look through")
+            "Ctrl+Shift+V: select views   Ctrl+Shift+A: add camera from view   Ctrl+L: look through\n"
+            "Ctrl+Shift+U: move the selected camera to the current view   Delete: delete the camera")
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
