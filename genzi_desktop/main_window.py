@@ -18,6 +18,7 @@ from pipeline.cameras import Camera
 from pipeline.picking import pick_surface
 from pipeline.edits import ChangeCamera, Design, Edit, SetCameras, SetTarget
 from pipeline.targets import Target
+from pipeline.view_geometry import orbit_camera
 
 from . import scene_io
 from .errors import describe_exception, show_error
@@ -34,6 +35,7 @@ log = logging.getLogger("genzi_desktop")
 
 THUMBNAIL_MAX_SIDE = 128
 NEW_CAMERA_SIZE = 512
+CAMERA_DRAG_DEG_PER_PX = 0.4
 
 
 def _scene_summary(scene, path: Path | None) -> str:
@@ -62,6 +64,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._views_task: TaskHandle | None = None
         self._renderer = None  # off-screen SceneRenderer for thumbnails, made in a worker
         self._thumb_queue: list = []
+        self._camera_drag_start = None  # (drag id, camera index, camera at the press)
+        self._thumb_timer = QtCore.QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(200)
+        self._thumb_timer.timeout.connect(self._queue_thumbnails)
         #: Hook for tests and scripts: (path, initial options, why) -> options or None (cancel).
         self.import_options_provider = self._ask_import_options
 
@@ -205,6 +212,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _connect(self) -> None:
         self.viewport.surfaceClicked.connect(self.on_surface_clicked)
         self.viewport.targetDragged.connect(self.on_target_dragged)
+        self.viewport.cameraDragged.connect(self.on_camera_dragged)
         self.target_panel.targetEdited.connect(self.on_target_edited)
         self.target_panel.clearRequested.connect(self.clear_target)
         cp = self.camera_panel
@@ -349,6 +357,30 @@ class MainWindow(QtWidgets.QMainWindow):
         self.apply_edit(SetCameras(cams, cams + [camera], "Add camera"))
         self.camera_panel.list.setCurrentRow(len(self.design.cameras) - 1)
 
+    @QtCore.Slot(float, float, int, bool)
+    def on_camera_dragged(self, dx: float, dy: float, drag_id: int, finished: bool) -> None:
+        """Ctrl+drag swings the selected camera around its look-at point; one drag = one undo step."""
+        index = self.camera_panel.current_index()
+        if not 0 <= index < len(self.design.cameras):
+            if finished:
+                self.statusBar().showMessage("Select a camera in the Cameras panel, then Ctrl+drag to move it.", 5000)
+            return
+        if dx == 0 and dy == 0:
+            return
+        start = self._camera_drag_start
+        if start is None or start[0] != drag_id or start[1] != index:
+            start = self._camera_drag_start = (drag_id, index, self.design.cameras[index])
+        camera = start[2]
+        pivot = camera.look_at if camera.look_at is not None else (
+            self.design.target.point_array if self.design.target is not None else None)
+        if pivot is None:
+            return
+        moved = orbit_camera(camera, pivot, -CAMERA_DRAG_DEG_PER_PX * dx, CAMERA_DRAG_DEG_PER_PX * dy)
+        self.apply_edit(ChangeCamera(index, self.design.cameras[index], moved, f"Move {camera.name or 'camera'}",
+                                     ("camera-drag", drag_id)))
+        if finished:
+            self._camera_drag_start = None
+
     @QtCore.Slot()
     def set_current_camera_from_view(self) -> None:
         """Look through a camera, orbit/pan/zoom, then take the new pose (one undo step)."""
@@ -443,6 +475,11 @@ class MainWindow(QtWidgets.QMainWindow):
     # Rendered in the GUI thread, one per event-loop turn: an off-screen VTK render in a worker
     # thread while the Qt viewport paints deadlocks here (both wait for the GIL / GL locks).
     def _render_thumbnails(self) -> None:
+        """Debounced: a drag changes a camera many times; render once it rests."""
+        self._thumb_timer.start()
+
+    @QtCore.Slot()
+    def _queue_thumbnails(self) -> None:
         if self.scene is None:
             return
         self._thumb_queue = []
@@ -732,6 +769,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self, "Mouse and keys",
             "Left-drag: orbit   Middle-drag: pan   Wheel / right-drag: zoom\n"
             "Click a surface: place the target   Shift+drag: move the target along surfaces\n"
+            "Ctrl+drag: swing the selected camera around the point it looks at\n"
             "Ctrl+0..3: iso/top/front/side view   Ctrl+R: reset view\n"
             "Ctrl+Z / Ctrl+Shift+Z: undo / redo\n"
             "Ctrl+Shift+V: select views   Ctrl+Shift+A: add camera from view   Ctrl+L: look through\n"

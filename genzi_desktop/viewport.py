@@ -3,7 +3,8 @@
 Only drawing and mouse plumbing lives here. Picking asks ``pipeline.view_geometry`` for the
 ray through the clicked pixel and leaves the ray cast to the scene (see ``MainWindow``).
 Mouse: left-drag orbits, middle-drag pans, wheel/right-drag zooms, a left click (no drag)
-reports the pixel, Shift+left-drag drags the target along the surfaces.
+reports the pixel, Shift+left-drag drags the target along the surfaces, Ctrl+left-drag
+swings the selected camera around the point it looks at.
 """
 
 from __future__ import annotations
@@ -49,18 +50,29 @@ class _MouseFilter(QtCore.QObject):
             self._viewport._leave_camera()  # the view moves away from the camera looked through
         if et == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
             self._press_pos = event.position()
-            if event.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
-                self._dragging = True
+            mods = event.modifiers()
+            if mods & QtCore.Qt.KeyboardModifier.ShiftModifier:
+                self._dragging = "target"
                 self._viewport._begin_drag(*self._viewport._to_display(event.position()))
                 return True
+            if mods & QtCore.Qt.KeyboardModifier.ControlModifier:
+                self._dragging = "camera"
+                self._viewport._camera_drag(event.position() - self._press_pos, begin=True)
+                return True
         elif et == QtCore.QEvent.Type.MouseMove and self._dragging:
-            self._viewport._continue_drag(*self._viewport._to_display(event.position()))
+            if self._dragging == "camera":
+                self._viewport._camera_drag(event.position() - self._press_pos)
+            else:
+                self._viewport._continue_drag(*self._viewport._to_display(event.position()))
             return True
         elif et == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
             press, self._press_pos = self._press_pos, None
             if self._dragging:
-                self._dragging = False
-                self._viewport._end_drag(*self._viewport._to_display(event.position()))
+                kind, self._dragging = self._dragging, False
+                if kind == "camera" and press is not None:
+                    self._viewport._camera_drag(event.position() - press, finished=True)
+                else:
+                    self._viewport._end_drag(*self._viewport._to_display(event.position()))
                 return True
             if press is not None:
                 moved = event.position() - press
@@ -77,6 +89,8 @@ class SceneViewport(QtWidgets.QWidget):
     surfaceClicked = QtCore.Signal(int, int)
     #: Shift+drag on the scene: (x, y, drag_id, finished).
     targetDragged = QtCore.Signal(int, int, int, bool)
+    #: Ctrl+drag: (dx, dy) in logical pixels since the press, drag_id, finished.
+    cameraDragged = QtCore.Signal(float, float, int, bool)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,6 +171,11 @@ class SceneViewport(QtWidgets.QWidget):
     def _begin_drag(self, x: int, y: int) -> None:
         self._drag_id += 1
         self.targetDragged.emit(x, y, self._drag_id, False)
+
+    def _camera_drag(self, delta: QtCore.QPointF, begin: bool = False, finished: bool = False) -> None:
+        if begin:
+            self._drag_id += 1
+        self.cameraDragged.emit(float(delta.x()), float(delta.y()), self._drag_id, finished)
 
     def _continue_drag(self, x: int, y: int) -> None:
         self.targetDragged.emit(x, y, self._drag_id, False)

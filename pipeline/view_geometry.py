@@ -91,3 +91,27 @@ def viewer_pose(camera: Camera, distance: float = 1.0) -> tuple[np.ndarray, np.n
         if ahead > 1e-6:
             depth = ahead
     return position, position + forward * depth, camera.up.copy()
+
+
+def orbit_camera(camera: Camera, pivot: Sequence[float], azimuth_deg: float, elevation_deg: float,
+                 max_elevation_deg: float = 85.0) -> Camera:
+    """The camera moved on a sphere around ``pivot`` (Z-up), still aimed at ``pivot``.
+
+    ``azimuth_deg`` turns about the world Z axis through the pivot; ``elevation_deg`` raises
+    the camera, clamped to +-``max_elevation_deg`` so it never flips over the pole. Distance,
+    field of view, image size, name and extras are kept; the look-at point becomes ``pivot``.
+    """
+    pivot = np.asarray(pivot, dtype=np.float64).reshape(3)
+    offset = camera.position - pivot
+    radius = float(np.linalg.norm(offset))
+    if radius < 1e-9:
+        raise ValueError("The camera sits on the point to orbit around; move it away first.")
+    azimuth = np.arctan2(offset[1], offset[0]) + np.radians(azimuth_deg)
+    elevation = np.arcsin(np.clip(offset[2] / radius, -1.0, 1.0)) + np.radians(elevation_deg)
+    limit = np.radians(max_elevation_deg)
+    elevation = float(np.clip(elevation, -limit, limit))
+    direction = np.array([np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth), np.sin(elevation)])
+    moved = Camera.looking_at(pivot + radius * direction, pivot, fov_y_deg=camera.fov_y_deg,
+                              width=camera.width, height=camera.height, name=camera.name)
+    moved.extra = dict(camera.extra)
+    return moved

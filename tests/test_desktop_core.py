@@ -138,3 +138,18 @@ def test_pick_passes_through_walls_seen_from_behind():
     assert pick_surface(scene, [-10.0, 0.0, 0.0], [-1.0, 0.0, 0.0], front_faces_only=True) is None
     with pytest.raises(ValueError):
         pick_surface(scene, origin, [0, 0, 0])
+
+
+def test_orbit_camera_keeps_distance_aim_and_clamps_elevation():
+    from pipeline.view_geometry import orbit_camera
+
+    cam = Camera.looking_at([2.0, 0.0, 1.0], [0.0, 0.0, 1.0], fov_y_deg=45.0, width=320, height=240, name="c")
+    turned = orbit_camera(cam, [0.0, 0.0, 1.0], 90.0, 0.0)
+    assert np.allclose(turned.position, [0.0, 2.0, 1.0], atol=1e-9)
+    assert (turned.width, turned.height, turned.fov_y_deg, turned.name) == (320, 240, 45.0, "c")
+    raised = orbit_camera(cam, [0.0, 0.0, 1.0], 0.0, 200.0)
+    assert np.degrees(np.arcsin((raised.position[2] - 1.0) / 2.0)) == pytest.approx(85.0)
+    uv, _ = raised.project(np.array([[0.0, 0.0, 1.0]]))
+    assert np.allclose(uv[0], [160, 120], atol=1e-6)
+    with pytest.raises(ValueError):
+        orbit_camera(cam, cam.position, 10.0, 0.0)

@@ -132,3 +132,35 @@ def test_set_camera_from_view_is_one_undo_step(window, sample_scene):
     assert after.fov_y_deg == pytest.approx(before.fov_y_deg)
     window.act_undo.trigger()
     assert np.allclose(window.design.cameras[0].world_to_camera, before.world_to_camera)
+
+
+def test_ctrl_drag_swings_camera_in_one_undo_step(window, qtbot, sample_scene):
+    from PySide6 import QtCore
+    from PySide6.QtTest import QTest
+
+    _sofa_target(window, sample_scene)
+    window.viewport.view_preset("iso")
+    window.act_add_camera.trigger()
+    window.camera_panel.list.setCurrentRow(0)
+    before = window.design.cameras[0]
+    pivot = before.look_at
+    steps = window.undo_stack.count()
+    widget = window.viewport.plotter
+    ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
+    start = QtCore.QPoint(200, 200)
+    QTest.mousePress(widget, QtCore.Qt.MouseButton.LeftButton, ctrl, start)
+    for k in range(1, 6):
+        QTest.mouseMove(widget, start + QtCore.QPoint(20 * k, 0))
+    QTest.mouseRelease(widget, QtCore.Qt.MouseButton.LeftButton, ctrl, start + QtCore.QPoint(100, 0))
+    after = window.design.cameras[0]
+    assert window.undo_stack.count() == steps + 1
+    # swung 40 degrees about the vertical through the look-at point, same distance and height
+    assert np.linalg.norm(after.position - pivot) == pytest.approx(np.linalg.norm(before.position - pivot))
+    assert after.position[2] == pytest.approx(before.position[2], abs=1e-6)
+    a, b = (before.position - pivot)[:2], (after.position - pivot)[:2]
+    angle = np.degrees(np.arccos(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b)))
+    assert angle == pytest.approx(40.0, abs=0.5)
+    uv, _ = after.project(pivot[None])
+    assert np.allclose(uv[0], [256, 256], atol=1e-6)
+    window.act_undo.trigger()
+    assert np.allclose(window.design.cameras[0].world_to_camera, before.world_to_camera)
