@@ -152,6 +152,19 @@ def test_cli_resume_skips_done_stages_and_prints_the_explanation(tiny_run, capsy
     assert "Traceback" not in err
 
 
+def test_a_finished_stage_whose_files_were_removed_runs_again(tiny_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_run.dir, copy)
+    (copy / "round_1" / "keypoints" / "set_1.json").unlink()
+    events: list = []
+    with pytest.raises(NothingUsableError):
+        run_generation(tiny_run.request, copy, events.append)
+    assert set(_skipped(events)) == {("views", 0), ("sdf", 0), ("inpaint", 1)}
+    assert _started(events)[("keypoints", 1)] == 1 and _started(events)[("lifting", 1)] == 1
+    assert any("keypoints/set_1.json is missing" in e.message for e in events if isinstance(e, Warning))
+    assert (copy / "round_1" / "keypoints" / "set_1.json").is_file()
+
+
 def test_a_different_request_never_mixes_into_an_existing_run(tiny_run):
     other = GenerationRequest.from_dict({**tiny_run.request.to_dict(), "prompt": "a woman lying on the sofa"})
     with pytest.raises(RunFolderMismatchError, match="prompt"):

@@ -200,11 +200,16 @@ class _Run:
 
     # ---- stage runner -------------------------------------------------------------------
     def stage(self, key: str, stage: str, round_index: int, fn: Callable[[], str | None]) -> bool:
-        """Run ``fn`` unless its marker exists; returns True when it ran."""
+        """Run ``fn`` unless its marker exists and its files are all there; True when it ran."""
         if self.folder.is_done(key):
-            self.stages_skipped.append(key)
-            self.emit(StageSkipped(stage, "already finished", round_index))
-            return False
+            missing = missing_artefacts(self, key)
+            if not missing:
+                self.stages_skipped.append(key)
+                self.emit(StageSkipped(stage, "already finished", round_index))
+                return False
+            self.warn(f"stage {key} was finished but {missing} is missing; running it again", stage)
+            order = stage_order(2)
+            self.folder.clear_markers_from(order[order.index(key):])  # later stages are checked again too
         self.cancel.check()
         self.emit(StageStarted(stage, "", round_index))
         t0 = time.perf_counter()
@@ -216,6 +221,49 @@ class _Run:
         log.info("stage %s finished in %.2f s %s", key, seconds, detail)
         self.emit(StageFinished(stage, detail, round_index, seconds))
         return True
+
+
+def stage_order(rounds: int) -> list[str]:
+    """Stage keys in the order a run executes them."""
+    keys = ["views", "sdf"]
+    for r in range(1, rounds + 1):
+        keys += [f"r{r}_inpaint", f"r{r}_keypoints", f"r{r}_lifting", f"r{r}_ranking"]
+    return keys + ["report"]
+
+
+def missing_artefacts(run: _Run, key: str) -> str:
+    """The first file a finished stage should have left but did not ("" when complete)."""
+    folder = run.folder
+    paths: list[Path] = []
+    if key == "views":
+        paths = [folder.views_dir / "views.json"]
+        if paths[0].exists():
+            paths += [folder.views_dir / f"{v['name']}.png" for v in read_json(paths[0])["views"]]
+    elif key == "sdf":
+        paths = [folder.sdf_path]
+    elif key == "report":
+        paths = [folder.report_path]
+        if paths[0].exists():
+            paths += [folder.root / b["mesh"] for b in read_json(paths[0]).get("bodies", [])]
+    elif key.startswith("r") and "_" in key:
+        r = int(key[1:key.index("_")])
+        kind = key[key.index("_") + 1:]
+        plan_path = folder.round_dir(r) / "plan.json"
+        if not plan_path.exists():
+            return str(plan_path)
+        sets = [e["set"] for e in read_json(plan_path)["sets"]]
+        if kind == "inpaint":
+            paths = [folder.images_index_path(r)]
+        elif kind == "keypoints":
+            paths = [folder.keypoints_path(r, s) for s in sets]
+        elif kind == "lifting":
+            paths = [folder.fit_path(r, s) for s in sets]
+        elif kind == "ranking":
+            paths = [folder.ranking_path(r)]
+    for path in paths:
+        if not path.exists():
+            return str(path.relative_to(folder.root))
+    return ""
 
 
 # =========================================================================================
