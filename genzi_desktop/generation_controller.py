@@ -580,8 +580,8 @@ class GenerationController(QtCore.QObject):
         runner, self.runner = self.runner, None
         if runner is not None:
             runner.deleteLater()
+        msg = self.window.statusBar().currentMessage()  # the outcome; hiding the progress clears it
         self.window._hide_progress()
-        msg = self.window.statusBar().currentMessage()
         self.window._update_actions()
         if msg:
             self.window.statusBar().showMessage(msg, 10000)
@@ -593,6 +593,10 @@ class GenerationController(QtCore.QObject):
         if opening is not None:
             self._restore_design()
             self.results_panel.show_project(self.project)
+            count = sum(len(p.results) for p in self.project.people)
+            name = self.project_path.name if self.project_path else "the recovered project"
+            self.window.statusBar().showMessage(
+                f"Opened {name}: {len(self.project.people)} people, {count} bodies.", 8000)
             self.projectOpened.emit(str(self.project_path or ""))
             return
         if self.project.scene.path and path is not None and Path(self.project.scene.path) == Path(path).resolve():

@@ -127,7 +127,7 @@ class ImageTile(QtWidgets.QFrame):
                 p.setPen(QtGui.QPen(QtGui.QColor("#c00"), 3))
                 p.drawLine(target.topLeft(), target.bottomRight())
         p.setPen(QtGui.QColor("#333"))
-        text = f"set {self.sample}"
+        text = "rendered view" if self.sample < 0 else f"set {self.sample}"
         if self.step_text and not self.painted:
             text += f"  {self.step_text}"
         if self.valid is False:

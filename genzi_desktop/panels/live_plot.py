@@ -41,7 +41,9 @@ class LivePlot(QtWidgets.QWidget):
             if not math.isfinite(v):
                 continue
             if self.log_scale:
-                v = math.log10(max(abs(v), 1e-8))
+                if v <= 0:
+                    continue  # a term that is exactly zero (no contact needed, no penetration) has no log
+                v = math.log10(v)
             self.series.setdefault(name, deque(maxlen=self.max_points)).append(v)
         self.update()
 
