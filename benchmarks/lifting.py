@@ -11,7 +11,7 @@ as ``genzi fit`` (``pipeline.fit_sets``). Conditions:
 * ``outliers_no_conf``: set_1 with uniform view weights (no learned confidences);
 * ``outliers_rho_tight``: set_1 with a Geman-McClure scale of 20 px instead of ~100 px;
 * ``clean_rho_tight``: set_0 with 20 px;
-* ``outliers_floor_half``: set_1 with the hinge floor max(3, half the views).
+* ``outliers_floor_half`` / ``clean_floor_half``: the hinge floor max(3, half the views).
 
 Results are appended to the JSON file after every fit, so a partial run still records
 everything it finished. Timings depend on the machine's load, which is written alongside.
@@ -44,6 +44,7 @@ CONDITIONS = {
     "outliers_rho_tight": ("set_1", {"rho": TIGHT_RHO}),
     "clean_rho_tight": ("set_0", {"rho": TIGHT_RHO}),
     "outliers_floor_half": ("set_1", {"view_floor_fraction": 0.5}),
+    "clean_floor_half": ("set_0", {"view_floor_fraction": 0.5}),
 }
 
 
@@ -88,6 +89,21 @@ def write_markdown(doc: dict, path: Path) -> None:
         lines.append(f"| {cond} | {s['fits']} | {f(s['median_mpjpe_mm'])} | {f(s['mean_mpjpe_mm'])} | "
                      f"{f(s['median_pa_mpjpe_mm'])} | {f(s['min_non_collision'], 3)} | {f(s['contact_rate'], 2)} | "
                      f"{f(s.get('outliers_all_lowest_rate'), 2)} | {f(s['median_seconds'])} |")  # fmt: skip
+    lines += ["", "Ablations on matched cases (median MPJPE mm over the cases both conditions ran):", "",
+              "| condition | base | cases | median condition | median base | outliers lowest (cond / base) |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    by = {(r["case"], r["condition"]): r for r in doc["records"] if "error" not in r}
+    for cond in CONDITIONS:
+        base = "clean" if cond.startswith("clean") else "outliers"
+        if cond == base:
+            continue
+        cs = [c for (c, k) in by if k == cond and (c, base) in by]
+        if not cs:
+            continue
+        low_c = sum(by[(c, cond)].get("outliers_all_lowest", True) for c in cs)
+        low_b = sum(by[(c, base)].get("outliers_all_lowest", True) for c in cs)
+        lines.append(f"| {cond} | {base} | {len(cs)} | {f(_median([by[(c, cond)]['mpjpe_mm'] for c in cs]))} | "
+                     f"{f(_median([by[(c, base)]['mpjpe_mm'] for c in cs]))} | {low_c}/{len(cs)} vs {low_b}/{len(cs)} |")
     conds = list(doc.get("summary", {}))
     lines += ["", "MPJPE (mm, world, no alignment) per case:", "", "| case | " + " | ".join(conds) + " |",
               "|---" * (len(conds) + 1) + "|"]  # fmt: skip
@@ -113,9 +129,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
+    ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
     args = ap.parse_args(argv)
-    if args.markdown_only:
+    if args.markdown_only or args.merge:
         doc = json.loads(Path(args.out).read_text())
+        for extra in filter(None, args.merge.split(",")):
+            more = json.loads(Path(extra).read_text())["records"]
+            have = {(r["case"], r["condition"]) for r in doc["records"]}
+            doc["records"] += [r for r in more if (r["case"], r["condition"]) not in have]
+        Path(args.out).write_text(json.dumps({**doc, "summary": summarise(doc["records"])}, indent=1))
         doc["summary"] = summarise(doc["records"])
         write_markdown(doc, Path(args.out).with_suffix(".md"))
         return 0
