@@ -428,17 +428,25 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         from pipeline.view_selection import select_views
 
-        scene, target = self.scene, self.design.target
+        scene, target, prompt = self.scene, self.design.target, self._current_prompt()
 
         def job(report, cancel):
             report("Selecting views…", 0, 0)
-            return select_views(scene, target.point_array, normal=target.normal_array)
+            # the prompt matters for framing: "standing" prompts get cameras that fit a standing person
+            return select_views(scene, target.point_array, normal=target.normal_array, prompt=prompt)
 
         self._show_progress("Selecting views…")
         self._views_task = start_task(self, job, name="select-views", on_finished=self._views_done,
                                       on_failed=self._views_failed, on_progress=self._on_progress,
                                       on_cancelled=self._task_cancelled)
         self._update_actions()
+
+    def _current_prompt(self) -> str | None:
+        panel = getattr(getattr(self, "generation", None), "prompt_panel", None)
+        try:
+            return panel.values().prompt if panel is not None else None
+        except Exception:  # a half-typed prompt must not stop view selection
+            return None
 
     def _views_done(self, selection) -> None:
         self._views_task = None
