@@ -436,9 +436,11 @@ class MainWindow(QtWidgets.QMainWindow):
             return select_views(scene, target.point_array, normal=target.normal_array, prompt=prompt)
 
         self._show_progress("Selecting views…")
-        self._views_task = start_task(self, job, name="select-views", on_finished=self._views_done,
+        self._views_task = start_task(self, job, name="select-views",
+                                      on_finished=lambda sel: self._views_done(sel, scene),
                                       on_failed=self._views_failed, on_progress=self._on_progress,
                                       on_cancelled=self._task_cancelled)
+        self._views_task.done.connect(self._update_actions)  # the thread has really ended
         self._update_actions()
 
     def _current_prompt(self) -> str | None:
@@ -448,9 +450,12 @@ class MainWindow(QtWidgets.QMainWindow):
         except Exception:  # a half-typed prompt must not stop view selection
             return None
 
-    def _views_done(self, selection) -> None:
+    def _views_done(self, selection, scene=None) -> None:
         self._views_task = None
         self._hide_progress()
+        if scene is not None and scene is not self.scene:  # another scene was opened meanwhile
+            log.info("View selection finished for a scene that is no longer open; ignored.")
+            return
         cameras = []
         for cam, vis in zip(selection.cameras, selection.visibility):
             cam.extra = dict(cam.extra or {}, visibility=float(vis))

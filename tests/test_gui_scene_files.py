@@ -132,3 +132,15 @@ def test_drop_a_scene_file_opens_it(window, qtbot, tmp_path):
                                   QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(enter)
     assert not enter.isAccepted()
+
+
+def test_cancel_loading_keeps_previous_scene(window, qtbot, sample_scene):
+    window.set_scene(sample_scene, SAMPLE)
+    window.open_scene(SAMPLE)
+    assert window.is_busy() and window.act_cancel.isEnabled()
+    window.act_cancel.trigger()  # at once: the load reports progress several times before it ends
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=120_000)
+    qtbot.wait(100)
+    assert window.scene is sample_scene  # a finished load would have made a new Scene
+    assert "Cancelled" in window.statusBar().currentMessage()
+    assert not window.progress_bar.isVisible()
