@@ -144,3 +144,16 @@ def test_cancel_loading_keeps_previous_scene(window, qtbot, sample_scene):
     assert window.scene is sample_scene  # a finished load would have made a new Scene
     assert "Cancelled" in window.statusBar().currentMessage()
     assert not window.progress_bar.isVisible()
+
+
+def test_import_dialog_is_prefilled_and_returns_the_choice(qtbot, tmp_path):
+    from genzi_desktop.import_dialog import ImportOptionsDialog
+    from genzi_desktop.scene_io import SceneImportOptions
+
+    dialog = ImportOptionsDialog(tmp_path / "room.obj", SceneImportOptions(up_axis="y", unit="mm"),
+                                 "Best guess: Up axis Y, millimetres.")
+    qtbot.addWidget(dialog)
+    assert dialog.options() == SceneImportOptions(up_axis="y", unit="mm")
+    dialog.unit.setCurrentIndex(dialog.unit.findData("cm"))
+    dialog.up_axis.setCurrentIndex(dialog.up_axis.findData("z"))
+    assert dialog.options() == SceneImportOptions(up_axis="z", unit="cm")
