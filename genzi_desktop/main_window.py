@@ -319,7 +319,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         hit = self.pick_at(x, y)
         if hit is None:
-            self.statusBar().showMessage("Nothing there (that was the sky): click on a surface to place the target.", 6000)
+            self.statusBar().showMessage("No surface under the cursor (sky or empty space): click on a surface to place the target.", 6000)
             return
         point, normal = hit
         old = self.design.target
