@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import time
 import shutil
 import uuid
 from pathlib import Path
@@ -49,7 +50,7 @@ LIVE_BODY = "live"
 AUTOSAVE_MINUTES_DEFAULT = 5
 MAX_RECENT_PROJECTS = 10
 STAGE_NAMES = {
-    "views": "Rendering views", "sdf": "Measuring the scene", "inpaint": "Painting people",
+    "body": "Preparing the body model", "views": "Rendering views", "sdf": "Measuring the scene", "inpaint": "Painting people",
     "keypoints": "Finding keypoints", "lifting": "Fitting bodies", "ranking": "Ranking", "export": "Writing results",
 }
 
@@ -420,7 +421,7 @@ class GenerationController(QtCore.QObject):
         if kind == "result":
             self.more_like_this(person, rid)
 
-    def _start(self, job: GenerationJob, new_run: bool = True, imagination=None) -> bool:
+    def _start(self, job: GenerationJob, new_run: bool = True) -> bool:
         w = self.window
         self.store_design()
         person_index = self.project.active_person
@@ -439,6 +440,7 @@ class GenerationController(QtCore.QObject):
             self.gallery.clear()
         self._job, self._job_person = job, person_index
         self._live_faces = None
+        self._next_live_render = 0.0
         runner = GenerationRunner(job, self)
         wk = runner.worker
         g = self.gallery
@@ -513,8 +515,13 @@ class GenerationController(QtCore.QObject):
         self.window._on_progress(f"Fitting {set_name}: step {iteration + 1} of {total}", iteration + 1, total)
         if faces is not None:
             self._live_faces = faces
-        if vertices is not None and self._live_faces is not None:
+        last = iteration >= total - 1
+        now = time.perf_counter()
+        if vertices is not None and self._live_faces is not None and (last or now >= self._next_live_render):
             self.window.viewport.set_body(LIVE_BODY, np.asarray(vertices), self._live_faces)
+            spent = time.perf_counter() - now
+            # slow (software) rendering: keep live renders under ~1/4 of the GUI thread's time
+            self._next_live_render = time.perf_counter() + 3.0 * spent
 
     @QtCore.Slot(str, str)
     def on_warning(self, message: str, stage: str) -> None:
@@ -556,7 +563,7 @@ class GenerationController(QtCore.QObject):
             msg += f" ({len(result.warnings)} warnings, see View > Log)"
         self.window.statusBar().showMessage(msg, 10000)
         log.info("%s in %s", msg, result.run_dir)
-        self.autosave()
+        self.autosave(background=True)
         self.generationFinished.emit(count)
 
     @QtCore.Slot(str)
@@ -757,18 +764,34 @@ class GenerationController(QtCore.QObject):
             self.autosave_timer.stop()
 
     @QtCore.Slot()
-    def autosave(self) -> Path | None:
+    def autosave(self, background: bool = False) -> Path | None:
+        """Save a recovery copy. ``background``: write the zip in a worker thread (after each
+        result, so the window does not stall); the JSON is always written here first."""
         if self.window.scene_path is None:
             return None
         try:
             self.store_design()
-            path = self.autosave_slot.save(self.project)
+            self.project.write_json()
+            if background:
+                from .workers import start_task
+
+                slot, project = self.autosave_slot, self.project
+                start_task(self, lambda report, cancel: slot.save(project, json_written=True), name="autosave",
+                           on_finished=self._autosaved, on_failed=self._autosave_failed)
+                return None
+            path = self.autosave_slot.save(self.project, json_written=True)
         except (ProjectError, OSError) as exc:
-            log.warning("Autosave failed: %s", exc)
+            self._autosave_failed(exc)
             return None
+        self._autosaved(path)
+        return path
+
+    def _autosaved(self, path) -> None:
         log.debug("Autosaved to %s", path)
         self.autosaved.emit(str(path))
-        return path
+
+    def _autosave_failed(self, exc: BaseException) -> None:
+        log.warning("Autosave failed: %s", exc)
 
     def check_recovery(self) -> bool:
         """Offer to restore a project left by a session that ended without closing; True if restored."""
@@ -834,6 +857,11 @@ class GenerationController(QtCore.QObject):
         if self.runner is not None and self.runner.is_running():
             self.runner.cancel()
             self.runner.wait(60000)
+        from .workers import running_tasks
+
+        for task in running_tasks():  # a background autosave must not outlive the release
+            if task.name == "autosave":
+                task.wait(60000)
         self.autosave_slot.release()
         self._discard_working_folder(self.project)
         if getattr(self, "_renderer", None) is not None:

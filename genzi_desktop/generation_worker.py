@@ -113,6 +113,20 @@ class GenerationWorker(QtCore.QObject):
         elif isinstance(event, ev.Error):
             self.warning.emit(event.message, event.stage)
 
+    def _prepare_anny(self) -> None:
+        """Anny's one-time cache build (about a minute on the first run) with progress; quick afterwards."""
+        from pipeline.body.anny_body import ensure_anny_cache
+
+        self.stageStarted.emit("body", "", 0)
+        t0 = time.perf_counter()
+
+        def progress(step, total=100, detail=""):  # may run in a helper thread: only emit
+            self.progress.emit("body", int(step), int(total or 100), str(detail or ""))
+
+        ensure_anny_cache(progress)
+        self.token.check()
+        self.stageFinished.emit("body", "ready", 0, time.perf_counter() - t0)
+
     def _body_faces(self):
         """The fitted body's triangles (the run has loaded the body model by now; cached per process)."""
         import numpy as np
@@ -155,6 +169,8 @@ class GenerationWorker(QtCore.QObject):
             return refit_from_images(job.run_dir, job.excluded, self.emit_event, self.token)
         if job.kind not in ("generate", "import"):
             raise ValueError(f"unknown job kind {job.kind!r}")
+        if job.request is not None and job.request.body_model == "anny":
+            self._prepare_anny()
         imagination = job.imagination
         if imagination is None:
             if job.kind == "import":

@@ -259,16 +259,19 @@ def _files(root: Path):
             yield path
 
 
-def save_project(project: Project, destination: str | Path, *, as_folder: bool | None = None) -> Path:
+def save_project(project: Project, destination: str | Path, *, as_folder: bool | None = None,
+                 json_written: bool = False) -> Path:
     """Write the project to ``destination``: a zip file, or a folder when ``as_folder``
     (default: a folder if ``destination`` already is one). Written beside and then moved into
-    place, so a failed save never destroys the previous file."""
+    place, so a failed save never destroys the previous file. ``json_written``: the caller
+    has just written ``project.json`` (e.g. before copying the files in a background thread)."""
     destination = Path(destination).expanduser()
     if destination.suffix != SUFFIX:
         destination = destination.with_name(destination.name + SUFFIX)
     if as_folder is None:
         as_folder = destination.is_dir()
-    project.write_json()
+    if not json_written:
+        project.write_json()
     parent = destination.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -363,8 +366,8 @@ class AutosaveSlot:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.lock_path.write_text(json.dumps({"pid": os.getpid(), "started": time.time()}))
 
-    def save(self, project: Project) -> Path:
-        path = save_project(project, self.project_path, as_folder=False)
+    def save(self, project: Project, *, json_written: bool = False) -> Path:
+        path = save_project(project, self.project_path, as_folder=False, json_written=json_written)
         meta = {"pid": os.getpid(), "saved": time.time(), "scene": project.scene.path,
                 "people": len(project.people), "results": sum(len(p.results) for p in project.people)}
         self.lock_path.write_text(json.dumps(meta))
