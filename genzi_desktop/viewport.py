@@ -46,6 +46,11 @@ class _MouseFilter(QtCore.QObject):
 
     def eventFilter(self, obj, event):  # noqa: N802 - Qt API
         et = event.type()
+        if et in (QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.KeyRelease):
+            # VTK's one-letter keys (w = wireframe, j = joystick, 3 = stereo, f = fly to ...)
+            # would change the view behind the app's back; the app's own shortcuts still work
+            # because Qt resolves shortcuts before the widget sees the key.
+            return True
         if et in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.Wheel):
             self._viewport._leave_camera()  # the view moves away from the camera looked through
         if et == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:

@@ -147,3 +147,19 @@ def test_view_presets_look_along_the_axes(window, sample_scene, preset, axis):
     uv, depth = cam.project(corners)
     assert np.all(depth > 0)
     assert np.all((uv >= -1) & (uv <= [cam.width + 1, cam.height + 1]))
+
+
+def test_vtk_letter_keys_are_ignored_but_shortcuts_work(window, qtbot, sample_scene):
+    _show(window, sample_scene)
+    plotter = window.viewport.plotter
+    with qtbot.waitActive(window):  # shortcuts need the active window
+        window.activateWindow()
+    plotter.setFocus()
+    before = window.viewport.current_camera().position
+    for key in "wj3f":  # VTK: wireframe, joystick style, stereo, fly-to
+        QTest.keyClick(plotter, key)
+    actor = window.viewport._scene_actors[0]
+    assert actor.prop.representation.name == "SURFACE"
+    assert np.allclose(window.viewport.current_camera().position, before)
+    QTest.keyClick(plotter, QtCore.Qt.Key.Key_1, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.viewport.current_camera().forward[2] < -0.999  # Ctrl+1: top view
