@@ -115,7 +115,10 @@ def test_obj_reimports_with_chosen_axes_and_units(tmp_path, bodies, up, units):
 def test_obj_with_scene_holds_bodies_and_scene(tmp_path, bodies):
     scene_file = REPO / "resources" / "scenes" / "living_room.glb"
     scene = trimesh.load(scene_file, force="scene")
-    export_bodies(bodies[:1], tmp_path / "room.obj", scene=scene)
+    written = export_bodies(bodies[:1], tmp_path / "room.obj", scene=scene)
+    textures = [p for p in written if p.suffix == ".png"]
+    assert textures and all(p.name.startswith("room_") and p.is_file() for p in textures)
+    assert f"map_Kd {textures[0].name}" in (tmp_path / "room.mtl").read_text()
     loaded = trimesh.load(tmp_path / "room.obj", force="scene", process=False, split_object=True, group_material=False)
     assert "body_0" in loaded.geometry and len(loaded.geometry) > 10
     np.testing.assert_allclose(loaded.bounds, scene.bounds, atol=1e-4)  # body lies inside the room

@@ -57,11 +57,20 @@ def write_obj(
         scene.add_geometry(_converted(mesh, frame), geom_name=name, node_name=name)
     mtl_name = path.with_suffix(".mtl").name
     text, extra_files = export_obj(scene, include_normals=True, return_texture=True, mtl_name=mtl_name)
+    # scene textures get the OBJ's name as prefix so two exports in one folder never
+    # overwrite each other's images (trimesh names them material_N.png)
+    renames = {name: f"{path.stem}_{name}" for name in extra_files if name != mtl_name}
     written = [path]
     path.write_text(text)
     for name, data in extra_files.items():
-        target = path.parent / name
-        target.write_bytes(data if isinstance(data, bytes) else str(data).encode())
+        raw = data if isinstance(data, bytes) else str(data).encode()
+        if name == mtl_name:
+            mtl = raw.decode("utf-8", errors="replace")
+            for old, new in renames.items():
+                mtl = mtl.replace(f" {old}", f" {new}")
+            raw = mtl.encode()
+        target = path.parent / renames.get(name, name)
+        target.write_bytes(raw)
         written.append(target)
     return written
 
