@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import trimesh
+
+from pipeline.assimp_cli import find_assimp, run_assimp_cli
 
 
 class SceneLoadError(Exception):
@@ -71,40 +72,6 @@ def format_for(path: Path) -> FormatInfo:
     return FORMATS[ext]
 
 
-def find_assimp() -> Path | None:
-    """Path of an assimp 6 command-line tool, preferring the one in the cmeel-assimp wheel.
-
-    Debian's assimp 5.2 is not used: its FBX support is known to be unreliable.
-    """
-    env = os.environ.get("GENZI_ASSIMP")
-    candidates: list[Path] = [Path(env)] if env else []
-    for base in {sys.prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent.parent)}:
-        for site in Path(base).glob("lib/python3*/site-packages/cmeel.prefix/bin/assimp*"):
-            candidates.append(site)
-    try:  # frozen app or unusual layout: ask the package itself
-        import cmeel  # noqa: F401  (only to locate site-packages)
-
-        site_packages = Path(cmeel.__file__).resolve().parent.parent
-        candidates.append(site_packages / "cmeel.prefix" / "bin" / "assimp")
-    except ImportError:
-        pass
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def _assimp_env(binary: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    prefix = binary.resolve().parent.parent
-    libs = [str(prefix / "lib"), str(prefix / "lib64")]
-    if env.get("LD_LIBRARY_PATH"):
-        libs.append(env["LD_LIBRARY_PATH"])
-    env["LD_LIBRARY_PATH"] = os.pathsep.join(libs)
-    env["DYLD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH"]
-    return env
-
-
 def run_assimp(args: list[str], timeout: float = 600.0) -> subprocess.CompletedProcess:
     """Run the assimp CLI with its bundled libraries on the library path."""
     binary = find_assimp()
@@ -114,9 +81,7 @@ def run_assimp(args: list[str], timeout: float = 600.0) -> subprocess.CompletedP
             "'pip install cmeel-assimp' into the app's environment (or set GENZI_ASSIMP to an "
             "assimp 6 executable), or export the design as GLB or OBJ instead."
         )
-    return subprocess.run(
-        [str(binary), *args], capture_output=True, text=True, timeout=timeout, env=_assimp_env(binary)
-    )
+    return run_assimp_cli(binary, args, timeout)
 
 
 def _convert_fbx_to_glb(path: Path, workdir: Path) -> Path:

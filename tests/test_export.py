@@ -248,7 +248,7 @@ def test_fbx_has_mesh_bones_weights_and_frame(tmp_path, bodies, up, units):
 
 
 def test_fbx_without_assimp_says_how_to_get_it(tmp_path, bodies, monkeypatch):
-    monkeypatch.setattr(fbx_module, "_candidates", lambda: [])
+    monkeypatch.setattr(fbx_module.assimp_cli, "_candidates", lambda: [])
     with pytest.raises(ExportError, match="cmeel-assimp"):
         export_bodies(bodies, tmp_path / "people.fbx")
     assert not (tmp_path / "people.fbx").exists()

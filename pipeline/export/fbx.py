@@ -15,78 +15,41 @@ vertices = posed vertices) shows the same person in every tool and stays fully p
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from pipeline import assimp_cli
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.errors import ExportError
 from pipeline.export.gltf_skin import write_glb
 
-ASSIMP_ENV = "GENZI_ASSIMP"  # override: full path to an assimp >= 6 executable
 _CM_PER_UNIT = {"m": 100.0, "cm": 1.0, "mm": 0.1}
 
 
-def _candidates() -> list[Path]:
-    found = []
-    env = os.environ.get(ASSIMP_ENV)
-    if env:
-        found.append(Path(env))
-    frozen_root = getattr(sys, "_MEIPASS", None)  # the desktop build ships it under assimp/
-    if frozen_root:
-        found.append(Path(frozen_root) / "assimp" / "bin" / "assimp")
-    try:
-        import cmeel  # type: ignore[import-not-found]
-
-        prefix = Path(cmeel.__file__).resolve().parent.parent / "cmeel.prefix"
-        found.append(prefix / "bin" / "assimp")
-    except ImportError:
-        pass
-    for entry in sys.path:
-        if entry:
-            found.append(Path(entry) / "cmeel.prefix" / "bin" / "assimp")
-    return found
-
-
 def find_assimp() -> Path:
-    """The assimp 6 CLI from the ``cmeel-assimp`` wheel (or ``$GENZI_ASSIMP``).
-
-    Never the system ``assimp`` on PATH: on Debian/Ubuntu that is 5.2, whose binary FBX
-    does not open anywhere."""
-    for path in _candidates():
-        if path.is_file() and os.access(path, os.X_OK):
-            return path
-    raise ExportError(
-        "FBX export needs the assimp 6 command-line tool, which was not found. Install it with "
-        "`pip install cmeel-assimp` (Linux/macOS) or set GENZI_ASSIMP to an assimp >= 6 "
-        "executable; meanwhile export GLB, which Blender, Maya and 3ds Max also import."
-    )
-
-
-def _assimp_env(exe: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    lib = exe.parent.parent / "lib"
-    if lib.is_dir():
-        key = "DYLD_LIBRARY_PATH" if sys.platform == "darwin" else "LD_LIBRARY_PATH"
-        env[key] = os.pathsep.join(p for p in (str(lib), env.get(key, "")) if p)
-    return env
+    """The assimp 6 CLI (see :mod:`pipeline.assimp_cli`); ExportError when it is missing."""
+    exe = assimp_cli.find_assimp()
+    if exe is None:
+        raise ExportError(
+            "FBX export needs the assimp 6 command-line tool, which was not found. Install it with "
+            "`pip install cmeel-assimp` (Linux/macOS) or set GENZI_ASSIMP to an assimp >= 6 "
+            "executable; meanwhile export GLB, which Blender, Maya and 3ds Max also import."
+        )
+    return exe
 
 
 def run_assimp(args: Sequence[str], timeout: float = 120.0) -> subprocess.CompletedProcess:
     """Run the bundled assimp CLI with its library path set; raises ExportError on failure."""
     exe = find_assimp()
     try:
-        proc = subprocess.run(
-            [str(exe), *args], env=_assimp_env(exe), capture_output=True, text=True, timeout=timeout
-        )
+        proc = assimp_cli.run_assimp_cli(exe, args, timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ExportError(f"Could not run assimp ({exe}): {exc}. Reinstall cmeel-assimp.") from exc
     if proc.returncode != 0:
