@@ -72,7 +72,17 @@ def main(argv=None) -> int:
                                              overrides=quick_overrides(args.image_size, args.fit_iterations)))
     render_known_body(scene, cameras, args.image_size, work / "images")
 
-    def measure(orbit_on: bool) -> dict:
+    def idle_render_ms(n: int = 5) -> float:
+        times = []
+        for _ in range(n):
+            t = time.perf_counter()
+            window.viewport.plotter.camera.azimuth += 1.0
+            window.viewport.plotter.render()
+            times.append((time.perf_counter() - t) * 1000)
+        return float(np.median(times))
+
+    def measure(orbit_on: bool, live_body: bool = True) -> dict:
+        c.show_live_body = live_body
         lateness: list[float] = []
         render_ms: list[float] = []
         phase = {"fitting": False, "steps": 0}
@@ -144,12 +154,19 @@ def main(argv=None) -> int:
             out["passes_goal"] = bool(out["p99_ms"] <= 50.0)
         return out
 
-    scenarios = {"still_viewport": measure(False), "orbiting_viewport": measure(True)}
+    for _ in range(20):
+        app.processEvents()
+    render_before = idle_render_ms()
+    scenarios = {"still_viewport_no_live_body": measure(False, live_body=False),
+                 "still_viewport": measure(False), "orbiting_viewport": measure(True)}
     result = {
         "what": "event-loop lateness of a 10 ms timer while the worker fits a body from imported images; "
                 "live body updates (<= 10/s) in the viewport; 'orbiting' also renders the viewport every 100 ms",
         "goal": "p99 <= 50 ms",
         "scenarios": scenarios,
+        "viewport_render_ms_idle": render_before,
+        "note": "every viewport frame is drawn in the GUI thread; with software OpenGL on a shared 2-core "
+                "machine one frame takes hundreds of ms, which bounds p99 whenever the viewport redraws",
         "settings": {"views": args.views, "image_size": args.image_size, "fit_iterations": args.fit_iterations,
                      "window": [window.width(), window.height()]},
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),

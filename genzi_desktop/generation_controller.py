@@ -43,6 +43,7 @@ from .panels.gallery_panel import GalleryPanel
 from .panels.model_panel import ModelPanel
 from .panels.prompt_panel import PromptPanel
 from .panels.results_panel import ResultsPanel
+from .viewport import BODY_COLOR, SELECTED_CAMERA_COLOR
 
 log = logging.getLogger("genzi_desktop.generation")
 
@@ -91,6 +92,8 @@ class GenerationController(QtCore.QObject):
         self._opening: Project | None = None
         self._live_faces = None
         self._stage = ""
+        #: Show the body in the viewport while it is fitted (off: only the final bodies).
+        self.show_live_body = True
         #: Hooks for tests and scripts (they replace dialogs).
         self.images_folder_provider = self._ask_images_folder
         self.recovery_provider = self._ask_recovery
@@ -239,9 +242,9 @@ class GenerationController(QtCore.QObject):
     def _show_results(self, select: tuple[int, str] | None = None) -> None:
         """Results list and every kept body in the viewport."""
         vp = self.window.viewport
-        for key in [k for k in list(vp._bodies) if k != LIVE_BODY]:
-            vp.set_body(key, None)
-        with vp.batch():
+        with vp.batch():  # one render at the end
+            for key in [k for k in list(vp._bodies) if k != LIVE_BODY]:
+                vp.set_body(key, None)
             for pi, person in enumerate(self.project.people):
                 for r in person.results:
                     mesh = self.project.path_of(r.mesh)
@@ -277,7 +280,7 @@ class GenerationController(QtCore.QObject):
                 actor = vp.plotter.actors.get(f"body-{self._body_key(pi, r.id)}")
                 if actor is not None:
                     selected = (pi, r.id) == (person, result_id)
-                    actor.prop.color = "#f0a000" if selected else "#d9a27c"
+                    actor.prop.color = SELECTED_CAMERA_COLOR if selected else BODY_COLOR
         vp.plotter.render()
 
     @QtCore.Slot(int, str, str)
@@ -517,7 +520,8 @@ class GenerationController(QtCore.QObject):
             self._live_faces = faces
         last = iteration >= total - 1
         now = time.perf_counter()
-        if vertices is not None and self._live_faces is not None and (last or now >= self._next_live_render):
+        live = self.show_live_body and vertices is not None and self._live_faces is not None
+        if live and (last or now >= self._next_live_render):
             self.window.viewport.set_body(LIVE_BODY, np.asarray(vertices), self._live_faces)
             spent = time.perf_counter() - now
             # slow (software) rendering: keep live renders under ~1/4 of the GUI thread's time
@@ -692,7 +696,8 @@ class GenerationController(QtCore.QObject):
         self.project_path = None if recovered else Path(path)
         if not recovered:
             self._add_recent_project(path)
-        self.model_panel.set_values(project.settings) if project.settings else None
+        if project.settings:
+            self.model_panel.set_values(project.settings)
         self._opening = project
         options = None
         if project.scene.options:

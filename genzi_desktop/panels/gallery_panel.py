@@ -178,6 +178,7 @@ class ViewRow(QtWidgets.QWidget):
         self._gallery = gallery
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        self.setMinimumHeight(TILE + 46)  # whole tiles: the scroll area scrolls instead of squeezing rows
         head = QtWidgets.QVBoxLayout()
         self.check = QtWidgets.QCheckBox(view, self)
         self.check.setChecked(True)
