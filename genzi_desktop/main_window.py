@@ -18,7 +18,7 @@ from pipeline.cameras import Camera
 from pipeline.picking import pick_surface
 from pipeline.edits import ChangeCamera, Design, Edit, SetCameras, SetTarget
 from pipeline.targets import Target
-from pipeline.view_geometry import orbit_camera
+from pipeline.view_geometry import camera_under_ray, orbit_camera
 
 from . import scene_io
 from .errors import describe_exception, show_error
@@ -213,6 +213,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.viewport.surfaceClicked.connect(self.on_surface_clicked)
         self.viewport.targetDragged.connect(self.on_target_dragged)
         self.viewport.cameraDragged.connect(self.on_camera_dragged)
+        self.viewport.cameraClicked.connect(self.on_camera_clicked)
         self.target_panel.targetEdited.connect(self.on_target_edited)
         self.target_panel.clearRequested.connect(self.clear_target)
         cp = self.camera_panel
@@ -356,6 +357,19 @@ class MainWindow(QtWidgets.QMainWindow):
                                               height=NEW_CAMERA_SIZE)
         self.apply_edit(SetCameras(cams, cams + [camera], "Add camera"))
         self.camera_panel.list.setCurrentRow(len(self.design.cameras) - 1)
+
+    @QtCore.Slot(int, int)
+    def on_camera_clicked(self, x: int, y: int) -> None:
+        """Ctrl+click on a frustum selects that camera."""
+        if not self.design.cameras:
+            return
+        origin, direction = self.viewport.ray_at(x, y)
+        index = camera_under_ray(self.design.cameras, origin, direction, self.viewport.frustum_depth)
+        if index is None:
+            self.statusBar().showMessage("No camera there: Ctrl+click on a camera's frustum to select it.", 5000)
+            return
+        self.camera_panel.list.setCurrentRow(index)
+        self.statusBar().showMessage(f"Selected {self.design.cameras[index].name}; Ctrl+drag swings it.", 5000)
 
     @QtCore.Slot(float, float, int, bool)
     def on_camera_dragged(self, dx: float, dy: float, drag_id: int, finished: bool) -> None:
@@ -782,7 +796,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self, "Mouse and keys",
             "Left-drag: orbit   Middle-drag: pan   Wheel / right-drag: zoom\n"
             "Click a surface: place the target   Shift+drag: move the target along surfaces\n"
-            "Ctrl+drag: swing the selected camera around the point it looks at\n"
+            "Ctrl+click a frustum: select that camera   Ctrl+drag: swing it around the point it looks at\n"
             "Ctrl+0..3: iso/top/front/side view   Ctrl+R: reset view\n"
             "Ctrl+Z / Ctrl+Shift+Z: undo / redo\n"
             "Ctrl+Shift+V: select views   Ctrl+Shift+A: add camera from view   Ctrl+L: look through\n"

@@ -4,7 +4,7 @@ Only drawing and mouse plumbing lives here. Picking asks ``pipeline.view_geometr
 ray through the clicked pixel and leaves the ray cast to the scene (see ``MainWindow``).
 Mouse: left-drag orbits, middle-drag pans, wheel/right-drag zooms, a left click (no drag)
 reports the pixel, Shift+left-drag drags the target along the surfaces, Ctrl+left-drag
-swings the selected camera around the point it looks at.
+swings the selected camera around the point it looks at, Ctrl+click selects a camera.
 """
 
 from __future__ import annotations
@@ -75,7 +75,11 @@ class _MouseFilter(QtCore.QObject):
             if self._dragging:
                 kind, self._dragging = self._dragging, False
                 if kind == "camera" and press is not None:
-                    self._viewport._camera_drag(event.position() - press, finished=True)
+                    moved = event.position() - press
+                    if abs(moved.x()) + abs(moved.y()) <= CLICK_TOLERANCE_PX:  # Ctrl+click: pick a camera
+                        self._viewport.cameraClicked.emit(*self._viewport._to_display(event.position()))
+                    else:
+                        self._viewport._camera_drag(moved, finished=True)
                 else:
                     self._viewport._end_drag(*self._viewport._to_display(event.position()))
                 return True
@@ -94,6 +98,8 @@ class SceneViewport(QtWidgets.QWidget):
     surfaceClicked = QtCore.Signal(int, int)
     #: Shift+drag on the scene: (x, y, drag_id, finished).
     targetDragged = QtCore.Signal(int, int, int, bool)
+    #: Ctrl+click without drag at VTK display pixel (x, y): select the camera drawn there.
+    cameraClicked = QtCore.Signal(int, int)
     #: Ctrl+drag: (dx, dy) in logical pixels since the press, drag_id, finished.
     cameraDragged = QtCore.Signal(float, float, int, bool)
 
@@ -335,13 +341,18 @@ class SceneViewport(QtWidgets.QWidget):
         with self.batch():
             self._draw_cameras()
 
+    @property
+    def frustum_depth(self) -> float:
+        """How deep camera frustums are drawn, in metres."""
+        return 0.35 if self.scene_scale < 30 else 0.02 * self.scene_scale
+
     def _draw_cameras(self) -> None:
         p = self.plotter
         for name in ("camera-frustums", "camera-selected", "camera-labels", "camera-labels-labels"):
             p.remove_actor(name, render=False)
         if not self._cameras:
             return
-        depth = 0.35 if self.scene_scale < 30 else 0.02 * self.scene_scale
+        depth = self.frustum_depth
         normal_pts, normal_lines, sel_pts, sel_lines, label_pts = [], [], [], [], []
         shown = [i for i in range(len(self._cameras)) if i != self._through_camera]
         for i in shown:

@@ -115,3 +115,23 @@ def orbit_camera(camera: Camera, pivot: Sequence[float], azimuth_deg: float, ele
                               width=camera.width, height=camera.height, name=camera.name)
     moved.extra = dict(camera.extra)
     return moved
+
+
+def camera_under_ray(cameras: Sequence[Camera], origin: Sequence[float], direction: Sequence[float],
+                     depth: float, max_angle_deg: float = 2.5) -> int | None:
+    """Index of the camera whose drawn frustum (apex or middle, ``depth`` deep) a click ray
+    passes closest to, within ``max_angle_deg`` as seen from the ray origin; None if none."""
+    origin = np.asarray(origin, dtype=np.float64).reshape(3)
+    d = np.asarray(direction, dtype=np.float64).reshape(3)
+    d = d / np.linalg.norm(d)
+    best, best_angle = None, np.radians(max_angle_deg)
+    for i, cam in enumerate(cameras):
+        for point in (cam.position, cam.position + cam.forward * (0.5 * depth)):
+            v = point - origin
+            dist = float(np.linalg.norm(v))
+            if dist < 1e-9 or np.dot(v, d) <= 0:
+                continue
+            angle = float(np.arccos(np.clip(np.dot(v, d) / dist, -1.0, 1.0)))
+            if angle < best_angle:
+                best, best_angle = i, angle
+    return best

@@ -153,3 +153,14 @@ def test_orbit_camera_keeps_distance_aim_and_clamps_elevation():
     assert np.allclose(uv[0], [160, 120], atol=1e-6)
     with pytest.raises(ValueError):
         orbit_camera(cam, cam.position, 10.0, 0.0)
+
+
+def test_camera_under_ray_finds_the_frustum_clicked():
+    from pipeline.view_geometry import camera_under_ray
+
+    cams = [Camera.looking_at([x, 3.0, 1.0], [x, 0.0, 1.0]) for x in (-1.0, 0.0, 1.0)]
+    eye = np.array([0.0, 8.0, 4.0])
+    for i, cam in enumerate(cams):
+        target = cam.position + cam.forward * 0.2
+        assert camera_under_ray(cams, eye, target - eye, depth=0.4) == i
+    assert camera_under_ray(cams, eye, [0.0, 0.0, 1.0], depth=0.4) is None  # looking up: nothing

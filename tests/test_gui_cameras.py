@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6 import QtCore
 
 from gui_support import (  # noqa: F401 - fixtures
-    SAMPLE, SOFA_SEAT, gui_settings, message_boxes, qimage_to_rgb, sample_scene, save_artifact, window,
+    SAMPLE, SOFA_SEAT, click_display_pixel, display_pixel_of, gui_settings, message_boxes, qimage_to_rgb,
+    sample_scene, save_artifact, window,
 )
 from pipeline.targets import Target
 
@@ -46,6 +48,13 @@ def test_select_views_draws_frustums_with_thumbnails(window, qtbot, sample_scene
     icon = window.camera_panel.list.item(0).icon()
     thumb = qimage_to_rgb(icon.pixmap(96, 96).toImage())
     assert thumb.std() > 10  # a picture, not a flat colour
+    # Ctrl+click on a drawn frustum selects that camera
+    window.viewport.view_preset("iso")
+    middle = cams[5].position + cams[5].forward * (0.5 * window.viewport.frustum_depth)
+    x, y = display_pixel_of(window, middle)
+    click_display_pixel(qtbot, window, x, y, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.camera_panel.current_index() == 5
+    assert "camera-selected" in window.viewport.plotter.actors
     window.camera_panel.list.setCurrentRow(3)
     window.target_panel.radius.setValue(0.15)  # show the region disc too
     window.viewport.view_preset("iso")
