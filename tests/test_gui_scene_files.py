@@ -95,10 +95,12 @@ def test_recent_files_capped_and_deduplicated(gui_settings, tmp_path):
     assert gui_settings.qs.fileName().endswith(".ini")
 
 
-def test_unexpected_error_shows_friendly_dialog(window, message_boxes):
-    from genzi_desktop.errors import install_excepthook
+def test_unexpected_error_shows_friendly_dialog(window, message_boxes, monkeypatch):
+    from genzi_desktop import errors
 
-    install_excepthook(lambda: window)
+    monkeypatch.setattr(errors, "_installed", False)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    errors.install_excepthook(lambda: window)
     try:
         raise RuntimeError("boom in a slot")
     except RuntimeError:
@@ -157,3 +159,21 @@ def test_import_dialog_is_prefilled_and_returns_the_choice(qtbot, tmp_path):
     dialog.unit.setCurrentIndex(dialog.unit.findData("cm"))
     dialog.up_axis.setCurrentIndex(dialog.up_axis.findData("z"))
     assert dialog.options() == SceneImportOptions(up_axis="z", unit="cm")
+
+
+@pytest.mark.qt_no_exception_capture
+def test_error_in_a_slot_reaches_the_friendly_dialog(window, qtbot, message_boxes, monkeypatch):
+    from PySide6 import QtCore
+
+    from genzi_desktop import errors
+
+    monkeypatch.setattr(errors, "_installed", False)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    errors.install_excepthook(lambda: window)
+
+    def broken():
+        raise ValueError("a slot went wrong")
+
+    QtCore.QTimer.singleShot(0, broken)
+    qtbot.waitUntil(lambda: any("a slot went wrong" in m for m in message_boxes), timeout=5000)
+    assert window.isVisible()  # still running
