@@ -31,8 +31,8 @@ def rgb_to_qimage(rgb: np.ndarray) -> QtGui.QImage:
     return QtGui.QImage(arr.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
 
 
-def mask_to_qimage(mask: np.ndarray) -> QtGui.QImage:
-    """(H, W) bool/float mask -> a tinted ARGB overlay."""
+def mask_to_qimage(mask: np.ndarray, alpha: int = MASK_COLOR.alpha()) -> QtGui.QImage:
+    """(H, W) bool/float mask -> a tinted ARGB overlay (``alpha`` where the mask is 1)."""
     m = np.asarray(mask, dtype=np.float32)
     if m.max(initial=0) > 1.0:
         m = m / 255.0
@@ -41,7 +41,7 @@ def mask_to_qimage(mask: np.ndarray) -> QtGui.QImage:
     argb[..., 0] = MASK_COLOR.blue()
     argb[..., 1] = MASK_COLOR.green()
     argb[..., 2] = MASK_COLOR.red()
-    argb[..., 3] = (np.clip(m, 0, 1) * MASK_COLOR.alpha()).astype(np.uint8)
+    argb[..., 3] = (np.clip(m, 0, 1) * alpha).astype(np.uint8)
     return QtGui.QImage(argb.data, w, h, 4 * w, QtGui.QImage.Format.Format_ARGB32).copy()
 
 
@@ -56,6 +56,7 @@ class ImageTile(QtWidgets.QFrame):
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.image: QtGui.QImage | None = None
         self.mask: QtGui.QImage | None = None
+        self.mask_inset: QtGui.QImage | None = None
         self.keypoints: np.ndarray | None = None
         self.valid: bool | None = None
         self.reason = ""
@@ -84,6 +85,7 @@ class ImageTile(QtWidgets.QFrame):
 
     def set_mask(self, mask) -> None:
         self.mask = None if mask is None else mask_to_qimage(mask)
+        self.mask_inset = None if mask is None else mask_to_qimage(mask, 255)  # opaque, for the corner inset
         self.update()
 
     def set_keypoints(self, kp, valid: bool, reason: str) -> None:
@@ -115,7 +117,7 @@ class ImageTile(QtWidgets.QFrame):
                 if self.painted:  # small inset in the corner once the image is painted
                     inset = QtCore.QRect(target.right() - w // 3, target.bottom() - h // 3, w // 3, h // 3)
                     p.fillRect(inset, QtGui.QColor("black"))
-                    p.drawImage(inset, self.mask)
+                    p.drawImage(inset, self.mask_inset)
                     p.setPen(QtGui.QColor("white"))
                     p.drawRect(inset)
                 else:
@@ -201,6 +203,7 @@ class ViewRow(QtWidgets.QWidget):
             self.tiles[sample] = tile
             keys = sorted(self.tiles)
             self.tiles_layout.insertWidget(keys.index(sample), tile)
+            self.layout().activate()
         return self.tiles[sample]
 
     def _view_toggled(self, on: bool) -> None:
@@ -265,6 +268,7 @@ class GalleryPanel(QtWidgets.QWidget):
             row.setParent(None)
             row.deleteLater()
         self.rows.clear()
+        self._fit_rows()
         self.loss_plot.clear()
         self.conf_plot.clear()
         self.empty_label.show()
@@ -276,8 +280,14 @@ class GalleryPanel(QtWidgets.QWidget):
             self.rows[view] = row
             names = sorted(self.rows)
             self._rows_layout.insertWidget(names.index(view), row)
+            self._fit_rows()
             self.empty_label.hide()
         return self.rows[view]
+
+    def _fit_rows(self) -> None:
+        """Room for every row at full height (the scroll area would otherwise squeeze them)."""
+        row_height = TILE + 46 + self._rows_layout.spacing()
+        self._inner.setMinimumHeight(len(self.rows) * row_height + 8)
 
     # ---- slots fed by the generation worker (GUI thread) ------------------------------------------
     @QtCore.Slot(str, object)
