@@ -45,8 +45,26 @@ def _inpaint_bench():
     return module
 
 
-def make_imagination(model, known_posture: str = "sitting_chair"):
-    """Diffusion painting (timed, real compute) whose output is replaced by a known body's render."""
+def _shrunk(item, size: int):
+    """The item with its view (and fixed mask) resized to ``size`` px, for the tiny model."""
+    import dataclasses
+
+    import numpy as np
+    from PIL import Image
+
+    image = np.asarray(Image.fromarray(item.view_image).resize((size, size), Image.BILINEAR))
+    mask = None
+    if item.fixed_mask is not None:
+        mask = np.asarray(Image.fromarray(item.fixed_mask.astype(np.uint8) * 255).resize((size, size))) > 127
+    return dataclasses.replace(item, view_image=image, fixed_mask=mask)
+
+
+def make_imagination(model, known_posture: str = "sitting_chair", paint_size: int | None = None):
+    """Diffusion painting (timed, real compute) whose output is replaced by a known body's render.
+
+    ``paint_size``: paint at this size instead of the view's (the tiny model's attention runs
+    at full latent resolution, far too slow at the sizes keypoint detection needs).
+    """
     from pipeline.generation import stages
     from pipeline.generation.imagination import DiffusionImagination, RenderedBodyImagination
 
@@ -59,7 +77,9 @@ def make_imagination(model, known_posture: str = "sitting_chair"):
             self.known.prepare(context, emit)
 
         def paint(self, items, emit, cancel):
-            painted = list(super().paint(items, emit, cancel))  # the real diffusion work
+            items = list(items)
+            to_paint = [_shrunk(i, paint_size) for i in items] if paint_size else items
+            painted = [(item, result) for item, (_, result) in zip(items, super().paint(to_paint, emit, cancel))]
             renderer = self.context.renderer_getter()
             for item, result in painted:
                 image, _ = stages.render_body_in_scene(renderer, item.camera, self.known._vertices, self.known._faces)
@@ -77,7 +97,7 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
 
     overrides = {"ranking": "fit"}
     if args.tiny:
-        overrides.update({"image_size": 64, "steps": 4, "num_views": 4, "fit_iterations": 40, "sdf_cell": 0.05,
+        overrides.update({"image_size": 256, "steps": 4, "num_views": 4, "fit_iterations": 40, "sdf_cell": 0.05,
                           "inpaint_overrides": {"attention_divisor": 4}})
     if args.fit_iterations:
         overrides["fit_iterations"] = args.fit_iterations
@@ -85,7 +105,8 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
                                 overrides=overrides, device=args.device, dtype=args.dtype)
     events = []
     t0 = time.perf_counter()
-    result = run_generation(request, workdir / preset, events.append, imagination=make_imagination(model))
+    imagination = make_imagination(model, paint_size=64 if args.tiny else None)
+    result = run_generation(request, workdir / preset, events.append, imagination=imagination)
     total = time.perf_counter() - t0
     stage_s = {}
     for e in events:
