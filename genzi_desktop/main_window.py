@@ -96,6 +96,9 @@ class MainWindow(QtWidgets.QMainWindow):
         from .generation_controller import GenerationController  # issue 8: prompt, runs, results, projects
 
         self.generation = GenerationController(self)
+        from .export_controller import ExportController  # issue 9: bodies and images out
+
+        self.exporter = ExportController(self)
         self._restore_window()
         self._update_actions()
 

@@ -42,6 +42,7 @@ class ResultsPanel(QtWidgets.QWidget):
     addPersonRequested = QtCore.Signal()
     removePersonRequested = QtCore.Signal(int)
     moreLikeThisRequested = QtCore.Signal(int, str)
+    exportRequested = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,8 +61,10 @@ class ResultsPanel(QtWidgets.QWidget):
         self.more_button = QtWidgets.QPushButton("More like this", self)
         self.more_button.setToolTip("Generate again with the selected body's prompt and new seeds")
         self.delete_button = QtWidgets.QPushButton("Delete", self)
+        self.export_button = QtWidgets.QPushButton("Export…", self)
+        self.export_button.setToolTip("Write the selected or all bodies to OBJ, PLY, GLB or FBX (Ctrl+E)")
         row = QtWidgets.QHBoxLayout()
-        for b in (self.add_person_button, self.more_button, self.delete_button):
+        for b in (self.add_person_button, self.more_button, self.delete_button, self.export_button):
             row.addWidget(b)
         row.addStretch(1)
         layout = QtWidgets.QVBoxLayout(self)
@@ -74,6 +77,7 @@ class ResultsPanel(QtWidgets.QWidget):
         self.add_person_button.clicked.connect(self.addPersonRequested)
         self.more_button.clicked.connect(self._more)
         self.delete_button.clicked.connect(self._delete)
+        self.export_button.clicked.connect(self.exportRequested)
         self._update_buttons()
 
     # ---- showing -------------------------------------------------------------------------------
@@ -171,3 +175,5 @@ class ResultsPanel(QtWidgets.QWidget):
         self.more_button.setEnabled(kind == "result")
         self.delete_button.setEnabled(kind in ("result", "person") and self.tree.topLevelItemCount() > (0 if kind == "result" else 1))
         self.delete_button.setText("Delete person" if kind == "person" else "Delete")
+        self.export_button.setEnabled(any(self.tree.topLevelItem(i).childCount()
+                                          for i in range(self.tree.topLevelItemCount())))

@@ -1,0 +1,256 @@
+"""File > Export bodies… and File > Export image…: ask, then write through ``pipeline.export``.
+
+Bodies are rebuilt and written in a worker thread (a rigged export loads the body model, which
+takes seconds). Presentation images render in the GUI thread on purpose: VTK off-screen
+rendering from worker threads has frozen this app before, so the window shows a "Rendering…"
+message and a wait cursor instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from pipeline.export import FORMATS, ExportBody, ExportError, export_bodies
+
+from .errors import show_error
+from .export_dialog import ExportChoice, ExportDialog, ImageChoice, ImageExportDialog
+from .workers import TaskHandle, start_task
+
+log = logging.getLogger("genzi_desktop.export")
+
+
+class ExportController(QtCore.QObject):
+    """Owns the export actions; the generation controller's project supplies the bodies."""
+
+    exported = QtCore.Signal(list)  # the files written
+    exportFailed = QtCore.Signal(str)
+    imageExported = QtCore.Signal(str)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.qs = window.settings.qs
+        self.task: TaskHandle | None = None
+        #: Hooks for tests and scripts: run a dialog (True = accepted), ask for a file name.
+        self.run_dialog = lambda dialog: dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
+        self.save_path_provider = self._ask_save_path
+        w = window
+        self.act_export_bodies = w._action("&Export bodies…", self.export_bodies_dialog, "Ctrl+E",
+                                           "Write the selected or all bodies to OBJ, PLY, GLB or FBX")
+        self.act_export_image = w._action("Export &image…", self.export_image_dialog, "Ctrl+Shift+E",
+                                          "Render the viewport or a camera to a high-resolution PNG")
+        file_menu = w.menuBar().actions()[0].menu()
+        before = w.act_screenshot if w.act_screenshot in file_menu.actions() else None
+        if before is not None:
+            file_menu.insertAction(before, self.act_export_bodies)
+            file_menu.insertAction(before, self.act_export_image)
+        else:
+            file_menu.addAction(self.act_export_bodies)
+            file_menu.addAction(self.act_export_image)
+        w.generation.results_panel.exportRequested.connect(self.export_bodies_dialog)
+
+    # ------------------------------------------------------------------ which bodies
+    def _generation(self):
+        return self.window.generation
+
+    def body_entries(self, all_bodies: bool) -> list:
+        """(name, mesh path, params) of the chosen results: the selected row's (a person row
+        means all of that person's bodies) or every result of the project."""
+        c = self._generation()
+        project = c.project
+        kind, person, rid = c.results_panel.current()
+        out = []
+        for pi, p in enumerate(project.people):
+            for r in p.results:
+                if all_bodies or (kind == "result" and (pi, r.id) == (person, rid)) or (kind == "person" and pi == person):
+                    out.append((r.name, project.path_of(r.mesh), dict(r.params)))
+        return out
+
+    def has_selection(self) -> bool:
+        kind, person, _rid = self._generation().results_panel.current()
+        if kind == "result":
+            return True
+        return kind == "person" and bool(self._generation().project.people[person].results)
+
+    # ------------------------------------------------------------------ bodies
+    @QtCore.Slot()
+    def export_bodies_dialog(self) -> bool:
+        """Ask for the options and the file, then export in the background; False if nothing started."""
+        if self.task is not None:
+            self.window.statusBar().showMessage("An export is already running.", 5000)
+            return False
+        if not self.body_entries(all_bodies=True):
+            show_error(self.window, "Nothing to export", "There are no bodies yet.",
+                       "Generate bodies (Generate > Generate) or import your own images first.")
+            return False
+        dialog = ExportDialog(self.window, self.qs, has_selection=self.has_selection(),
+                              has_scene=self.window.scene is not None)
+        self.dialog = dialog
+        try:
+            if not self.run_dialog(dialog):
+                return False
+            choice = dialog.choice()
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+        path = self.save_path_provider(choice.format)
+        if not path:
+            return False
+        return self.export_bodies(choice, path)
+
+    def export_bodies(self, choice: ExportChoice, path: str | Path) -> bool:
+        """Export with ``choice`` to ``path`` in a worker; ``exported``/``exportFailed`` follow."""
+        info = FORMATS[choice.format]
+        path = Path(path)
+        if path.suffix.lower() != info.suffix:
+            path = path.with_name(path.name + info.suffix)
+        entries = self.body_entries(choice.all_bodies)
+        if not entries:
+            show_error(self.window, "Nothing to export", "No body is selected.",
+                       "Select a body in the Results panel, or choose All bodies.")
+            return False
+        scene = self.window.scene if choice.with_scene else None
+        body_model = str(self._generation().project.settings.get("body_model") or "anny")
+        up = None if info.frame_fixed else choice.up
+        units = None if info.frame_fixed else choice.units
+
+        def work(report, cancel):
+            bodies = _build_bodies(entries, rigged=info.rigged, body_model=body_model)
+            report(f"Writing {path.name}", 0, 0)
+            return export_bodies(bodies, path, format=choice.format, up=up, units=units, scene=scene)
+
+        self.window._show_progress(f"Exporting {len(entries)} bod{'y' if len(entries) == 1 else 'ies'} to {path.name}…")
+        self.window.settings.set_last_folder(path.parent)
+        self.task = start_task(self, work, name="export", on_finished=self._exported, on_failed=self._export_failed)
+        self.task.done.connect(self._task_done)
+        return True
+
+    def _exported(self, files) -> None:
+        files = [str(f) for f in files]
+        self.window.statusBar().showMessage(f"Exported {Path(files[0]).name}"
+                                            + (f" (+{len(files) - 1} files)" if len(files) > 1 else ""), 10000)
+        log.info("Exported %s", ", ".join(files))
+        self._finish()
+        self.exported.emit(files)
+
+    def _export_failed(self, exc: BaseException) -> None:
+        message = str(exc) if isinstance(exc, (ExportError, ValueError, FileNotFoundError)) else \
+            f"The export stopped: {exc}"
+        self._finish()
+        show_error(self.window, "Export failed", message)
+        self.window.statusBar().showMessage("Export failed — " + message[:160], 10000)
+        self.exportFailed.emit(message)
+
+    def _finish(self) -> None:
+        msg = self.window.statusBar().currentMessage()
+        self.window._hide_progress()
+        if msg:
+            self.window.statusBar().showMessage(msg, 10000)
+
+    def _task_done(self) -> None:
+        self.task = None
+
+    def _ask_save_path(self, fmt: str) -> str | None:
+        info = FORMATS[fmt]
+        folder = self.window.settings.last_folder() or str(Path.home())
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self.window, "Export bodies", str(Path(folder) / f"bodies{info.suffix}"), f"{info.label} (*{info.suffix})")
+        return path or None
+
+    # ------------------------------------------------------------------ image
+    @QtCore.Slot()
+    def export_image_dialog(self) -> bool:
+        w = self.window
+        if w.scene is None:
+            show_error(w, "Nothing to render", "Open a scene first (File > Open).")
+            return False
+        cams = w.design.cameras
+        dialog = ImageExportDialog(w, self.qs, [c.name for c in cams], w.camera_panel.current_index())
+        self.dialog = dialog
+        try:
+            if not self.run_dialog(dialog):
+                return False
+            choice = dialog.choice()
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+        folder = w.settings.last_folder() or str(Path.home())
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(w, "Export image", str(Path(folder) / "view.png"),
+                                                        "PNG image (*.png)")
+        if not path:
+            return False
+        return self.export_image(choice, path)
+
+    def export_image(self, choice: ImageChoice, path: str | Path) -> bool:
+        """Render the chosen view with the scene and the visible bodies to a PNG (GUI thread)."""
+        from pipeline.export.image import render_presentation_image
+
+        w = self.window
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            path = path.with_name(path.name + ".png")
+        if choice.camera >= 0:
+            camera = w.design.cameras[choice.camera]
+        else:
+            camera = w.viewport.current_camera("viewport")
+        bodies = self.visible_bodies()
+        bar = w.statusBar()
+        bar.showMessage(f"Rendering {path.name} at {choice.width} px…")
+        QtWidgets.QApplication.setOverrideCursor(QtGui.QCursor(QtCore.Qt.CursorShape.WaitCursor))
+        QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        try:
+            render_presentation_image(camera, path, scene=w.scene, bodies=bodies, width=choice.width,
+                                      supersample=choice.supersample)
+        except (ExportError, ValueError) as exc:
+            show_error(w, "Image not exported", str(exc))
+            bar.showMessage("Image not exported", 8000)
+            return False
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+        w.settings.set_last_folder(path.parent)
+        bar.showMessage(f"Saved {path.name}", 10000)
+        self.imageExported.emit(str(path))
+        return True
+
+    def visible_bodies(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        from pipeline.generation.stages import read_obj
+
+        project = self._generation().project
+        out = []
+        for p in project.people:
+            for r in p.results:
+                mesh = project.path_of(r.mesh)
+                if r.visible and mesh.exists():
+                    out.append(read_obj(mesh))
+        return out
+
+    def wait(self, ms: int = 60000) -> bool:
+        return self.task is None or self.task.wait(ms)
+
+
+def _build_bodies(entries, *, rigged: bool, body_model: str) -> list[ExportBody]:
+    """ExportBody per (name, mesh, params): rebuilt from the body model with its skeleton
+    for rigged formats when parameters are known, otherwise the kept posed mesh."""
+    from pipeline.generation.stages import read_obj
+
+    model = None
+    out = []
+    for name, mesh, params in entries:
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "body"
+        if rigged and params:
+            if model is None:
+                from pipeline.body import load_body_model
+
+                model = load_body_model(body_model)
+            skin = model.skinned_mesh(model.params_from_json(params))
+            out.append(ExportBody.from_skin(skin, name=safe))
+            continue
+        if not Path(mesh).exists():
+            raise FileNotFoundError(f"The mesh of {name} ({mesh}) is missing; generate or re-fit it again.")
+        vertices, faces = read_obj(Path(mesh))
+        out.append(ExportBody(safe, np.asarray(vertices, float), np.asarray(faces)))
+    return out

@@ -1,0 +1,189 @@
+"""File > Export bodies… and File > Export image… in the real window: a body on the sofa goes
+through the export dialog to GLB and OBJ files that trimesh reads back in the chosen frame, a
+full disk ends in a clear error dialog, and the presentation image is a real, non-blank PNG."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import uuid
+
+import numpy as np
+import pytest
+import trimesh
+from PySide6 import QtWidgets
+
+from gui_support import (  # noqa: F401 - fixtures
+    SAMPLE, SOFA_SEAT, gui_settings, message_boxes, sample_scene, save_artifact, window,
+)
+
+pytestmark = pytest.mark.gui
+
+
+def _add_result(window, name="Sitter"):
+    """Put a body-sized capsule on the sofa into the project as a kept result (cheap stand-in
+    for a fitted body: a generation run takes minutes on this machine)."""
+    from pipeline.project import ResultEntry
+
+    c = window.generation
+    body = trimesh.creation.capsule(height=1.2, radius=0.2, count=[16, 16])
+    body.apply_translation(SOFA_SEAT - [0.0, 0.0, body.bounds[0][2]])  # standing on the seat
+    rid = uuid.uuid4().hex[:8]
+    path = c.project.root / "results" / f"{rid}.obj"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        f.writelines(f"v {x:.6f} {y:.6f} {z:.6f}\n" for x, y, z in body.vertices)
+        f.writelines(f"f {a + 1} {b + 1} {d + 1}\n" for a, b, d in body.faces)
+    c.project.person.results.append(ResultEntry(id=rid, name=name, prompt="sitting", score=0.9,
+                                                mesh=c.project.relative(path)))
+    c._show_results(select=(0, rid))
+    return body, rid
+
+
+def _export_through_dialog(window, qtbot, monkeypatch, path, fmt, *, up=None, units=None, scene=False, shot=None):
+    ex = window.exporter
+    seen = []
+
+    def run_dialog(dialog):
+        dialog.show()
+        dialog.set_format(fmt)
+        if up is not None:
+            dialog.up_combo.setCurrentIndex(dialog.up_combo.findData(up))
+        if units is not None:
+            dialog.units_combo.setCurrentIndex(dialog.units_combo.findData(units))
+        dialog.scene_check.setChecked(scene)
+        seen.append((dialog.up_combo.isEnabled(), dialog.units_combo.isEnabled(), dialog.choice()))
+        if shot:
+            qtbot.waitExposed(dialog)
+            save_artifact(dialog.grab().toImage(), shot)
+        dialog._accept()  # what the Export… button does: remember, accept
+        return True
+
+    ex.run_dialog = run_dialog
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(ex.exported, timeout=60_000) as blocker:
+        assert ex.export_bodies_dialog()
+    qtbot.waitUntil(lambda: ex.task is None, timeout=10_000)
+    return blocker.args[0], seen[0]
+
+
+def test_export_bodies_glb_and_obj_through_the_dialog(window, qtbot, sample_scene, tmp_path, monkeypatch, gui_settings):
+    window.set_scene(sample_scene, SAMPLE)
+    body, _rid = _add_result(window)
+    assert window.generation.results_panel.export_button.isEnabled()
+    lo, hi = body.bounds
+
+    # GLB: glTF fixes Y-up metres, so the dialog shows them disabled
+    files, (up_on, units_on, choice) = _export_through_dialog(
+        window, qtbot, monkeypatch, tmp_path / "out" / "people.glb", "glb", shot="gui_export_dialog_glb.png")
+    assert not up_on and not units_on and (choice.up, choice.units) == ("y", "m")
+    assert files == [str(tmp_path / "out" / "people.glb")]
+    glb = trimesh.load(files[0], force="mesh", process=False)
+    assert len(glb.vertices) == len(body.vertices)
+    # Z-up (x, y, z) -> Y-up (x, z, -y)
+    np.testing.assert_allclose(glb.bounds[0], [lo[0], lo[2], -hi[1]], atol=1e-4)
+    np.testing.assert_allclose(glb.bounds[1], [hi[0], hi[2], -lo[1]], atol=1e-4)
+    assert "Exported people.glb" in window.statusBar().currentMessage()
+
+    # OBJ in Y-up centimetres: the dialog enables the frame; the choice is remembered for OBJ
+    files, (up_on, units_on, choice) = _export_through_dialog(
+        window, qtbot, monkeypatch, tmp_path / "out" / "people_cm.obj", "obj", up="y", units="cm",
+        shot="gui_export_dialog_obj.png")
+    assert up_on and units_on and (choice.up, choice.units) == ("y", "cm")
+    obj = trimesh.load(files[0], force="mesh", process=False)
+    assert len(obj.vertices) == len(body.vertices)
+    np.testing.assert_allclose(obj.bounds[0], 100 * np.array([lo[0], lo[2], -hi[1]]), atol=1e-2)
+    np.testing.assert_allclose(obj.bounds[1], 100 * np.array([hi[0], hi[2], -lo[1]]), atol=1e-2)
+    from genzi_desktop.export_dialog import ExportDialog
+
+    again = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
+    assert again.format() == "obj" and again.choice().up == "y" and again.choice().units == "cm"
+    again.set_format("ply")  # PLY keeps its own defaults (Z-up metres)
+    assert (again.choice().up, again.choice().units) == ("z", "m")
+    again.deleteLater()
+
+    # OBJ with the scene: the sofa and room come along in metres, Z-up
+    files, _ = _export_through_dialog(window, qtbot, monkeypatch, tmp_path / "out" / "room.obj", "obj",
+                                      up="z", units="m", scene=True)
+    both = trimesh.load(files[0], force="mesh", process=False)
+    assert len(both.vertices) > len(body.vertices) + 1000
+    scene_lo, scene_hi = np.asarray(sample_scene.bounds, float)
+    np.testing.assert_allclose(both.bounds[0], np.minimum(scene_lo, lo), atol=1e-3)
+    np.testing.assert_allclose(both.bounds[1], np.maximum(scene_hi, hi), atol=1e-3)
+
+
+def test_export_to_a_full_disk_shows_a_clear_error(window, qtbot, tmp_path, monkeypatch, message_boxes):
+    import genzi_desktop.errors as errors
+    import pipeline.export.obj_ply as obj_ply
+
+    monkeypatch.setattr(errors, "_interactive", True)
+    _add_result(window)
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(obj_ply, "write_obj", full_disk)
+    ex = window.exporter
+    ex.run_dialog = lambda dialog: dialog.set_format("obj") or True
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "x.obj"), ""))
+    with qtbot.waitSignal(ex.exportFailed, timeout=30_000) as blocker:
+        assert ex.export_bodies_dialog()
+    assert "disk is full" in blocker.args[0]
+    assert any("disk is full" in text for text in message_boxes)
+    qtbot.waitUntil(lambda: ex.task is None, timeout=10_000)
+    assert not window.progress_bar.isVisible()
+
+
+def test_export_image_of_viewport_and_camera(window, qtbot, sample_scene, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from genzi_desktop.export_dialog import ImageChoice
+    from pipeline.edits import SetCameras
+    from pipeline.view_geometry import camera_from_view
+
+    window.set_scene(sample_scene, SAMPLE)
+    body, _rid = _add_result(window)
+    # a camera inside the room, in front of the sofa (the iso view only sees walls and ceiling)
+    cam = camera_from_view([0.3, 0.2, 1.5], SOFA_SEAT + [0, 0, 0.4], [0, 0, 1], 60.0, 640, 480, name="presentation")
+    window.apply_edit(SetCameras([], [cam], "one camera"))
+    ex = window.exporter
+    shots = []
+
+    def run_dialog(dialog):
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        shots.append(save_artifact(dialog.grab().toImage(), "gui_export_image_dialog.png"))
+        dialog.width_combo.setCurrentIndex(dialog.width_combo.findData(1280))
+        dialog.view_combo.setCurrentIndex(dialog.view_combo.findData(0))  # the camera
+        dialog._accept()
+        return True
+
+    ex.run_dialog = run_dialog
+    out = tmp_path / "camera.png"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    with qtbot.waitSignal(ex.imageExported, timeout=60_000):
+        assert ex.export_image_dialog()
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert image.shape == (round(1280 * cam.height / cam.width), 1280, 3)
+    assert image.std() > 10  # a rendered room, not a blank canvas
+    # the body shows where the camera sees it: hidden, that spot of the image changes
+    big = dataclasses.replace(cam, width=image.shape[1], height=image.shape[0])
+    uv, depth = big.project(np.asarray(body.vertices.mean(0))[None])
+    assert depth[0] > 0
+    u, v = np.floor(uv[0]).astype(int)
+    window.generation.set_result_visible(0, _rid, False)
+    assert ex.export_image(ImageChoice(camera=0, width=1280, supersample=1), tmp_path / "no_body.png")
+    empty = np.asarray(Image.open(tmp_path / "no_body.png").convert("RGB"))
+    patch = (slice(v - 5, v + 6), slice(u - 5, u + 6))
+    assert np.abs(image[patch].astype(int) - empty[patch].astype(int)).mean() > 20
+    window.generation.set_result_visible(0, _rid, True)
+    save_artifact(window.grab_window_image(), "gui_export_image_window.png")
+
+    # the viewport at another size, straight through the controller
+    window.viewport.look_through(cam)
+    assert ex.export_image(ImageChoice(camera=-1, width=640, supersample=2), tmp_path / "viewport")
+    vp = np.asarray(Image.open(tmp_path / "viewport.png").convert("RGB"))
+    w, h = window.viewport.render_size()
+    assert vp.shape == (round(640 * h / w), 640, 3) and vp.std() > 10
+    Image.fromarray(image).save(shots[0].parent / "gui_export_image_camera.png")
+    assert "Saved viewport.png" in window.statusBar().currentMessage()
