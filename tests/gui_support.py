@@ -4,6 +4,8 @@
 * ``message_boxes``: QMessageBox never blocks; the texts shown are recorded in a list.
 * ``window``: a MainWindow (scripted mode) that is shut down, its plotter closed, on teardown.
 * ``sample_scene``: the bundled living room, loaded once per test module.
+
+Every GUI test also gets ``$GENZI_DESKTOP_DATA`` in its temporary folder (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ def window(qtbot, gui_settings, message_boxes):
     from genzi_desktop.main_window import MainWindow
     from genzi_desktop.workers import running_tasks
 
+    import os
+
+    assert os.environ.get("GENZI_DESKTOP_DATA"), "GUI tests keep app data in a temp folder (tests/conftest.py)"
     win = MainWindow(gui_settings, interactive=False)
     win.resize(1280, 800)
     win.show()

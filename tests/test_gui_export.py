@@ -187,3 +187,11 @@ def test_export_image_of_viewport_and_camera(window, qtbot, sample_scene, tmp_pa
     assert vp.shape == (round(640 * h / w), 640, 3) and vp.std() > 10
     Image.fromarray(image).save(shots[0].parent / "gui_export_image_camera.png")
     assert "Saved viewport.png" in window.statusBar().currentMessage()
+
+
+def test_gui_tests_keep_app_data_in_a_temp_folder(window, tmp_path):
+    from pathlib import Path
+
+    data = Path(window.generation.data_dir).resolve()
+    assert data == (tmp_path / "appdata").resolve()
+    assert (data / "workspaces").is_dir() and Path(window.generation.project.root).resolve().is_relative_to(data)

@@ -1,0 +1,21 @@
+"""Suite-wide fixtures.
+
+Every GUI test (marked ``gui`` or in a ``test_gui*`` module) keeps the app's workspaces and
+autosaves in its own temporary folder via ``$GENZI_DESKTOP_DATA``, so no test writes into
+the user's ~/.local/share and tests cannot see each other's autosaves.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _desktop_data_in_tmp(request, monkeypatch):
+    node = request.node
+    if node.get_closest_marker("gui") is None and not node.module.__name__.split(".")[-1].startswith("test_gui"):
+        yield None
+        return
+    path = request.getfixturevalue("tmp_path") / "appdata"  # the same folder gen_gui_support.data_dir uses
+    monkeypatch.setenv("GENZI_DESKTOP_DATA", str(path))
+    yield path
