@@ -195,3 +195,29 @@ def test_gui_tests_keep_app_data_in_a_temp_folder(window, tmp_path):
     data = Path(window.generation.data_dir).resolve()
     assert data == (tmp_path / "appdata").resolve()
     assert (data / "workspaces").is_dir() and Path(window.generation.project.root).resolve().is_relative_to(data)
+
+
+@pytest.mark.slow
+def test_rigged_glb_export_rebuilds_the_fitted_anny_body(window, qtbot, tmp_path, monkeypatch):
+    """A result with Anny parameters goes out rebuilt from them, with skeleton and weights
+    (the skinning itself is checked in tests/test_export*.py)."""
+    import pygltflib
+
+    from pipeline.body import load_body_model
+    from pipeline.body.presets import posed_body, yaw_facing
+
+    body = load_body_model("anny")
+    params = posed_body(body, "sitting_chair", SOFA_SEAT - [0, 0, 0.06], yaw_facing(np.array([0.0, 1.0])))
+    from pipeline.export import AxesUnits
+
+    rest = AxesUnits("y", "m").points(body.skinned_mesh(params).rest_vertices)  # glTF frame
+    _capsule, rid = _add_result(window)
+    entry = window.generation.find_result(0, rid)
+    entry.params = body.params_to_json(params)
+    files, _ = _export_through_dialog(window, qtbot, monkeypatch, tmp_path / "rigged.glb", "glb")
+    gltf = pygltflib.GLTF2().load(files[0])
+    assert len(gltf.skins) == 1 and len(gltf.skins[0].joints) > 20
+    glb = trimesh.load(files[0], force="mesh", process=False)
+    # trimesh ignores skins and sees the bind-pose mesh: the Anny body, not the kept capsule
+    assert len(glb.vertices) == len(rest)
+    np.testing.assert_allclose(glb.bounds, [rest.min(0), rest.max(0)], atol=1e-5)
