@@ -101,12 +101,32 @@ def kernels():
                 out_dist[tid] = max_dist
                 out_inside[tid] = 0
 
+        @wp.kernel
+        def ray_kernel(
+            mesh: wp.uint64,
+            origins: wp.array(dtype=wp.vec3),
+            directions: wp.array(dtype=wp.vec3),
+            max_t: float,
+            out_t: wp.array(dtype=float),
+            out_face: wp.array(dtype=wp.int32),
+        ):
+            # First hit along each (unit) ray; face -1 for a miss.
+            tid = wp.tid()
+            q = wp.mesh_query_ray(mesh, origins[tid], directions[tid], max_t)
+            if q.result:
+                out_t[tid] = q.t
+                out_face[tid] = q.face
+            else:
+                out_t[tid] = -1.0
+                out_face[tid] = -1
+
         class K:
             pass
 
         K.closest = closest_kernel
         K.winding = winding_kernel
         K.side = side_kernel
+        K.ray = ray_kernel
         _kernels = K
         return K
 
@@ -136,6 +156,25 @@ class MeshQuery:
     def _points_array(self, points: np.ndarray):
         wp = _warp()
         return wp.array(np.ascontiguousarray(points, dtype=np.float32).reshape(-1, 3), dtype=wp.vec3, device=self.device)
+
+    def first_hits(self, origins: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance along each unit ray to its first hit (-1 for a miss) and the face hit (-1).
+
+        Used for very large scenes: warp builds and queries its BVH without holding Python's
+        GIL, so a GUI thread keeps running while a worker prepares the scene."""
+        wp = _warp()
+        k = kernels()
+        n = len(origins)
+        out_t = wp.zeros(n, dtype=float, device=self.device)
+        out_face = wp.zeros(n, dtype=wp.int32, device=self.device)
+        wp.launch(
+            k.ray,
+            dim=n,
+            inputs=[self.mesh.id, self._points_array(origins), self._points_array(directions), float(self.far)],
+            outputs=[out_t, out_face],
+            device=self.device,
+        )
+        return out_t.numpy().astype(np.float64), out_face.numpy().astype(np.int64)
 
     def closest(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(closest points (N,3), distances (N,), face ids (N,)) for (N,3) query points."""
