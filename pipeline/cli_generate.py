@@ -51,8 +51,8 @@ def parse_overrides(pairs: list[str]) -> dict:
 class ProgressPrinter:
     """Turns pipeline events into one updating text line per stage plus warnings."""
 
-    def __init__(self, stream: TextIO = sys.stderr, quiet: bool = False, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr  # looked up now: it may be redirected
         self.quiet = quiet
         self.width = width
         self.tty = hasattr(stream, "isatty") and stream.isatty()
