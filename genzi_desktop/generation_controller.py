@@ -4,7 +4,8 @@ The main window creates one :class:`GenerationController`; it adds the Prompt, M
 Gallery and Results docks and the project/generation menu entries, keeps the project
 (``pipeline.project.Project``: people, each with target, cameras, prompt and results) in step
 with the window's design, runs jobs through :class:`GenerationRunner` (a QThread worker) and
-autosaves. All slots here run in the GUI thread; the worker only sends values.
+autosaves (saving, opening, recent projects and autosave live in :mod:`.project_controller`).
+All slots here run in the GUI thread; the worker only sends values.
 """
 
 from __future__ import annotations
@@ -21,19 +22,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from pipeline.cameras import Camera
-from pipeline.project import (
-    SUFFIX,
-    AutosaveSlot,
-    Project,
-    ProjectError,
-    ResultEntry,
-    discard_autosave,
-    new_project,
-    new_session_id,
-    open_project,
-    recoverable_autosaves,
-    save_project,
-)
+from pipeline.project import AutosaveSlot, Project, ResultEntry, new_project, new_session_id
 from pipeline.targets import Target
 
 from .errors import show_error
@@ -43,13 +32,13 @@ from .panels.gallery_panel import GalleryPanel
 from .panels.model_panel import ModelPanel
 from .panels.prompt_panel import PromptPanel
 from .panels.results_panel import ResultsPanel
+from .project_controller import MAX_RECENT_PROJECTS, ProjectActions  # noqa: F401 - re-exported
 from .viewport import BODY_COLOR, SELECTED_CAMERA_COLOR
 
 log = logging.getLogger("genzi_desktop.generation")
 
 LIVE_BODY = "live"
 AUTOSAVE_MINUTES_DEFAULT = 5
-MAX_RECENT_PROJECTS = 10
 STAGE_NAMES = {
     "body": "Preparing the body model", "views": "Rendering views", "sdf": "Measuring the scene", "inpaint": "Painting people",
     "keypoints": "Finding keypoints", "lifting": "Fitting bodies", "ranking": "Ranking", "export": "Writing results",
@@ -65,8 +54,9 @@ def app_data_dir() -> Path:
     return path
 
 
-class GenerationController(QtCore.QObject):
-    """Owns the generation docks, actions, the project and the running job."""
+class GenerationController(ProjectActions, QtCore.QObject):
+    """Owns the generation docks, actions, the project and the running job (project files:
+    :class:`genzi_desktop.project_controller.ProjectActions`)."""
 
     generationFinished = QtCore.Signal(int)  # number of new results
     generationFailed = QtCore.Signal(str)
@@ -597,240 +587,9 @@ class GenerationController(QtCore.QObject):
         if msg:
             self.window.statusBar().showMessage(msg, 10000)
 
-    # ------------------------------------------------------------------ projects
-    def _on_scene_loaded(self, _scene) -> None:
-        opening, self._opening = self._opening, None
-        path = self.window.scene_path
-        if opening is not None:
-            self._restore_design()
-            self.results_panel.show_project(self.project)
-            count = sum(len(p.results) for p in self.project.people)
-            name = self.project_path.name if self.project_path else "the recovered project"
-            self.window.statusBar().showMessage(
-                f"Opened {name}: {len(self.project.people)} people, {count} bodies.", 8000)
-            self.projectOpened.emit(str(self.project_path or ""))
-            return
-        if self.project.scene.path and path is not None and Path(self.project.scene.path) == Path(path).resolve():
-            return
-        if any(p.results for p in self.project.people):
-            # a different scene: a new project (the old one stays in its autosave/workspace)
-            self._replace_project(new_project(self.workspace))
-            self.project_path = None
-            self.gallery.clear()
-            self._show_results()
-        self.project.scene.path = str(Path(path).resolve()) if path is not None else None
-        options = getattr(_scene, "options", None)
-        if options is not None and hasattr(options, "up_axis"):
-            self.project.scene.options = {"up_axis": options.up_axis, "unit": options.unit}
-
-    @QtCore.Slot()
-    def new_project(self) -> None:
-        if self.is_busy():
-            return
-        self._replace_project(new_project(self.workspace))
-        self.project.scene.path = str(self.window.scene_path.resolve()) if self.window.scene_path else None
-        self.project_path = None
-        self._restore_design()
-        self._update_title()
-
-    def save_project(self, path: str | Path, *, embed_scene: bool = False, as_folder: bool | None = None) -> Path:
-        """Save to ``path`` (a .genzi zip, or a folder); raises ProjectError with advice."""
-        self.store_design()
-        if embed_scene and self.window.scene_path is not None and not self.project.scene.embedded:
-            self.project.embed_scene(self.window.scene_path)
-        saved = save_project(self.project, path, as_folder=as_folder)
-        self.project_path = saved
-        self._add_recent_project(saved)
-        self._update_title()
-        self.window.statusBar().showMessage(f"Saved {saved.name}", 5000)
-        self.projectSaved.emit(str(saved))
-        return saved
-
-    @QtCore.Slot()
-    def save_project_action(self) -> None:
-        if self.project_path is None:
-            self.save_project_as_dialog()
-            return
-        self._save_with_errors(self.project_path)
-
-    @QtCore.Slot()
-    def save_project_as_dialog(self) -> None:
-        choice = self.project_path_provider(save=True)
-        if choice:
-            path, embed = choice if isinstance(choice, tuple) else (choice, False)
-            self._save_with_errors(path, embed)
-
-    def _save_with_errors(self, path, embed: bool = False) -> None:
-        try:
-            self.save_project(path, embed_scene=embed)
-        except ProjectError as exc:
-            show_error(self.window, "Project not saved", str(exc))
-
-    @QtCore.Slot()
-    def open_project_dialog(self) -> None:
-        choice = self.project_path_provider(save=False)
-        if choice:
-            self.open_project(choice if not isinstance(choice, tuple) else choice[0])
-
-    def open_project(self, path: str | Path, *, recovered: bool = False) -> bool:
-        """Open a .genzi project: its scene loads in the background, then its people and results show."""
-        if self.is_busy():
-            self.window.statusBar().showMessage("Wait for the generation to finish (or cancel it) first.", 5000)
-            return False
-        try:
-            project = open_project(path, self.workspace)
-        except ProjectError as exc:
-            show_error(self.window, "Project not opened", str(exc))
-            return False
-        scene = project.scene_file()
-        if scene is None or not scene.exists():
-            rel = Path(path).parent / Path(project.scene.path or "").name
-            if project.scene.path and rel.exists():
-                scene = rel  # the scene moved along with the project
-            else:
-                show_error(self.window, "Scene not found",
-                           f"The project's scene {project.scene.path} is missing.",
-                           "Put the scene file back, or save the project with an embedded scene next time.")
-                return False
-        self._replace_project(project)
-        self.project_path = None if recovered else Path(path)
-        if not recovered:
-            self._add_recent_project(path)
-        if project.settings:
-            self.model_panel.set_values(project.settings)
-        self._opening = project
-        options = None
-        if project.scene.options:
-            from .scene_io import SceneImportOptions
-
-            options = SceneImportOptions(**project.scene.options)
-        self.window.open_scene(scene, options)
-        self._update_title()
-        return True
-
-    def _update_title(self) -> None:
-        name = self.project_path.name if self.project_path else "unsaved project"
-        scene = self.window.scene_path.name if self.window.scene_path else "no scene"
-        self.window.setWindowTitle(f"{name} — {scene} — GenZI Desktop")
-
-    def _ask_project_path(self, save: bool):
-        w = self.window
-        folder = self.window.settings.last_folder() or str(Path.home())
-        if save:
-            path, _ = QtWidgets.QFileDialog.getSaveFileName(w, "Save project", str(Path(folder) / f"project{SUFFIX}"),
-                                                            f"GenZI project (*{SUFFIX})")
-            if not path:
-                return None
-            embed = QtWidgets.QMessageBox.question(
-                w, "Embed the scene?", "Put a copy of the scene file into the project? (Bigger file, but it "
-                "opens on any computer.)") == QtWidgets.QMessageBox.StandardButton.Yes
-            return path, embed
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(w, "Open project", folder, f"GenZI project (*{SUFFIX})")
-        return path or None
-
     def _ask_images_folder(self):
         return QtWidgets.QFileDialog.getExistingDirectory(
             self.window, "Folder with your images (view_00.png, view_01.png, … for the current cameras)") or None
-
-    # ---- recent projects ----------------------------------------------------------------------
-    def recent_projects(self) -> list[str]:
-        files = [str(f) for f in (self.qs.value("recentProjects", [], type=list) or []) if f]
-        return [f for f in files if Path(f).exists()][:MAX_RECENT_PROJECTS]
-
-    def _add_recent_project(self, path) -> None:
-        path = str(Path(path).resolve())
-        files = [path] + [f for f in self.recent_projects() if f != path]
-        self.qs.setValue("recentProjects", files[:MAX_RECENT_PROJECTS])
-
-    def _rebuild_recent_projects(self) -> None:
-        m = self.recent_projects_menu
-        m.clear()
-        for f in self.recent_projects():
-            action = m.addAction(Path(f).name)
-            action.setToolTip(f)
-            action.setData(f)
-            action.triggered.connect(self._open_recent)
-        if m.isEmpty():
-            m.addAction("(no recent projects)").setEnabled(False)
-
-    @QtCore.Slot()
-    def _open_recent(self) -> None:
-        action = self.sender()
-        if isinstance(action, QtGui.QAction) and action.data():
-            self.open_project(action.data())
-
-    # ---- autosave and recovery --------------------------------------------------------------------
-    def set_autosave_minutes(self, minutes: int) -> None:
-        minutes = max(0, int(minutes))
-        self.qs.setValue("autosave/minutes", minutes)
-        if minutes:
-            self.autosave_timer.start(minutes * 60_000)
-        else:
-            self.autosave_timer.stop()
-
-    @QtCore.Slot()
-    def autosave(self, background: bool = False) -> Path | None:
-        """Save a recovery copy. ``background``: write the zip in a worker thread (after each
-        result, so the window does not stall); the JSON is always written here first."""
-        if self.window.scene_path is None:
-            return None
-        try:
-            self.store_design()
-            self.project.write_json()
-            if background:
-                from .workers import start_task
-
-                slot, project = self.autosave_slot, self.project
-                start_task(self, lambda report, cancel: slot.save(project, json_written=True), name="autosave",
-                           on_finished=self._autosaved, on_failed=self._autosave_failed)
-                return None
-            path = self.autosave_slot.save(self.project, json_written=True)
-        except (ProjectError, OSError) as exc:
-            self._autosave_failed(exc)
-            return None
-        self._autosaved(path)
-        return path
-
-    def _autosaved(self, path) -> None:
-        log.debug("Autosaved to %s", path)
-        self.autosaved.emit(str(path))
-
-    def _autosave_failed(self, exc: BaseException) -> None:
-        log.warning("Autosave failed: %s", exc)
-
-    def check_recovery(self) -> bool:
-        """Offer to restore a project left by a session that ended without closing; True if restored."""
-        found = recoverable_autosaves(self.autosave_slot.folder)
-        if not found:
-            return False
-        newest = found[0]
-        choice = self.recovery_provider(newest)
-        if choice == "restore":
-            ok = self.open_project(newest, recovered=True)
-            if ok:
-                discard_autosave(newest)
-                self.window.statusBar().showMessage("Restored the project from the last session.", 8000)
-            return ok
-        if choice == "discard":
-            for f in found:
-                discard_autosave(f)
-        return False
-
-    def _ask_recovery(self, path: Path) -> str:
-        if not self.window.interactive:
-            return "keep"
-        box = QtWidgets.QMessageBox(
-            QtWidgets.QMessageBox.Icon.Question, "Restore your work?",
-            "GenZI Desktop did not close properly last time. Restore the project it autosaved?",
-            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No
-            | QtWidgets.QMessageBox.StandardButton.Discard, self.window)
-        box.setInformativeText(str(path))
-        answer = box.exec()
-        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
-            return "restore"
-        if answer == QtWidgets.QMessageBox.StandardButton.Discard:
-            return "discard"
-        return "keep"
 
     # ---- first run, about ---------------------------------------------------------------------------
     def show_model_setup(self):
@@ -872,18 +631,6 @@ class GenerationController(QtCore.QObject):
         if getattr(self, "_renderer", None) is not None:
             self._renderer.close()
             self._renderer = None
-
-    def _discard_working_folder(self, project: Project | None) -> None:
-        if project is None:
-            return
-        root = Path(project.root).resolve()
-        if self.workspace.resolve() in root.parents:
-            shutil.rmtree(root, ignore_errors=True)
-
-    def _replace_project(self, project: Project) -> None:
-        old, self.project = self.project, project
-        if old is not project:
-            self._discard_working_folder(old)
 
 
 def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
