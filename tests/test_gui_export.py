@@ -221,3 +221,25 @@ def test_rigged_glb_export_rebuilds_the_fitted_anny_body(window, qtbot, tmp_path
     # trimesh ignores skins and sees the bind-pose mesh: the Anny body, not the kept capsule
     assert len(glb.vertices) == len(rest)
     np.testing.assert_allclose(glb.bounds, [rest.min(0), rest.max(0)], atol=1e-5)
+
+
+def test_fbx_export_through_the_dialog_uses_its_remembered_frame(window, qtbot, tmp_path, monkeypatch):
+    from pipeline.export import fbx as fbx_module
+    from pipeline.export import ExportError
+
+    try:
+        fbx_module.find_assimp()
+    except ExportError:
+        pytest.skip("assimp 6 CLI not installed")
+    body, _rid = _add_result(window)
+    window.docks["Results"].raise_()
+    save_artifact(window.generation.results_panel.grab().toImage(), "gui_export_results_panel.png")
+    files, (up_on, units_on, choice) = _export_through_dialog(
+        window, qtbot, monkeypatch, tmp_path / "people", "fbx", up="z", units="mm")  # no suffix typed
+    assert up_on and units_on and files[0].endswith("people.fbx")
+    header = fbx_module.read_frame_label(files[0])
+    assert header["UpAxis"] == 2 and header["UnitScaleFactor"] == pytest.approx(0.1)  # Z-up millimetres
+    info = fbx_module.run_assimp(["info", files[0]]).stdout
+    counts = {line.split(":")[0]: line.split(":")[1].strip() for line in info.splitlines()
+              if line.startswith(("Vertices:", "Faces:"))}
+    assert counts == {"Vertices": str(len(body.vertices)), "Faces": str(len(body.faces))}
