@@ -204,7 +204,8 @@ class ExportController(QtCore.QObject):
         QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         try:
             render_presentation_image(camera, path, scene=w.scene, bodies=bodies, width=choice.width,
-                                      supersample=choice.supersample)
+                                      supersample=choice.supersample,
+                                      cull_back_faces=w.viewport.backface_culling)
         except (ExportError, ValueError) as exc:
             show_error(w, "Image not exported", str(exc))
             bar.showMessage("Image not exported", 8000)

@@ -366,12 +366,17 @@ class SceneRenderer(BodyRenderer):
     ...     image = r.rgb(camera); depth = r.depth(camera)
     """
 
-    def __init__(self, scene: Any, background: Sequence[float] = BACKGROUND):
+    def __init__(self, scene: Any, background: Sequence[float] = BACKGROUND, *, cull_back_faces: bool = False):
+        """``cull_back_faces``: hide faces seen from behind, as the viewport does, so a view from
+        outside a room looks in through its walls (off for the method's own renders, as in the paper)."""
         from pipeline.scene_source import as_scene
 
         super().__init__(background)
         self.scene = as_scene(scene)
         self._scene_actors = add_scene_actors(self.plotter, self.scene)
+        if cull_back_faces:
+            for actor in self._scene_actors:
+                actor.prop.culling = "back"
         self._scene_shown = True
         bounds = np.asarray(self.scene.bounds, dtype=np.float64)
         self._scene_extent = float(np.linalg.norm(bounds[1] - bounds[0]))

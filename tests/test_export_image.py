@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import trimesh
@@ -69,3 +71,17 @@ def test_unwritable_png_path_is_explained(floor):
     cam = Camera.looking_at([3.0, 0.0, 1.0], [0.0, 0.0, 0.5], width=64, height=48)
     with pytest.raises(ExportError, match="disk is full"):
         render_presentation_image(cam, "/dev/full", scene=floor, bodies=[bar_skin()])
+
+
+def test_view_from_outside_the_room_looks_in_when_back_faces_are_culled(tmp_path):
+    """The viewport hides walls seen from behind; a presentation image of that view must too."""
+    from pipeline.scene import load_scene
+
+    room = load_scene(Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb")
+    outside = Camera.looking_at([7, 7, 8], [0, 0, 0.3], width=160, height=120)
+    closed = render_presentation_image(outside, scene=room)
+    open_ = render_presentation_image(outside, tmp_path / "in.png", scene=room, cull_back_faces=True)
+    r, g, b = (int(c) for c in closed[60, 80])
+    assert b >= r  # the grey-blue ceiling's outside hides the room
+    r, g, b = (int(c) for c in open_[60, 80])
+    assert r > b + 30  # the wooden floor shows through the culled ceiling

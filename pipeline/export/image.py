@@ -48,13 +48,15 @@ def render_presentation_image(
     background: Sequence[float] = (1.0, 1.0, 1.0),
     body_colors: Sequence[Sequence[float]] | None = None,
     renderer=None,
+    cull_back_faces: bool = False,
 ) -> np.ndarray:
     """Render ``bodies`` (anything :func:`pipeline.export.export_bodies` takes) in ``scene``
     (pipeline Scene, trimesh or path; None for bodies alone) from ``camera`` at
     ``width`` x ``height`` and save a PNG to ``path`` when given.
 
     ``renderer``: an existing :class:`pipeline.render.SceneRenderer` to reuse (its scene is
-    used and ``background`` ignored). Returns the (H, W, 3) uint8 image.
+    used and ``background`` ignored). ``cull_back_faces`` matches the viewport's "see into
+    rooms from outside" look. Returns the (H, W, 3) uint8 image.
     Raises ExportError when the PNG cannot be written (full disk, no permission)."""
     from PIL import Image
 
@@ -70,7 +72,7 @@ def render_presentation_image(
 
     own = renderer is None
     if own:
-        renderer = SceneRenderer(scene, background=background) if scene is not None else BodyRenderer(background)
+        renderer = SceneRenderer(scene, background=background, cull_back_faces=cull_back_faces) if scene is not None else BodyRenderer(background)
     try:
         if isinstance(renderer, SceneRenderer):
             rgb = renderer.composite(big, meshes, colors=body_colors) if meshes else renderer.rgb(big)
