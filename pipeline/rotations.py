@@ -1,4 +1,5 @@
-"""Small rotation helpers shared by the lifting code (6D <-> matrix, yaw and alignment).
+"""Rotation helpers shared by the body models and the lifting (6D <-> matrix <-> axis-angle,
+yaw and alignment), torch and batched where it matters.
 
 The 6D representation is the first two columns of a rotation matrix (Zhou et al. 2019); it is
 continuous, so the optimiser never meets the wrap-around of axis-angle or Euler angles.
@@ -62,3 +63,43 @@ def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     var = (xs**2).sum()
     scale = float((s * np.diag(corr)).sum() / var) if var > 0 else 1.0
     return scale * xs @ r.T + mu_t
+
+
+def axis_angle_to_matrix(v: torch.Tensor) -> torch.Tensor:
+    """(..., 3) rotation vector -> (..., 3, 3) (Rodrigues, smooth at zero)."""
+    theta2 = (v * v).sum(-1, keepdim=True)
+    theta = torch.sqrt(theta2 + 1e-12)
+    small = theta2 < 1e-8
+    a = torch.where(small, 1.0 - theta2 / 6.0, torch.sin(theta) / theta)
+    b = torch.where(small, 0.5 - theta2 / 24.0, (1.0 - torch.cos(theta)) / (theta2 + 1e-12))
+    x, y, z = v.unbind(-1)
+    zero = torch.zeros_like(x)
+    k = torch.stack([zero, -z, y, z, zero, -x, -y, x, zero], -1).reshape(v.shape[:-1] + (3, 3))
+    eye = torch.eye(3, dtype=v.dtype, device=v.device).expand_as(k)
+    return eye + a[..., None] * k + b[..., None] * (k @ k)
+
+
+def matrix_to_axis_angle(m: torch.Tensor) -> torch.Tensor:
+    """(..., 3, 3) -> (..., 3) rotation vector with angle in [0, pi); gradients stay finite."""
+    skew = torch.stack(
+        [m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1
+    )
+    trace = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
+    cos = ((trace - 1.0) * 0.5).clamp(-1.0 + 1e-6, 1.0 - 1e-6)
+    sin = 0.5 * torch.sqrt((skew * skew).sum(-1) + 1e-12)
+    angle = torch.atan2(sin, cos)
+    scale = torch.where(sin < 1e-4, 0.5 + angle * angle / 12.0, angle / (2.0 * sin + 1e-12))
+    return skew * scale[..., None]
+
+
+def euler_matrix(axes: str, degrees: list[float] | tuple[float, ...]) -> torch.Tensor:
+    """Rotation for intrinsic-free, successive rotations about world axes, first axis first.
+
+    ``euler_matrix("xz", (90, 30))`` rotates by 90 deg about x, then by 30 deg about z.
+    """
+    r = torch.eye(3)
+    for axis, deg in zip(axes, degrees):
+        v = torch.zeros(3)
+        v["xyz".index(axis)] = math.radians(deg)
+        r = axis_angle_to_matrix(v) @ r
+    return r

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel, BodyOutput, SkinnedMesh
-from pipeline.body.rot import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
+from pipeline.rotations import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
 
 PHENOTYPES: tuple[str, ...] = ("gender", "age", "muscle", "weight", "height", "proportions")
 
