@@ -88,7 +88,7 @@ def run(args) -> int:
 
     say(f"{len(sets)} hypothesis set(s), {len(cameras)} view(s)")
     fits = fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=args.prompt, emit=emit)
-    report = write_fit_outputs(Path(args.out), body, fits)
+    report = write_fit_outputs(Path(args.out), body, fits, scene=args.scene)
     ok = [f for f in fits if f.result is not None]
     for f in fits:
         if f.result is None:

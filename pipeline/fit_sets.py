@@ -183,8 +183,11 @@ def report_entry(body: BodyModel, fit: SetFit, mesh_name: str) -> dict:
     }
 
 
-def write_fit_outputs(out_dir: str | Path, body: BodyModel, fits: Sequence[SetFit]) -> Path:
-    """``OUT/body_K.obj`` per fitted set and ``OUT/report.json``; returns the report path."""
+def write_fit_outputs(out_dir: str | Path, body: BodyModel, fits: Sequence[SetFit],
+                      scene: str | Path | None = None) -> Path:
+    """``OUT/body_K.obj`` per fitted set and ``OUT/report.json``; returns the report path.
+
+    ``scene`` (the fitted scene file) is recorded so ``genzi export --with-scene`` finds it."""
     import trimesh
 
     out = Path(out_dir)
@@ -198,6 +201,8 @@ def write_fit_outputs(out_dir: str | Path, body: BodyModel, fits: Sequence[SetFi
         trimesh.Trimesh(fit.result.vertices, np.asarray(body.faces), process=False).export(out / mesh_name)
         bodies.append(report_entry(body, fit, mesh_name))
     report = {"bodies": bodies}
+    if scene is not None:
+        report["scene"] = str(Path(scene).expanduser().resolve())
     if failed:
         report["failed"] = failed
     path = out / "report.json"

@@ -29,12 +29,21 @@ def read_report(run_dir: str | Path) -> dict:
 
 def scene_path_of(run_dir: str | Path) -> Path | None:
     """The scene file named in the run's config.json (keys ``scene``, ``scene_path`` or
-    ``scene.path``), resolved relative to the run folder when relative."""
+    ``scene.path``; ``genzi generate``) or else in its report.json (``scene``; ``genzi fit``),
+    resolved relative to the run folder when relative."""
     run_dir = Path(run_dir)
-    config = run_dir / "config.json"
-    if not config.is_file():
+    data: dict = {}
+    for name in ("config.json", "report.json"):
+        file = run_dir / name
+        if file.is_file():
+            try:
+                data = json.loads(file.read_text())
+            except json.JSONDecodeError:
+                continue
+            if isinstance(data, dict) and (data.get("scene") or data.get("scene_path")):
+                break
+    if not isinstance(data, dict):
         return None
-    data = json.loads(config.read_text())
     candidates = [data.get("scene_path"), data.get("scene")]
     if isinstance(data.get("scene"), dict):
         candidates += [data["scene"].get("path"), data["scene"].get("scene_path")]

@@ -146,5 +146,7 @@ def fetch_from_hub(
             return snapshot_download(repo_id, cache_dir=cache_dir, local_files_only=True)
         except Exception:
             raise ModelOfflineError(
-                f"Could not reach the Hugging Face hub to download '{repo_id}' ({exc}). {offline_hint}"
+                f"Could not reach the Hugging Face hub to download '{repo_id}' ({exc}), and it is not in the "
+                "local cache. Connect to the internet once so it can be downloaded, or give a local diffusers "
+                "folder or a .safetensors checkpoint (`genzi generate --model PATH`, or the model panel in the app)."
             ) from exc
