@@ -45,6 +45,16 @@ STAGE_NAMES = {
 }
 
 
+def stage_progress_text(stage: str, detail: str) -> str:
+    """The stage's label plus the worker's detail, without repeating the label
+    ("Preparing the body model", not "Preparing the body model preparing body model")."""
+    label = STAGE_NAMES.get(stage, stage)
+    detail = (detail or "").strip()
+    if not detail or set(detail.lower().split()) <= set(label.lower().split()):
+        return label
+    return f"{label}: {detail}"
+
+
 def app_data_dir() -> Path:
     """Where workspaces and autosaves live: the user's app data folder, or $GENZI_DESKTOP_DATA."""
     override = os.environ.get("GENZI_DESKTOP_DATA")
@@ -501,7 +511,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     @QtCore.Slot(str, int, int, str)
     def on_progress(self, stage: str, step: int, total: int, detail: str) -> None:
-        self.window._on_progress(f"{STAGE_NAMES.get(stage, stage)} {detail}".strip(), step, total)
+        self.window._on_progress(stage_progress_text(stage, detail), step, total)
 
     @QtCore.Slot(str, int, int, object, object, object, object, int)
     def on_lifting_step(self, set_name, iteration, total, vertices, faces, weights, losses, round_index) -> None:
