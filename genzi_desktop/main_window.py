@@ -807,6 +807,16 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        runner = getattr(getattr(self, "generation", None), "runner", None)
+        if runner is not None and runner.is_running():
+            # Cancel and close once the job has stopped: some steps (building the body model)
+            # cannot be interrupted, and destroying a running QThread aborts the whole process.
+            self.generation.cancel()
+            if not runner.wait(2000):
+                self.statusBar().showMessage("Closing as soon as the running job has stopped…")
+                runner.done.connect(self.close)
+                event.ignore()
+                return
         self.shutdown()
         super().closeEvent(event)
 

@@ -1,0 +1,50 @@
+"""Closing the window while a generation job cannot stop yet must wait for it, not abort."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore
+
+from gui_support import gui_settings, message_boxes, window  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.gui
+
+
+class StubbornRunner(QtCore.QObject):
+    """Stands in for a GenerationRunner whose job is inside a step that ignores cancel."""
+
+    done = QtCore.Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = True
+        self.cancelled = False
+
+    def is_running(self) -> bool:
+        return self.running
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def wait(self, ms: int = 0) -> bool:
+        return not self.running
+
+    def finish(self) -> None:
+        self.running = False
+        self.done.emit()
+
+
+def test_close_waits_for_a_job_that_cannot_stop_yet(window, qtbot):
+    runner = StubbornRunner()
+    window.generation.runner = runner
+    window.show()
+    qtbot.waitExposed(window)
+
+    window.close()
+    assert runner.cancelled
+    assert window.isVisible()  # still open: closing now would destroy a running thread
+    assert "Closing" in window.statusBar().currentMessage()
+
+    window.generation.runner = None  # what the controller does when its runner reports done
+    runner.finish()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
