@@ -48,3 +48,4 @@ def test_close_waits_for_a_job_that_cannot_stop_yet(window, qtbot):
     window.generation.runner = None  # what the controller does when its runner reports done
     runner.finish()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+

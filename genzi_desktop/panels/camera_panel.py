@@ -69,6 +69,9 @@ class CameraEditor(QtWidgets.QGroupBox):
                 self.position.set_value(position)
                 self.look_at.set_value(camera.look_at if camera.look_at is not None else focal)
                 self.fov.setValue(camera.fov_y_deg)
+            else:  # show empty boxes, not a made-up camera at the origin with a 5 degree lens
+                for box in self.position.boxes + self.look_at.boxes + [self.fov]:
+                    box.clear()
         finally:
             self._quiet = False
 
