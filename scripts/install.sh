@@ -34,15 +34,20 @@ PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip wheel
-if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-  # shellcheck disable=SC2086
-  .venv/bin/python -m pip install -q ${TORCH_SPEC:-torch==2.13.0}
-fi
-if [[ $WITH_TEST -eq 1 ]]; then
-  .venv/bin/python -m pip install -q -e ".[test]"
-else
-  .venv/bin/python -m pip install -q -e .
+# A stamp of what was installed lets later starts skip pip (it costs ~30 s even with nothing to do).
+EXTRA=""; [[ $WITH_TEST -eq 1 ]] && EXTRA="[test]"
+STAMP=".venv/.genzi-installed"
+HASH="$(sha256sum pyproject.toml | cut -c1-16)"
+WANT="$HASH ${EXTRA:-app} ${TORCH_SPEC:-torch==2.13.0}"
+SUPERSET="$HASH [test] ${TORCH_SPEC:-torch==2.13.0}"  # a test install includes the app
+if [[ ! -f "$STAMP" ]] || ! grep -qxF -e "$WANT" -e "$SUPERSET" "$STAMP"; then
+  .venv/bin/python -m pip install -q --upgrade pip wheel
+  if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+    # shellcheck disable=SC2086
+    .venv/bin/python -m pip install -q ${TORCH_SPEC:-torch==2.13.0}
+  fi
+  .venv/bin/python -m pip install -q -e ".${EXTRA}"
+  echo "$WANT" >> "$STAMP"
 fi
 if [[ $WITH_TEST -eq 1 ]]; then
   # Khronos glTF validator for the export tests (skipped with a reason when npm is missing)
