@@ -78,6 +78,15 @@ class ExportController(QtCore.QObject):
 
     # ------------------------------------------------------------------ bodies
     @QtCore.Slot()
+    def _ask(self, dialog):
+        """The dialog's choice, or None when the user cancelled; the dialog is disposed of."""
+        self.dialog = dialog
+        try:
+            return dialog.choice() if self.run_dialog(dialog) else None
+        finally:
+            self.dialog = None
+            dialog.deleteLater()
+
     def export_bodies_dialog(self) -> bool:
         """Ask for the options and the file, then export in the background; False if nothing started."""
         if self.task is not None:
@@ -89,14 +98,9 @@ class ExportController(QtCore.QObject):
             return False
         dialog = ExportDialog(self.window, self.qs, has_selection=self.has_selection(),
                               has_scene=self.window.scene is not None)
-        self.dialog = dialog
-        try:
-            if not self.run_dialog(dialog):
-                return False
-            choice = dialog.choice()
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
+        choice = self._ask(dialog)
+        if choice is None:
+            return False
         path = self.save_path_provider(choice.format)
         if not path:
             return False
@@ -170,14 +174,9 @@ class ExportController(QtCore.QObject):
             return False
         cams = w.design.cameras
         dialog = ImageExportDialog(w, self.qs, [c.name for c in cams], w.camera_panel.current_index())
-        self.dialog = dialog
-        try:
-            if not self.run_dialog(dialog):
-                return False
-            choice = dialog.choice()
-        finally:
-            self.dialog = None
-            dialog.deleteLater()
+        choice = self._ask(dialog)
+        if choice is None:
+            return False
         folder = w.settings.last_folder() or str(Path.home())
         path, _ = QtWidgets.QFileDialog.getSaveFileName(w, "Export image", str(Path(folder) / "view.png"),
                                                         "PNG image (*.png)")

@@ -19,6 +19,16 @@ FORMAT_ORDER = ("obj", "ply", "glb", "fbx")
 IMAGE_WIDTHS = (1280, 1920, 2560, 3840)
 
 
+def _export_buttons(dialog: QtWidgets.QDialog) -> QtWidgets.QDialogButtonBox:
+    """Export… / Cancel, wired to the dialog's ``_accept`` and ``reject``."""
+    ok, cancel = QtWidgets.QDialogButtonBox.StandardButton.Ok, QtWidgets.QDialogButtonBox.StandardButton.Cancel
+    buttons = QtWidgets.QDialogButtonBox(ok | cancel, dialog)
+    buttons.button(ok).setText("Export…")
+    buttons.accepted.connect(dialog._accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 @dataclass(frozen=True)
 class ExportChoice:
     """What the user chose in :class:`ExportDialog`."""
@@ -73,11 +83,7 @@ class ExportDialog(QtWidgets.QDialog):
         form.addRow("", self.scene_check)
         form.addRow("Up axis", self.up_combo)
         form.addRow("Unit", self.units_combo)
-        buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Export…")
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
+        buttons = _export_buttons(self)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.note)
@@ -159,11 +165,7 @@ class ImageExportDialog(QtWidgets.QDialog):
         form.addRow("View", self.view_combo)
         form.addRow("Size", self.width_combo)
         form.addRow("", self.smooth_check)
-        buttons = QtWidgets.QDialogButtonBox(
-            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Export…")
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
+        buttons = _export_buttons(self)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)

@@ -15,6 +15,7 @@ is released after every call, so a renderer can be made in one thread and used i
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -274,10 +275,17 @@ class BodyRenderer:
         z[zb >= 1.0] = np.inf
         return z.astype(np.float32)
 
-    def _release(self) -> None:
-        release = getattr(self.plotter.ren_win, "ReleaseCurrent", None)
-        if release is not None:
-            release()
+    @contextlib.contextmanager
+    def _session(self):
+        """Hold the renderer for one job and release the GL context afterwards, so another
+        thread (or the GUI's own window) can make its context current next."""
+        with self._lock:
+            try:
+                yield
+            finally:
+                release = getattr(self.plotter.ren_win, "ReleaseCurrent", None)
+                if release is not None:
+                    release()
 
     def _add_bodies(self, meshes, colors, *, flat: bool) -> list[Any]:
         pv = _pv()
@@ -329,11 +337,8 @@ class BodyRenderer:
     # ---- public -----------------------------------------------------------------------
     def silhouettes(self, camera: Camera, meshes: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         """(H, W) bool silhouette of every (vertices, faces) body seen by ``camera``."""
-        with self._lock:
-            try:
-                return self._silhouettes(camera, list(meshes))[0]
-            finally:
-                self._release()
+        with self._session():
+            return self._silhouettes(camera, list(meshes))[0]
 
     def render_bodies(
         self,
@@ -343,20 +348,17 @@ class BodyRenderer:
         colors: Sequence[Sequence[float]] | None = None,
     ) -> BodyRender:
         """Shaded bodies on the plain background plus their silhouettes."""
-        with self._lock:
+        with self._session():
+            meshes = list(meshes)
+            masks, depths = self._silhouettes(camera, meshes)
+            actors = self._add_bodies(meshes, colors, flat=False)
             try:
-                meshes = list(meshes)
-                masks, depths = self._silhouettes(camera, meshes)
-                actors = self._add_bodies(meshes, colors, flat=False)
-                try:
-                    self._render(camera, antialias=True)
-                    rgb = self._read_rgb()
-                finally:
-                    self._remove(actors)
-                scene_depth = np.full(rgb.shape[:2], np.inf, dtype=np.float32)
-                return BodyRender(rgb=rgb, masks=masks, visible_masks=_visible(masks, depths, scene_depth))
+                self._render(camera, antialias=True)
+                rgb = self._read_rgb()
             finally:
-                self._release()
+                self._remove(actors)
+            scene_depth = np.full(rgb.shape[:2], np.inf, dtype=np.float32)
+            return BodyRender(rgb=rgb, masks=masks, visible_masks=_visible(masks, depths, scene_depth))
 
 
 class SceneRenderer(BodyRenderer):
@@ -395,33 +397,24 @@ class SceneRenderer(BodyRenderer):
 
     def rgb(self, camera: Camera) -> np.ndarray:
         """(H, W, 3) uint8 view of the scene."""
-        with self._lock:
-            try:
-                self._set_far(camera)
-                self._render(camera, antialias=True)
-                return self._read_rgb()
-            finally:
-                self._release()
+        with self._session():
+            self._set_far(camera)
+            self._render(camera, antialias=True)
+            return self._read_rgb()
 
     def depth(self, camera: Camera) -> np.ndarray:
         """(H, W) float32 depth along the camera z axis in metres; ``inf`` where nothing is hit."""
-        with self._lock:
-            try:
-                self._set_far(camera)
-                self._render(camera, antialias=False)
-                return self._read_depth()
-            finally:
-                self._release()
+        with self._session():
+            self._set_far(camera)
+            self._render(camera, antialias=False)
+            return self._read_depth()
 
     def rgb_and_depth(self, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
         """Both from one render (depth is unaffected by anti-aliasing)."""
-        with self._lock:
-            try:
-                self._set_far(camera)
-                self._render(camera, antialias=True)
-                return self._read_rgb(), self._read_depth()
-            finally:
-                self._release()
+        with self._session():
+            self._set_far(camera)
+            self._render(camera, antialias=True)
+            return self._read_rgb(), self._read_depth()
 
     def render_bodies(
         self,
@@ -442,22 +435,19 @@ class SceneRenderer(BodyRenderer):
                     return super().render_bodies(camera, meshes, colors=colors)
                 finally:
                     self._set_scene_visible(True)
-        with self._lock:
+        with self._session():
+            meshes = list(meshes)
+            self._set_far(camera)
+            masks, depths = self._silhouettes(camera, meshes)
+            self._render(camera, antialias=False)
+            scene_depth = self._read_depth()
+            actors = self._add_bodies(meshes, colors, flat=False)
             try:
-                meshes = list(meshes)
-                self._set_far(camera)
-                masks, depths = self._silhouettes(camera, meshes)
-                self._render(camera, antialias=False)
-                scene_depth = self._read_depth()
-                actors = self._add_bodies(meshes, colors, flat=False)
-                try:
-                    self._render(camera, antialias=True)
-                    rgb = self._read_rgb()
-                finally:
-                    self._remove(actors)
-                return BodyRender(rgb=rgb, masks=masks, visible_masks=_visible(masks, depths, scene_depth))
+                self._render(camera, antialias=True)
+                rgb = self._read_rgb()
             finally:
-                self._release()
+                self._remove(actors)
+            return BodyRender(rgb=rgb, masks=masks, visible_masks=_visible(masks, depths, scene_depth))
 
     def composite(self, camera: Camera, meshes, *, colors=None) -> np.ndarray:
         """(H, W, 3) uint8 scene view with the bodies in it (for ranking and hypothesis images)."""
