@@ -135,6 +135,12 @@ class SceneViewport(QtWidgets.QWidget):
                 self.plotter.close()
             except Exception:  # pragma: no cover - teardown best effort
                 log.debug("plotter close failed", exc_info=True)
+            # pyvistaqt keeps Python wrappers of the widget's GL context and surface after close.
+            # Qt deletes those C++ objects with the widget, and a later Qt object allocated at the
+            # same address (a new QMenu, say) would come back from shiboken as the stale wrapper.
+            forget = getattr(self.plotter, "_forget_context", None)
+            if forget is not None:
+                forget()
 
     # ---- helpers ----------------------------------------------------------------------
     @contextmanager

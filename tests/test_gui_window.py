@@ -163,3 +163,18 @@ def test_vtk_letter_keys_are_ignored_but_shortcuts_work(window, qtbot, sample_sc
     assert np.allclose(window.viewport.current_camera().position, before)
     QTest.keyClick(plotter, QtCore.Qt.Key.Key_1, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.viewport.current_camera().forward[2] < -0.999  # Ctrl+1: top view
+
+
+def test_closed_viewport_keeps_no_wrapper_of_a_qt_surface(window, qtbot):
+    """A closed plotter must not hold Python wrappers of the GL surface Qt deletes with the widget:
+    a later Qt object at the same address would come back as that stale wrapper (seen in CI as
+    ``QOffscreenSurface has no attribute addAction`` on a new QMenu)."""
+    import gc
+
+    from PySide6 import QtGui
+
+    qtbot.wait(50)  # let initializeGL run
+    plotter = window.viewport.plotter
+    window.shutdown()
+    held = [v for v in vars(plotter).values() if isinstance(v, (QtGui.QSurface, QtGui.QOpenGLContext))]
+    assert held == []
