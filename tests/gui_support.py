@@ -10,6 +10,7 @@ Every GUI test also gets ``$GENZI_DESKTOP_DATA`` in its temporary folder (tests/
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,7 @@ def window(qtbot, gui_settings, message_boxes):
     assert not running_tasks(), "a worker thread was left running"
     win.deleteLater()
     qtbot.wait(10)
+    gc.collect()  # free wrappers of deleted Qt objects before the next test makes new ones
 
 
 def save_artifact(image, name: str) -> Path:
