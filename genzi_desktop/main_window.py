@@ -100,6 +100,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.exporter = ExportController(self)
         self._restore_window()
+        self._restore_antialiasing()
         self._update_actions()
 
     # ------------------------------------------------------------------ construction
@@ -162,6 +163,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_culling = self._action("See into rooms from outside", self.viewport.set_backface_culling,
                                         None, "Hide walls that face away from the view", checkable=True)
         self.act_culling.setChecked(True)
+        self.act_antialiasing = self._action("Smooth &edges (anti-aliasing)", self._set_antialiasing, None,
+                                             "Multisampling: sharp on graphics cards, slow with software OpenGL",
+                                             checkable=True)
         self.act_select_views = self._action("&Select views", self.select_views, "Ctrl+Shift+V",
                                              "Choose cameras around the target automatically")
         self.act_add_camera = self._action("&Add camera from view", self.add_camera_from_view, "Ctrl+Shift+A")
@@ -198,6 +202,7 @@ class MainWindow(QtWidgets.QMainWindow):
         m.addSeparator()
         m.addAction(self.act_grid)
         m.addAction(self.act_culling)
+        m.addAction(self.act_antialiasing)
         m.addSeparator()
         for dock in self.docks.values():
             m.addAction(dock.toggleViewAction())
@@ -229,6 +234,17 @@ class MainWindow(QtWidgets.QMainWindow):
         cp.cameraEdited.connect(self.on_camera_edited)
         self.cancel_button.clicked.connect(self.cancel_running)
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
+
+    def _restore_antialiasing(self) -> None:
+        from .gl_info import antialiasing_by_default
+
+        on = self.settings.antialiasing(default=antialiasing_by_default())
+        self.act_antialiasing.setChecked(on)
+        self.viewport.set_antialiasing(on)
+
+    def _set_antialiasing(self, on: bool) -> None:
+        self.viewport.set_antialiasing(on)
+        self.settings.set_antialiasing(on)
 
     def _restore_window(self) -> None:
         # scripted runs (screenshots, tests) always use the default layout, so they are repeatable

@@ -74,5 +74,13 @@ class AppSettings:
         self.qs.setValue("window/geometry", geometry)
         self.qs.setValue("window/state", state)
 
+    # ---- viewport ---------------------------------------------------------------------------
+    def antialiasing(self, default: bool) -> bool:
+        """The user's anti-aliasing choice; ``default`` until they made one."""
+        return bool(self.qs.value("viewport/antialiasing", default, type=bool))
+
+    def set_antialiasing(self, on: bool) -> None:
+        self.qs.setValue("viewport/antialiasing", bool(on))
+
     def sync(self) -> None:
         self.qs.sync()

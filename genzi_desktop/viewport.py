@@ -27,6 +27,7 @@ from pipeline.render import add_scene_actors, apply_default_lighting, scene_to_p
 log = logging.getLogger(__name__)
 
 CLICK_TOLERANCE_PX = 4
+MSAA_SAMPLES = 8  # with hardware OpenGL; software GL gets none unless the user asks
 BACKGROUND_TOP = "#dfe6ee"
 BACKGROUND_BOTTOM = "#ffffff"
 TARGET_COLOR = "#e8412c"
@@ -107,7 +108,7 @@ class SceneViewport(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plotter = QtInteractor(self, auto_update=False)
+        self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)  # see set_antialiasing
         layout.addWidget(self.plotter)
         self.plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
         self.plotter.enable_terrain_style(mouse_wheel_zooms=True, shift_pans=False)
@@ -278,6 +279,14 @@ class SceneViewport(QtWidgets.QWidget):
         for actor in self._scene_actors:
             actor.prop.culling = "back" if on else "none"
         self.plotter.render()
+
+    def set_antialiasing(self, on: bool) -> None:
+        """Multisampled edges (costly with software OpenGL, see :mod:`.gl_info`)."""
+        self.plotter.ren_win.SetMultiSamples(MSAA_SAMPLES if on else 0)
+        self.plotter.render()
+
+    def antialiasing(self) -> bool:
+        return self.plotter.ren_win.GetMultiSamples() > 0
 
     def set_grid_visible(self, on: bool) -> None:
         self._show_grid = bool(on)
