@@ -182,6 +182,26 @@ def test_missing_model_gives_a_clear_message(tmp_path, monkeypatch):
         run_generation(request, tmp_path / "run")
 
 
+def test_unreachable_hub_is_reported_before_any_view_is_rendered(tmp_path, monkeypatch):
+    """A hub model that is not downloaded while the hub cannot be reached (here: a closed
+    local port as the endpoint) fails at once, not after views and the SDF were computed."""
+    import socket
+
+    from pipeline.generation import GenerationError
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    request = GenerationRequest(scene=SCENE, target=SOFA_SEAT, prompt="a man sitting", preset="fast",
+                                overrides={"num_views": 1, "image_size": 64, "sdf_cell": 0.08},
+                                model="genzi-tests/never-downloaded-inpainting", device="cpu")
+    with pytest.raises(GenerationError, match="cannot be reached.*local diffusers folder"):
+        run_generation(request, tmp_path / "run")
+    assert not list((tmp_path / "run").rglob("*.png")), "views were rendered before the model check"
+
+
 # =========================================================================================
 # rendered known body: real rounds and ranking recover it; cancel, resume, re-fit
 # =========================================================================================

@@ -388,8 +388,9 @@ def fit_set(body, observations, sdf, settings, request, *, init, target, set_nam
 # inpainting
 # =========================================================================================
 def check_model_available(model: str) -> None:
-    """Raise GenerationError when ``model`` is a missing path, or a hub id that is not cached
-    while downloads are off (``HF_HUB_OFFLINE=1``)."""
+    """Raise GenerationError when ``model`` is a missing path, or a hub id that is neither
+    cached nor downloadable now (downloads off, or the hub unreachable): the user learns it
+    before the views are rendered, not minutes later when painting starts."""
     import os
 
     text = str(model).strip()
@@ -405,19 +406,45 @@ def check_model_available(model: str) -> None:
             f"No such model file or folder: {path}. Choose an existing diffusers folder or a .safetensors "
             "checkpoint, or give a hub id such as 'stabilityai/stable-diffusion-2-inpainting'."
         )
-    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
-        try:
-            from huggingface_hub import try_to_load_from_cache
+    try:
+        from huggingface_hub import try_to_load_from_cache
 
-            cached = try_to_load_from_cache(text, "model_index.json")
-        except Exception:  # noqa: BLE001 - an unusual id: let the loader give its own message
+        if isinstance(try_to_load_from_cache(text, "model_index.json"), str):
             return
-        if not isinstance(cached, str):
-            raise GenerationError(
-                f"The model '{text}' is not in the local cache and downloads are off (HF_HUB_OFFLINE=1). "
-                "Connect to the internet once (unset HF_HUB_OFFLINE) to download it, or pass --model with a "
-                "local diffusers folder or .safetensors file."
-            )
+    except Exception:  # noqa: BLE001 - an unusual id: let the loader give its own message
+        return
+    if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0"):
+        raise GenerationError(
+            f"The model '{text}' is not in the local cache and downloads are off (HF_HUB_OFFLINE=1). "
+            "Connect to the internet once (unset HF_HUB_OFFLINE) to download it, or pass --model with a "
+            "local diffusers folder or .safetensors file."
+        )
+    problem = hub_problem(text)
+    if problem:
+        raise GenerationError(problem)
+
+
+def hub_problem(repo_id: str, timeout: float = 10.0) -> str | None:
+    """Why ``repo_id`` cannot be downloaded from the hub now, or None when it can (one request)."""
+    import os
+
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    try:
+        HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None).model_info(repo_id, timeout=timeout)
+    except GatedRepoError:
+        return (f"'{repo_id}' needs you to accept its licence on huggingface.co and to log in "
+                "(huggingface-cli login) before it can be downloaded.")
+    except RepositoryNotFoundError:
+        return (f"No model '{repo_id}' on the Hugging Face hub (or it is private). Check the spelling, or "
+                "give a local diffusers folder or a .safetensors file instead.")
+    except Exception as exc:  # noqa: BLE001 - DNS, refused, timeout, proxy: all mean "offline" here
+        return (f"The model '{repo_id}' is not downloaded yet and the Hugging Face hub cannot be reached "
+                f"({type(exc).__name__}: {exc}). Connect to the internet once so it can be downloaded, or give "
+                "a local diffusers folder or .safetensors file (`genzi generate --model PATH`, or the model "
+                "panel in the app).")
+    return None
 
 
 def load_inpainter(model: str, *, device: str, dtype: str, components: Any = None, emit=None):
