@@ -24,11 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path
+    from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path, resolve_frame
     from pipeline.export.run_folder import bodies_of_run, scene_path_of
 
     try:
         fmt = args.format or format_for_path(args.out)
+        resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
         bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged)
         scene = None
         if args.with_scene:

@@ -299,3 +299,14 @@ def test_genzi_export_falls_back_to_the_run_mesh_without_params(tmp_path, bodies
     assert "names no scene" in capsys.readouterr().err
     assert genzi(["export", str(tmp_path), "--out", str(tmp_path / "d.obj")]) == 1
     assert "no report.json" in capsys.readouterr().err
+
+
+def test_genzi_export_rejects_a_frame_the_format_cannot_hold_before_reading_the_run(tmp_path, capsys):
+    """GLB is Y-up metres by specification: asking for Z-up fails at once, with that reason,
+    even before the run folder (here: not a run at all) is read and its bodies rebuilt."""
+    from pipeline.cli import main as genzi
+
+    assert genzi(["export", str(tmp_path / "no-run-here"), "--out", str(tmp_path / "x.glb"), "--up", "z"]) == 1
+    err = capsys.readouterr().err
+    assert "Y-up metres" in err and "no-run-here" not in err
+    assert not (tmp_path / "x.glb").exists()
