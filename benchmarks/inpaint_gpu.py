@@ -84,16 +84,6 @@ OPENCLIP_H_TEXT = dict(  # OpenCLIP ViT-H/14 text tower as used by SD 2 (penulti
     layer_norm_eps=1e-5,
     projection_dim=512,
 )
-SD2_SCHEDULER = dict(
-    num_train_timesteps=1000,
-    beta_start=0.00085,
-    beta_end=0.012,
-    beta_schedule="scaled_linear",
-    clip_sample=False,
-    set_alpha_to_one=False,
-    steps_offset=1,
-    prediction_type="epsilon",
-)
 TARGETS = {"capture_overhead_pct_max": 5.0, "batch16_seconds_max": 4.0, "peak_gb_max": 14.0}
 
 
@@ -104,7 +94,7 @@ def build_full_model(device, dtype, workdir: Path):
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     from pipeline.inpaint.loading import InpaintModel
-    from pipeline.inpaint.testing import _write_tokenizer
+    from pipeline.inpaint.testing import SD2_SCHEDULER, _write_tokenizer
 
     _write_tokenizer(workdir)  # a small BPE vocabulary: token ids differ, the compute (77 tokens) does not
     tokenizer = CLIPTokenizer.from_pretrained(str(workdir / "tokenizer"))

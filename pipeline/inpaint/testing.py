@@ -36,6 +36,19 @@ TINY_WORDS = (
     "cropped worst quality ugly realistic high detailed"
 ).split()
 
+#: The noise schedule of stable-diffusion-2-inpainting's scheduler_config.json (also used by
+#: the GPU benchmark's full-size random model).
+SD2_SCHEDULER = dict(
+    num_train_timesteps=1000,
+    beta_start=0.00085,
+    beta_end=0.012,
+    beta_schedule="scaled_linear",
+    clip_sample=False,
+    set_alpha_to_one=False,
+    steps_offset=1,
+    prediction_type="epsilon",
+)
+
 
 def write_tiny_tokenizer(folder: str | Path, words=TINY_WORDS) -> Path:
     """Write a small CLIP BPE tokenizer to ``folder/tokenizer`` (whole-word tokens for ``words``)."""
@@ -126,15 +139,7 @@ def tiny_components(folder_for_tokenizer: Path, in_channels: int = 9, seed: int 
         hidden_act="gelu",
     )
     text_encoder = CLIPTextModel(text_config)
-    scheduler = DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-        prediction_type="epsilon",
-    )
+    scheduler = DDIMScheduler(**SD2_SCHEDULER)
     return dict(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler)
 
 
