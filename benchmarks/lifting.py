@@ -11,7 +11,9 @@ as ``genzi fit`` (``pipeline.fit_sets``). Conditions:
 * ``outliers_no_conf``: set_1 with uniform view weights (no learned confidences);
 * ``outliers_rho_tight``: set_1 with a Geman-McClure scale of 20 px instead of ~100 px;
 * ``clean_rho_tight``: set_0 with 20 px;
-* ``outliers_floor_half`` / ``clean_floor_half``: the hinge floor max(3, half the views).
+* ``outliers_floor_half`` / ``clean_floor_half``: the hinge floor max(3, half the views);
+* ``outliers_paper_lr`` / ``clean_paper_lr``: the paper's constant learning rates (no final
+  anneal, view confidences at 0.01).
 
 Results are appended to the JSON file after every fit, so a partial run still records
 everything it finished. Timings depend on the machine's load, which is written alongside.
@@ -32,10 +34,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lifting_cases import CASES, SCENE, case_by_name, prepare_case  # noqa: E402
+from lifting_cases import CASES, SCENE, case_by_name, gt_keypoints, prepare_case  # noqa: E402
+
+from pipeline.lifting_schedule import DEFAULT_LEARNING_RATES, PAPER_VIEW_LEARNING_RATES  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lifting.json"
 TIGHT_RHO = 20.0 / 512.0
+#: The paper's learning rates: constant within segments, view confidences at 0.01.
+PAPER_RATES = {**DEFAULT_LEARNING_RATES, "view": PAPER_VIEW_LEARNING_RATES}
 
 CONDITIONS = {
     "clean": ("set_0", {}),
@@ -45,6 +51,8 @@ CONDITIONS = {
     "clean_rho_tight": ("set_0", {"rho": TIGHT_RHO}),
     "outliers_floor_half": ("set_1", {"view_floor_fraction": 0.5}),
     "clean_floor_half": ("set_0", {"view_floor_fraction": 0.5}),
+    "outliers_paper_lr": ("set_1", {"final_lr_scale": 1.0, "learning_rates": PAPER_RATES}),
+    "clean_paper_lr": ("set_0", {"final_lr_scale": 1.0, "learning_rates": PAPER_RATES}),
 }
 
 
@@ -64,6 +72,7 @@ def summarise(records: list[dict]) -> dict:
             "median_mpjpe_mm": _median([r["mpjpe_mm"] for r in rs]),
             "mean_mpjpe_mm": float(np.mean([r["mpjpe_mm"] for r in rs])),
             "median_pa_mpjpe_mm": _median([r["pa_mpjpe_mm"] for r in rs]),
+            "median_mpjpe_coco_regressor_mm": _median([r.get("mpjpe_coco_regressor_mm") for r in rs]),
             "min_non_collision": float(min(r["non_collision"] for r in rs)),
             "median_non_collision": _median([r["non_collision"] for r in rs]),
             "contact_rate": float(np.mean([r["contact"] for r in rs])),
@@ -79,15 +88,15 @@ def write_markdown(doc: dict, path: Path) -> None:
     """A short human-readable table of the summary and the per-case MPJPE."""
     lines = ["# Lifting benchmark", "", f"Iterations per fit: {doc['iterations']}; started {doc['started']}"
              f"{', finished ' + doc['finished'] if doc.get('finished') else ' (partial run)'}.", "",
-             "| condition | fits | median MPJPE mm | mean MPJPE mm | median PA-MPJPE mm | min non-collision | contact rate | outliers lowest | median s |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "| condition | fits | median MPJPE mm | mean MPJPE mm | median PA-MPJPE mm | median MPJPE mm, COCO regressor | min non-collision | contact rate | outliers lowest | median s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
 
     def f(x, nd=1):
         return "-" if x is None else f"{x:.{nd}f}"
 
     for cond, s in doc.get("summary", {}).items():
         lines.append(f"| {cond} | {s['fits']} | {f(s['median_mpjpe_mm'])} | {f(s['mean_mpjpe_mm'])} | "
-                     f"{f(s['median_pa_mpjpe_mm'])} | {f(s['min_non_collision'], 3)} | {f(s['contact_rate'], 2)} | "
+                     f"{f(s['median_pa_mpjpe_mm'])} | {f(s.get('median_mpjpe_coco_regressor_mm'))} | {f(s['min_non_collision'], 3)} | {f(s['contact_rate'], 2)} | "
                      f"{f(s.get('outliers_all_lowest_rate'), 2)} | {f(s['median_seconds'])} |")  # fmt: skip
     lines += ["", "Ablations on matched cases (median MPJPE mm over the cases both conditions ran):", "",
               "| condition | base | cases | median condition | median base | outliers lowest (cond / base) |",
@@ -128,6 +137,8 @@ def main(argv=None) -> int:
     ap.add_argument("--work", default="/tmp/genzi_lifting_bench", help="cache of views, renders and SDF grids")
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="change a LiftingSettings default for every condition (e.g. final_lr_scale=1)")
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
     args = ap.parse_args(argv)
@@ -155,6 +166,9 @@ def main(argv=None) -> int:
     from pipeline.views_io import load_views
 
     body = load_body_model("anny")
+    # A second regressor on the same meshes: MPJPE must not depend on which keypoint
+    # definition the fit used (Anny's own COCO one vs the BlazePose-matched default).
+    coco_body = load_body_model("anny", keypoints="coco")
     scene = load_scene(SCENE)
     detector = KeypointDetector()
     work = Path(args.work)
@@ -174,6 +188,8 @@ def main(argv=None) -> int:
         out_path.write_text(json.dumps(doc, indent=1))
         write_markdown(doc, out_path.with_suffix(".md"))
 
+    base_overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    doc["settings_changed"] = base_overrides
     conditions = [c for c in args.conditions.split(",") if c]
     cases = [case_by_name(n) for n in args.cases.split(",") if n]
     prepared = {}
@@ -192,19 +208,21 @@ def main(argv=None) -> int:
         obs = {}
         for name, hset in sets.items():
             obs[name], _ = observations_for_set(hset, cameras, detector, target)
-        gt_kp = np.asarray(meta["gt_keypoints"])
+        gt_kp = gt_keypoints(body, meta)
+        gt_kp_coco = gt_keypoints(coco_body, meta)
         with torch.no_grad():
             gt_v = body(body.params_from_json(meta["gt_params"])).vertices[0].numpy()
         gt_scene = scene_metrics(sdf, gt_v)
-        prepared[case.name] = (meta, cameras, target, sdf, sets, obs, gt_kp, gt_scene)
+        prepared[case.name] = (meta, cameras, target, sdf, sets, obs, gt_kp, gt_kp_coco, gt_scene)
         print(f"{case.name}: {len(cameras)} views, valid clean {sum(o.valid for o in obs['set_0'])}, "
               f"valid outlier-set {sum(o.valid for o in obs['set_1'])}", flush=True)
 
     for cond in conditions:
         set_name, overrides = CONDITIONS[cond]
         for case in cases:
-            meta, cameras, target, sdf, sets, obs, gt_kp, gt_scene = prepared[case.name]
-            settings = replace(LiftingSettings(num_threads=args.threads), **overrides).with_iterations(args.iterations)
+            meta, cameras, target, sdf, sets, obs, gt_kp, gt_kp_coco, gt_scene = prepared[case.name]
+            settings = replace(LiftingSettings(num_threads=args.threads), **{**base_overrides, **overrides})
+            settings = settings.with_iterations(args.iterations)
             load = os.getloadavg()[0]
             t0 = time.perf_counter()
             fits = fit_hypothesis_sets(body, cameras, [sets[set_name]], sdf, settings, target=target,
@@ -220,8 +238,11 @@ def main(argv=None) -> int:
             valid_views = [o.name for o in obs[set_name] if o.valid]
             bad = [v for v in meta["outlier_views"] if v in valid_views] if set_name == "set_1" else []
             ranked = sorted(valid_views, key=lambda v: r.view_weights[v])
+            with torch.no_grad():
+                fit_kp_coco = coco_body(r.params).keypoints[0].numpy()
             rec.update({
                 "mpjpe_mm": 1000 * mpjpe(r.keypoints3d, gt_kp),
+                "mpjpe_coco_regressor_mm": 1000 * mpjpe(fit_kp_coco, gt_kp_coco),
                 "pa_mpjpe_mm": 1000 * pa_mpjpe(r.keypoints3d, gt_kp),
                 "non_collision": fit.metrics["non_collision"],
                 "contact": fit.metrics["contact"],

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from lifting_cases import SCENE, case_by_name, prepare_case  # noqa: E402
+from lifting_cases import SCENE, case_by_name, gt_keypoints, prepare_case  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def _fit_case(name, body, scene, cases_dir, iterations=400, views=8):
     fit = fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=case.prompt)[0]
     assert fit.result is not None, fit.error
     assert sum(o.valid for o in fit.observations) >= 0.75 * len(cameras)  # mediapipe saw the person
-    return fit, 1000 * mpjpe(fit.result.keypoints3d, np.asarray(meta["gt_keypoints"]))
+    return fit, 1000 * mpjpe(fit.result.keypoints3d, gt_keypoints(body, meta))
 
 
 def test_seated_on_the_sofa_from_renders(body, scene, cases_dir):

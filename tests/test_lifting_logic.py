@@ -60,6 +60,16 @@ def test_schedule_ramps_within_segments():
     assert learning_rates_at(LiftingSettings(), 400)["view"] > 0.0
 
 
+def test_learning_rates_anneal_over_the_last_segment_only():
+    s = LiftingSettings(final_lr_scale=0.05)
+    base = LiftingSettings(final_lr_scale=1.0)
+    assert learning_rates_at(s, 1199) == learning_rates_at(base, 1199)  # segments 1-3 untouched
+    assert learning_rates_at(s, 1200)["pose"] == pytest.approx(0.01)
+    assert learning_rates_at(s, 1400)["pose"] == pytest.approx(0.01 * (1 - 0.95 * 200 / 399))
+    assert learning_rates_at(s, 1599)["pose"] == pytest.approx(0.0005)
+    assert learning_rates_at(s, 1599)["shape"] == pytest.approx(0.03 * 0.05)
+
+
 def test_posture_rule():
     assert posture_from_prompt("a person sitting on the sofa") == "sit"
     assert posture_from_prompt("someone lying on the bed") == "lie"
