@@ -627,6 +627,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
     # ---- closing ---------------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the job, drop the autosave (a clean exit) and the working folder (saved projects live elsewhere)."""
+        self._shut_down = True
         self.autosave_timer.stop()
         if self.runner is not None and self.runner.is_running():
             self.runner.cancel()

@@ -204,8 +204,10 @@ class ProjectActions:
     @QtCore.Slot()
     def autosave(self, background: bool = False) -> Path | None:
         """Save a recovery copy. ``background``: write the zip in a worker thread (after each
-        result, so the window does not stall); the JSON is always written here first."""
-        if self.window.scene_path is None:
+        result, so the window does not stall); the JSON is always written here first.
+        Nothing after shutdown: its slot is released, and a late queued result must not start
+        a thread that outlives the window."""
+        if self.window.scene_path is None or getattr(self, "_shut_down", False):
             return None
         try:
             self.store_design()

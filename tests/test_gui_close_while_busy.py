@@ -49,3 +49,17 @@ def test_close_waits_for_a_job_that_cannot_stop_yet(window, qtbot):
     runner.finish()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
 
+
+
+def test_no_autosave_starts_after_shutdown(window, qtbot, tmp_path):
+    """A job's result can arrive (queued) after the window shut down; its background autosave
+    must not start a thread that outlives the window (the app aborted with 'QThread destroyed
+    while running')."""
+    from genzi_desktop.workers import running_tasks
+    from gui_support import SAMPLE
+
+    window.open_scene(SAMPLE)
+    qtbot.waitUntil(lambda: window.scene_path is not None, timeout=30000)
+    window.generation.shutdown()
+    assert window.generation.autosave(background=True) is None
+    assert not [t for t in running_tasks() if t.name == "autosave"]
