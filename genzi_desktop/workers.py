@@ -118,7 +118,8 @@ def start_task(parent: QtCore.QObject, fn: Callable[..., Any], *, name: str = "t
     worker.failed.connect(relay.failed)
     worker.cancelled.connect(relay.cancelled)
     for sig in (worker.finished, worker.failed, worker.cancelled):
-        sig.connect(thread.quit)
+        # direct: a queued quit would wait for the GUI thread, which may be blocked in wait()
+        sig.connect(thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
     thread.started.connect(worker.run)
 
     def _cleanup() -> None:

@@ -63,3 +63,20 @@ def test_no_autosave_starts_after_shutdown(window, qtbot, tmp_path):
     window.generation.shutdown()
     assert window.generation.autosave(background=True) is None
     assert not [t for t in running_tasks() if t.name == "autosave"]
+
+
+def test_waiting_for_a_task_from_the_gui_thread_returns_when_it_ends(qapp):
+    """The GUI thread blocks in wait() while closing; a task that finishes meanwhile must end
+    its thread then (a quit queued to the blocked GUI thread made every close wait out the
+    full timeout, and the app aborted with 'QThread destroyed while running')."""
+    import time
+
+    from genzi_desktop.workers import running_tasks, start_task
+
+    owner = QtCore.QObject()
+    handle = start_task(owner, lambda report, cancel: time.sleep(0.3), name="sleeper")
+    t0 = time.perf_counter()
+    assert handle.wait(10000)
+    assert time.perf_counter() - t0 < 3.0
+    qapp.processEvents()
+    assert handle not in running_tasks()
