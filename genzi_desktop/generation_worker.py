@@ -229,7 +229,7 @@ class GenerationRunner(QtCore.QObject):
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         for sig in (self.worker.finished, self.worker.failed, self.worker.cancelled):
-            sig.connect(self.thread.quit)
+            sig.connect(self.thread.quit, QtCore.Qt.ConnectionType.DirectConnection)  # GUI may block in wait()
         self.thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:

@@ -80,3 +80,20 @@ def test_waiting_for_a_task_from_the_gui_thread_returns_when_it_ends(qapp):
     assert time.perf_counter() - t0 < 3.0
     qapp.processEvents()
     assert handle not in running_tasks()
+
+
+def test_waiting_for_a_generation_job_returns_when_it_ends(qapp, tmp_path):
+    """The same for the generation runner: shutdown cancels and waits up to 60 s."""
+    import time
+
+    from genzi_desktop.generation_worker import GenerationJob, GenerationRunner
+
+    runner = GenerationRunner(GenerationJob(kind="not-a-kind", run_dir=tmp_path))  # fails at once
+    failures = []
+    runner.worker.failed.connect(failures.append)
+    t0 = time.perf_counter()
+    runner.start()
+    assert runner.wait(10000)
+    assert time.perf_counter() - t0 < 3.0
+    qapp.processEvents()
+    assert failures and "not-a-kind" in failures[0]
