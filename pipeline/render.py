@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.cameras import Camera
+from pipeline.mesh_normals import vertex_normals
 
 BACKGROUND = (0.5, 0.5, 0.5)  # the paper's render background grey
 SCENE_MATERIAL = {"ambient": 0.45, "diffuse": 0.65, "specular": 0.0}
@@ -193,15 +194,6 @@ class BodyRender:
     visible_masks: list[np.ndarray]
 
 
-def _body_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    tri = vertices[faces]
-    fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # area-weighted
-    vn = np.zeros_like(vertices)
-    for k in range(3):
-        np.add.at(vn, faces[:, k], fn)
-    return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
-
-
 def _visible(masks: list[np.ndarray], depths: list[np.ndarray], scene_depth: np.ndarray) -> list[np.ndarray]:
     """Per body: silhouette pixels where it is nearer than the scene and than other bodies."""
     nearest = scene_depth.copy()
@@ -298,7 +290,7 @@ class BodyRenderer:
                 actor = self.plotter.add_mesh(poly, color=((k + 1) / 255.0, 0.0, 0.0), lighting=False,
                                               show_scalar_bar=False)
             else:
-                poly.point_data["Normals"] = _body_normals(v, f)
+                poly.point_data["Normals"] = vertex_normals(v, f)
                 poly.point_data.active_normals_name = "Normals"
                 color = colors[k] if colors is not None else BODY_COLOR
                 actor = self.plotter.add_mesh(poly, color=color, smooth_shading=True, show_scalar_bar=False,

@@ -205,3 +205,24 @@ def test_software_renderer_names():
     assert is_software_renderer("Microsoft Basic Render Driver")
     assert not is_software_renderer("NVIDIA GeForce RTX 4090/PCIe/SSE2")
     assert not is_software_renderer("AMD Radeon Pro W6800 (radeonsi, navi21, LLVM 15.0.7)")
+
+
+def test_live_body_updates_move_the_same_actor(window, qtbot):
+    """Live fitting passes the faces with every step; the viewport must move the points of the
+    body it shows (rebuilding the actor cost ~50 ms per update) and keep its normals right."""
+    import trimesh
+
+    sphere = trimesh.creation.icosphere(subdivisions=3, radius=0.3)
+    v, f = np.asarray(sphere.vertices), np.asarray(sphere.faces)
+    vp = window.viewport
+    vp.set_body("live", v, f)
+    actor = vp.plotter.actors["body-live"]
+    vp.set_body("live", v + [0.5, 0.0, 0.0], f.copy())
+    assert vp.plotter.actors["body-live"] is actor
+    mesh = vp._bodies["live"][0]
+    np.testing.assert_allclose(mesh.points, v + [0.5, 0.0, 0.0], atol=1e-6)
+    normals = np.asarray(mesh.point_data["Normals"])
+    np.testing.assert_allclose(np.einsum("ij,ij->i", normals, v / 0.3), 1.0, atol=0.02)  # outward
+    other = trimesh.creation.icosphere(subdivisions=2, radius=0.3)
+    vp.set_body("live", np.asarray(other.vertices), np.asarray(other.faces))  # another mesh: a new actor
+    assert vp.plotter.actors["body-live"] is not actor

@@ -18,6 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
+from pipeline.mesh_normals import vertex_normals
 
 GLTF_FRAME = AxesUnits(up="y", units="m")  # what the glTF 2.0 specification fixes
 BODY_COLOR = (0.80, 0.62, 0.52, 1.0)
@@ -83,7 +84,7 @@ class _Builder:
     def mesh(self, name: str, vertices: np.ndarray, faces: np.ndarray, material: int, extra: dict | None = None) -> int:
         attrs = gl.Attributes(
             POSITION=self.accessor(vertices.astype(np.float32), gl.VEC3, _ARRAY_BUFFER, with_bounds=True),
-            NORMAL=self.accessor(_vertex_normals(vertices, faces), gl.VEC3, _ARRAY_BUFFER),
+            NORMAL=self.accessor(vertex_normals(vertices, faces, fallback=(0.0, 1.0, 0.0)).astype(np.float32), gl.VEC3, _ARRAY_BUFFER),
         )
         for key, value in (extra or {}).items():
             setattr(attrs, key, value)
@@ -102,21 +103,6 @@ class _Builder:
         self.gltf.buffers = [gl.Buffer(byteLength=len(self.blob))]
         self.gltf.set_binary_blob(bytes(self.blob))
         self.gltf.save_binary(str(path))
-
-
-def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Area-weighted unit normals; isolated or degenerate vertices get +up (never non-unit)."""
-    v = np.asarray(vertices, dtype=np.float64)
-    f = np.asarray(faces, dtype=np.int64)
-    face_n = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])
-    n = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(n, f[:, k], face_n)
-    length = np.linalg.norm(n, axis=1)
-    bad = length < 1e-20
-    n[bad] = (0.0, 1.0, 0.0)
-    length[bad] = 1.0
-    return (n / length[:, None]).astype(np.float32)
 
 
 def _trs(matrix: np.ndarray) -> tuple[list[float], list[float], list[float]]:
