@@ -340,6 +340,11 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
     history: list[dict[str, float]] = []
     skipped = 0
     shape = params.get("shape")
+    self_pen = None
+    if any(float(x) > 0 for x in settings.weights.get("self_penetration", ())):
+        from pipeline.self_penetration import SelfPenetrationProxy
+
+        self_pen = SelfPenetrationProxy.for_body(body)
 
     for it in range(total):
         if cancel is not None:
@@ -358,7 +363,11 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
 
         optim.zero_grad(set_to_none=True)
         scene_on = sdf is not None and (w.get("penetration", 0.0) > 0 or w.get("contact", 0.0) > 0)
+        self_on = self_pen is not None and w.get("self_penetration", 0.0) > 0
         index = (sub_final if seg == 3 else sub_early) if scene_on else None
+        n_scene = 0 if index is None else len(index)
+        if self_on:
+            index = self_pen.vertex_index if index is None else torch.cat([index, self_pen.vertex_index])
         kp_b, verts = forward_subset(body, params, index)
         kp3d = kp_b[0]
         e = per_view_reprojection(kp3d, K, w2c, xy, conf, scale, settings.rho)  # (V, J)
@@ -376,7 +385,9 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
         if w.get("shape_prior", 0.0) > 0 and shape is not None and shape.requires_grad:
             terms["shape_prior"] = body.shape_prior(params)
         if scene_on:
-            terms["penetration"], terms["contact"] = scene_terms(sdf.sample(verts[0]), settings.tau)
+            terms["penetration"], terms["contact"] = scene_terms(sdf.sample(verts[0, :n_scene]), settings.tau)
+        if self_on:
+            terms["self_penetration"] = self_pen(verts[0, n_scene:])
         loss = sum(w.get(k, 1.0) * v for k, v in terms.items())
         loss.backward()
         if not torch.isfinite(loss) or not _finite_grads(all_params):

@@ -24,8 +24,14 @@ DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
     # contact: the paper's Sketchfab (0, 0, 0, 5, 10) pulled the lowest vertex hard enough to
     # bend knees and sink hips on the standing render
     "contact": (0.0, 0.0, 0.0, 0.05, 0.2),
+    # optional (the paper's too): capsule proxy of pipeline.self_penetration, in m^2; e.g.
+    # SELF_PENETRATION_WEIGHTS switches it on for the last two segments
     "self_penetration": (0.0, 0.0, 0.0, 0.0, 0.0),
 }
+# the proxy is a mean of squared depths in m^2 (a hand 3.6 cm deep in the chest: ~1e-5), so
+# it needs large weights: 100 -> 1000 took such a hand to 1.9 mm; 1e5 pushed it 23 cm off its
+# keypoint (tests/test_self_penetration.py)
+SELF_PENETRATION_WEIGHTS = (0.0, 0.0, 100.0, 1000.0, 1000.0)
 
 SKETCHFAB_SCENE_WEIGHTS = {"penetration": (1.0, 0.1, 0.01, 0.1, 1.0), "contact": (0.0, 0.0, 0.0, 5.0, 10.0)}
 PROX_S_SCENE_WEIGHTS = {"penetration": (10.0, 1.0, 0.1, 1.0, 50.0), "contact": (0.0, 0.0, 0.0, 10.0, 1000.0)}

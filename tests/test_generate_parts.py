@@ -39,6 +39,16 @@ def test_every_setting_can_be_overridden_and_unknown_names_are_refused():
         settings_for("slow")
 
 
+def test_self_penetration_is_an_opt_in_setting_of_the_fit():
+    from pipeline.generation.stages import lifting_settings
+    from pipeline.lifting_schedule import SELF_PENETRATION_WEIGHTS
+
+    assert max(lifting_settings(settings_for("paper")).weights["self_penetration"]) == 0.0
+    on = lifting_settings(settings_for("fast", {"self_penetration": True}))
+    assert on.weights["self_penetration"] == SELF_PENETRATION_WEIGHTS
+    assert on.total_iterations == 600  # the preset's other fit settings are kept
+
+
 def test_request_checks_its_inputs_and_round_trips():
     with pytest.raises(ValueError, match="three numbers"):
         GenerationRequest(scene="s.glb", target=[0, 1], prompt="a man sitting")

@@ -67,12 +67,16 @@ class PromptPanel(QtWidgets.QWidget):
         self.steps_spin = _optional_spin(1, 200, "preset")
         self.size_spin = _optional_spin(64, 1024, "preset", step=64)
         self.fit_spin = _optional_spin(10, 5000, "default", step=10)
+        self.self_pen_check = QtWidgets.QCheckBox("Keep limbs out of the body", self)
+        self.self_pen_check.setToolTip("Adds the fit's self-penetration term: a hand may rest on a thigh but "
+                                       "not sink into the chest (a little slower)")
         self.overrides_edit = QtWidgets.QLineEdit(self)
         self.overrides_edit.setPlaceholderText('more settings as JSON, e.g. {"guidance_scale": 6}')
         adv.addRow("Views", self.views_spin)
         adv.addRow("Denoising steps", self.steps_spin)
         adv.addRow("Image size", self.size_spin)
         adv.addRow("Fit iterations", self.fit_spin)
+        adv.addRow("", self.self_pen_check)
         adv.addRow("Other", self.overrides_edit)
 
         self.generate_button = QtWidgets.QPushButton("Generate  (Ctrl+G)", self)
@@ -92,6 +96,7 @@ class PromptPanel(QtWidgets.QWidget):
             w.valueChanged.connect(self._changed)
         self.preset_combo.currentIndexChanged.connect(self._changed)
         self.advanced_box.toggled.connect(self._changed)
+        self.self_pen_check.toggled.connect(self._changed)
         self._loading = False
         self.restore()
 
@@ -104,6 +109,8 @@ class PromptPanel(QtWidgets.QWidget):
                               ("image_size", self.size_spin), ("fit_iterations", self.fit_spin)):
                 if spin.value() > spin.minimum():
                     overrides[key] = int(spin.value())
+            if self.self_pen_check.isChecked():
+                overrides["self_penetration"] = True
             text = self.overrides_edit.text().strip()
             if text:
                 try:
@@ -140,6 +147,7 @@ class PromptPanel(QtWidgets.QWidget):
                               ("image_size", self.size_spin), ("fit_iterations", self.fit_spin)):
                 value = ov.pop(key, None)
                 spin.setValue(int(value) if value is not None else spin.minimum())
+            self.self_pen_check.setChecked(bool(ov.pop("self_penetration", False)))
             self.overrides_edit.setText(json.dumps(ov) if ov else "")
         finally:
             self._loading = False

@@ -338,11 +338,13 @@ def lifting_settings(settings, body=None, fixed_shape: dict | None = None):
     which also spares the costly shape gradient)."""
     from dataclasses import replace
 
-    from pipeline.lifting_schedule import LiftingSettings
+    from pipeline.lifting_schedule import SELF_PENETRATION_WEIGHTS, LiftingSettings
 
     ls = LiftingSettings()
     if settings.fit_iterations is not None:
         ls = ls.with_iterations(int(settings.fit_iterations))
+    if getattr(settings, "self_penetration", False):
+        ls = replace(ls, weights={**ls.weights, "self_penetration": SELF_PENETRATION_WEIGHTS})
     names = getattr(body, "phenotype_names", None)
     if fixed_shape and names and not set(names) - set(fixed_shape):
         rates = dict(ls.learning_rates)
