@@ -54,7 +54,7 @@ def test_a_hand_pushed_into_the_chest_is_penalised_and_the_gradient_pulls_it_out
     moved[hand] = v[hand] + offset
     loss = proxy(moved[proxy.vertex_index])
     assert float(loss.detach()) > 1e-5
-    assert float(proxy.depths(moved[proxy.vertex_index]).max()) > 0.05  # centimetres deep
+    assert float(proxy.depths(moved[proxy.vertex_index]).detach().max()) > 0.05  # centimetres deep
     loss.backward()
     step = offset.detach() - 0.05 * offset.grad / offset.grad.norm()  # 5 cm against the gradient
     moved2 = v.clone()
