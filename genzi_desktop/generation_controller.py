@@ -91,6 +91,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         self._job_person = 0
         self._opening: Project | None = None
         self._live_faces = None
+        self._shown_meshes: dict[str, Path] = {}  # viewport key -> result mesh file it shows
         self._stage = ""
         #: Show the body in the viewport while it is fitted (off: only the final bodies).
         self.show_live_body = True
@@ -240,20 +241,28 @@ class GenerationController(ProjectActions, QtCore.QObject):
         return f"p{person}-{result_id}"
 
     def _show_results(self, select: tuple[int, str] | None = None) -> None:
-        """Results list and every kept body in the viewport."""
+        """Results list and every kept body in the viewport. Bodies already shown from the same
+        file are only restyled: re-reading every result after each run stalled the window
+        (0.3-1 s with three results, growing with every person added)."""
         vp = self.window.viewport
+        wanted = {}
+        for pi, person in enumerate(self.project.people):
+            for r in person.results:
+                wanted[self._body_key(pi, r.id)] = (pi, r, self.project.path_of(r.mesh))
+        shown = self._shown_meshes
         with vp.batch():  # one render at the end
-            for key in [k for k in list(vp._bodies) if k != LIVE_BODY]:
+            for key in [k for k in list(shown) if k not in wanted or shown[k] != wanted[k][2]]:
                 vp.set_body(key, None)
-            for pi, person in enumerate(self.project.people):
-                for r in person.results:
-                    mesh = self.project.path_of(r.mesh)
-                    if not mesh.exists():
-                        log.warning("Result %s: mesh %s is missing", r.name, r.mesh)
-                        continue
-                    vertices, faces = _read_obj(mesh)
-                    vp.set_body(self._body_key(pi, r.id), vertices, faces, visible=r.visible,
-                                selected=select == (pi, r.id))
+                shown.pop(key)
+            for key, (pi, r, mesh) in wanted.items():
+                if key in shown and vp.style_body(key, visible=r.visible, selected=select == (pi, r.id)):
+                    continue
+                if not mesh.exists():
+                    log.warning("Result %s: mesh %s is missing", r.name, r.mesh)
+                    continue
+                vertices, faces = _read_obj(mesh)
+                vp.set_body(key, vertices, faces, visible=r.visible, selected=select == (pi, r.id))
+                shown[key] = mesh
         self.results_panel.show_project(self.project, select)
 
     def find_result(self, person: int, result_id: str) -> ResultEntry | None:

@@ -427,11 +427,17 @@ class SceneViewport(QtWidgets.QWidget):
                                           reset_camera=False, render=False)
             actor.prop.interpolation = "gouraud"
             self._bodies[key] = (mesh, f)
-        actor = self.plotter.actors.get(name)
-        if actor is not None:
-            actor.visibility = bool(visible)
-            actor.prop.color = SELECTED_CAMERA_COLOR if selected else BODY_COLOR
+        self.style_body(key, visible=visible, selected=selected)
+
+    def style_body(self, key: str, visible: bool = True, selected: bool = False) -> bool:
+        """Show/hide and highlight the body under ``key``; False when there is none."""
+        actor = self.plotter.actors.get(f"body-{key}")
+        if actor is None or key not in self._bodies:
+            return False
+        actor.visibility = bool(visible)
+        actor.prop.color = SELECTED_CAMERA_COLOR if selected else BODY_COLOR
         self.plotter.render()
+        return True
 
     # ---- pixels -----------------------------------------------------------------------------
     def grab_rgb(self) -> np.ndarray:

@@ -102,6 +102,20 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
     assert window.design.target == first_target and len(window.design.cameras) == len(cameras)
     save_artifact(window.grab_window_image(), "gui_two_people.png")
 
+    # showing the results again restyles what is drawn instead of reading every mesh again
+    import genzi_desktop.generation_controller as gc
+
+    shown_key = f"body-p0-{person.results[0].id}"
+    actor = window.viewport.plotter.actors[shown_key]
+    reads = []
+    plain_read = gc._read_obj
+    gc._read_obj = lambda path: reads.append(path) or plain_read(path)
+    try:
+        c._show_results(select=(0, person.results[0].id))
+    finally:
+        gc._read_obj = plain_read
+    assert reads == [] and window.viewport.plotter.actors[shown_key] is actor
+
     # delete the result
     rid = person.results[0].id
     c.delete_result(0, rid)
