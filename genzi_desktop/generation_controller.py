@@ -450,6 +450,10 @@ class GenerationController(ProjectActions, QtCore.QObject):
                     return False
             self.project.person.runs.append(self.project.relative(job.run_dir))
             self.gallery.clear()
+        if self.window.scene is not None:
+            from .gui_thread_renderer import GuiThreadRenderer
+
+            job.renderer = GuiThreadRenderer(self._scene_renderer, parent=self)
         self._job, self._job_person = job, person_index
         self._live_faces = None
         self._next_live_render = 0.0
@@ -478,20 +482,26 @@ class GenerationController(ProjectActions, QtCore.QObject):
         w._update_actions()
         return True
 
-    def _render_views(self, request, cameras) -> list[np.ndarray]:
-        """The cameras' views at the run's image size, rendered here in the GUI thread."""
+    def _scene_renderer(self):
+        """The GUI thread's off-screen renderer of the window's scene (made again for a new scene)."""
         from pipeline.render import SceneRenderer
-        from pipeline.run_cameras import cameras_for_run
 
         scene = self.window.scene
         if getattr(self, "_renderer", None) is None or self._renderer.scene is not scene:
             if getattr(self, "_renderer", None) is not None:
                 self._renderer.close()
             self._renderer = SceneRenderer(scene)
+        return self._renderer
+
+    def _render_views(self, request, cameras) -> list[np.ndarray]:
+        """The cameras' views at the run's image size, rendered here in the GUI thread."""
+        from pipeline.run_cameras import cameras_for_run
+
+        renderer = self._scene_renderer()
         self.window._show_progress("Rendering views…")
         images = []
         for cam in cameras_for_run(cameras, request.settings().image_size):
-            images.append(np.ascontiguousarray(np.asarray(self._renderer.rgb(cam))[..., :3]))
+            images.append(np.ascontiguousarray(np.asarray(renderer.rgb(cam))[..., :3]))
             QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         return images
 

@@ -5,7 +5,7 @@ values and numpy arrays; receivers live in the GUI thread (queued connections), 
 become QImages. LiftingStep events are throttled (about 10 per second, plus the last step of
 each fit) so a fast fit cannot flood the event loop. The views are rendered in the GUI thread
 before a job starts (an off-screen VTK render in a worker thread can deadlock with the Qt
-viewport), so the fast preset never renders in the worker.
+viewport); later renders (round 2, ranking) go through a GuiThreadRenderer.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class GenerationJob:
     scene: Any = None  # an already loaded pipeline Scene (saves loading it again)
     view_images: list = field(default_factory=list)  # the cameras' views, rendered in the GUI thread
     imagination: Any = None  # tests: a ready Imagination (overrides the kind's default)
+    renderer: Any = None  # GuiThreadRenderer: mid-job scene renders (round 2, ranking) in the GUI thread
 
 
 class GenerationWorker(QtCore.QObject):
@@ -165,8 +166,10 @@ class GenerationWorker(QtCore.QObject):
         from pipeline.run_cameras import prepare_run_with_cameras
 
         job = self.job
+        if job.renderer is not None:
+            job.renderer.set_cancel(self.token)
         if job.kind == "refit":
-            return refit_from_images(job.run_dir, job.excluded, self.emit_event, self.token)
+            return refit_from_images(job.run_dir, job.excluded, self.emit_event, self.token, renderer=job.renderer)
         if job.kind not in ("generate", "import"):
             raise ValueError(f"unknown job kind {job.kind!r}")
         if job.request is not None and job.request.body_model == "anny":
@@ -181,7 +184,8 @@ class GenerationWorker(QtCore.QObject):
             prepare_run_with_cameras(job.request, job.run_dir, job.cameras, imagination_description=imagination.describe(),
                                      normal=job.normal, scene=job.scene, images=job.view_images or None,
                                      emit=self.emit_event, cancel=self.token)
-        return run_generation(job.request, job.run_dir, self.emit_event, self.token, imagination=imagination, resume=True)
+        return run_generation(job.request, job.run_dir, self.emit_event, self.token, imagination=imagination,
+                              resume=True, renderer=job.renderer)
 
 
 def worker_threads() -> int:

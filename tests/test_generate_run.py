@@ -217,6 +217,17 @@ def _known_body() -> RenderedBodyImagination:
     return RenderedBodyImagination(posture="sitting_chair", at=SOFA_SEAT, facing_yaw_deg=180.0)
 
 
+class _CountingRenderer:
+    """A renderer handed to run_generation (as the desktop hands its GUI-thread one)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, Counter()
+
+    def __getattr__(self, name):
+        self.calls[name] += 1
+        return getattr(self.inner, name)
+
+
 @pytest.fixture(scope="module")
 def body_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("body-generation") / "run"
@@ -235,12 +246,27 @@ def body_run(tmp_path_factory):
     fits_after_cancel = sorted(p.name for p in (run_dir / "round_1" / "fits").glob("*")) if (run_dir / "round_1" / "fits").exists() else []
     tmp_after_cancel = [str(p) for p in run_dir.rglob("*.tmp")]
     second: list = []
-    result = run_generation(request, run_dir, second.append, imagination=_known_body())
+    renderer = _CountingRenderer(stages.make_renderer(stages.load_scene(SCENE)))
+    plain_make = stages.make_renderer
+    stages.make_renderer = lambda scene: pytest.fail("the run made its own renderer")
+    try:
+        result = run_generation(request, run_dir, second.append, imagination=_known_body(), renderer=renderer)
+    finally:
+        stages.make_renderer = plain_make
     third: list = []
     again = run_generation(request, run_dir, third.append, imagination=_known_body())
+    renderer.inner.close()
     return SimpleNamespace(dir=run_dir, request=request, first=first, second=second, third=third, result=result,
+                           render_calls=renderer.calls,
                            again=again, after_cancel=after_cancel, fits_after_cancel=fits_after_cancel,
                            tmp_after_cancel=tmp_after_cancel)
+
+
+def test_every_render_after_the_views_goes_through_the_given_renderer(body_run):
+    """Round 2's seed silhouettes and the known body's renders use the injected renderer (the
+    desktop's renders in its GUI thread); nothing made a renderer of its own."""
+    assert body_run.render_calls["silhouettes"] >= 6  # one per view for the round-2 masks
+    assert body_run.render_calls["render_bodies"] >= 6
 
 
 def test_cancel_in_the_middle_leaves_a_consistent_folder(body_run):

@@ -97,3 +97,63 @@ def test_waiting_for_a_generation_job_returns_when_it_ends(qapp, tmp_path):
     assert time.perf_counter() - t0 < 3.0
     qapp.processEvents()
     assert failures and "not-a-kind" in failures[0]
+
+
+class _RecordingRenderer:
+    def __init__(self):
+        self.threads = []
+
+    def rgb(self, camera):
+        import threading
+
+        self.threads.append(threading.current_thread())
+        if camera == "bad":
+            raise ValueError("no such camera")
+        return f"image of {camera}"
+
+
+def test_worker_renders_run_in_the_gui_thread(qapp, qtbot):
+    """Mid-job renders (round 2, ranking) are queued to the GUI thread; errors come back to
+    the worker; a cancelled job stops waiting even when the GUI never serves the request."""
+    import threading
+
+    from genzi_desktop.gui_thread_renderer import GuiThreadRenderer
+    from genzi_desktop.workers import start_task
+    from pipeline.events import Cancelled, CancelToken
+
+    inner = _RecordingRenderer()
+    proxy = GuiThreadRenderer(lambda: inner)
+    outcome = {}
+
+    def work(report, cancel):
+        outcome["image"] = proxy.rgb("view_00")
+        try:
+            proxy.rgb("bad")
+        except ValueError as exc:
+            outcome["error"] = str(exc)
+        outcome["worker"] = threading.current_thread()
+        return True
+
+    owner = QtCore.QObject()
+    done = []
+    start_task(owner, work, name="renders", on_finished=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=10000)
+    assert outcome["image"] == "image of view_00" and outcome["error"] == "no such camera"
+    assert inner.threads == [threading.main_thread(), threading.main_thread()]
+    assert outcome["worker"] is not threading.main_thread()
+
+    token = CancelToken()
+    proxy.set_cancel(token)
+    result = {}
+
+    def blocked():  # the GUI thread below never runs its event loop while this waits
+        try:
+            proxy.rgb("view_01")
+        except Cancelled:
+            result["cancelled"] = True
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    token.cancel()
+    t.join(5.0)
+    assert not t.is_alive() and result == {"cancelled": True}

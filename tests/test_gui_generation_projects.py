@@ -191,3 +191,36 @@ def test_save_reopen_and_recover_project(window, qtbot, sample_scene, tmp_path, 
             other.deleteLater()
     assert not crashed.exists()  # restored autosaves are removed
     assert os.getpid()  # the test process's own autosave is not offered
+
+
+def test_two_round_generation_renders_round_two_in_the_gui_thread(window, qtbot, sample_scene, tmp_path, message_boxes):
+    """The paper preset's second round renders the seed bodies' silhouettes mid-job; in the
+    desktop those renders are queued to the GUI thread (VTK in the worker has hung the app).
+    A known body stands in for the painter, so round 2 really runs."""
+    import threading
+
+    from genzi_desktop import gui_thread_renderer
+    from pipeline.generation import RenderedBodyImagination
+
+    c = window.generation
+    place_target_and_cameras(window, qtbot, sample_scene, views=3)
+    set_panels(window, prompt="a man sitting on the sofa", results=1,
+               overrides={**quick_overrides(image_size=256, fit_iterations=80), "rounds": 2, "inpaints_round2": 1})
+    served = []
+    plain_serve = gui_thread_renderer.GuiThreadRenderer._serve
+
+    def serve(self, request):
+        served.append((request["method"], threading.current_thread() is threading.main_thread()))
+        return plain_serve(self, request)
+
+    gui_thread_renderer.GuiThreadRenderer._serve = serve
+    try:
+        known = RenderedBodyImagination(posture="sitting_chair", at=KNOWN_SEAT, facing_yaw_deg=180.0)
+        with qtbot.waitSignal(c.generationFinished, timeout=600_000):
+            assert c.generate(imagination=known)
+        qtbot.waitUntil(lambda: not c.is_busy(), timeout=20_000)
+    finally:
+        gui_thread_renderer.GuiThreadRenderer._serve = plain_serve
+    run = c.project.path_of(c.project.person.runs[-1])
+    assert list((run / "round_2" / "fits").glob("*.json")), "round 2 did not fit anything"
+    assert ("silhouettes", True) in served and all(in_gui for _, in_gui in served)

@@ -87,6 +87,7 @@ class _Run:
         imagination: Imagination | None,
         *,
         allow_painting: bool = True,
+        renderer=None,
     ) -> None:
         self.request = request
         self.settings: GenerationSettings = request.settings()
@@ -100,7 +101,7 @@ class _Run:
         self.stages_skipped: list[str] = []
         self.stage_seconds: dict[str, float] = {}
         self._scene = None
-        self._renderer = None
+        self._renderer = renderer  # None: a SceneRenderer of the run's scene, made on first use
         self._body = None
         self._sdf = None
         self._detector = None
@@ -742,16 +743,20 @@ def run_generation(
     *,
     imagination: Imagination | None = None,
     resume: bool = True,
+    renderer=None,
 ) -> GenerationResult:
     """Run (or resume) the whole method for one target; returns the ranked final bodies.
 
     ``emit`` receives typed events (:mod:`pipeline.events`); ``cancel`` is checked between
     steps and raises :class:`~pipeline.events.Cancelled`, leaving a folder that resumes.
-    ``imagination`` defaults to diffusion inpainting with ``request.model``.
+    ``imagination`` defaults to diffusion inpainting with ``request.model``. ``renderer``: an
+    object with SceneRenderer's ``rgb``/``render_bodies``/``silhouettes`` for the run's scene
+    (the desktop passes one that renders in its GUI thread).
     Raises :class:`NothingUsableError` (message = the explanation) when no body could be
     made, :class:`GenerationError` for unusable inputs or folders.
     """
-    run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), imagination or make_imagination(request))
+    run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), imagination or make_imagination(request),
+               renderer=renderer)
     return _execute(run, resume=resume)
 
 
@@ -760,6 +765,7 @@ def refit_from_images(
     excluded_images: Iterable[Any] = (),
     emit: EventSink | None = None,
     cancel: CancelToken | None = None,
+    renderer=None,
 ) -> GenerationResult:
     """Fit, rank and report again from the saved images, without painting anything.
 
@@ -784,7 +790,8 @@ def refit_from_images(
             elif path.exists():
                 path.unlink()
     folder.clear_marker("report")
-    run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), None, allow_painting=False)
+    run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), None, allow_painting=False,
+               renderer=renderer)
     run.imagination = _described_imagination(config)
     return _execute(run, resume=True, painted_rounds_only=True)
 
