@@ -240,14 +240,25 @@ def body_run(tmp_path_factory):
         if isinstance(event, LiftingStep) and event.round == 1 and event.iteration >= 50:
             cancel.cancel()
 
-    with pytest.raises(Cancelled):
-        run_generation(request, run_dir, emit_and_stop, cancel, imagination=_known_body())
+    made = []
+    plain_make = stages.make_renderer
+
+    def recording_make(scene):
+        made.append(plain_make(scene))
+        return made[-1]
+
+    stages.make_renderer = recording_make
+    try:
+        with pytest.raises(Cancelled):
+            run_generation(request, run_dir, emit_and_stop, cancel, imagination=_known_body())
+    finally:
+        stages.make_renderer = plain_make
+    own_renderers_closed = [r._closed for r in made]
     after_cancel = sorted(p.name for p in (run_dir / "stages").iterdir())
     fits_after_cancel = sorted(p.name for p in (run_dir / "round_1" / "fits").glob("*")) if (run_dir / "round_1" / "fits").exists() else []
     tmp_after_cancel = [str(p) for p in run_dir.rglob("*.tmp")]
     second: list = []
     renderer = _CountingRenderer(stages.make_renderer(stages.load_scene(SCENE)))
-    plain_make = stages.make_renderer
     stages.make_renderer = lambda scene: pytest.fail("the run made its own renderer")
     try:
         result = run_generation(request, run_dir, second.append, imagination=_known_body(), renderer=renderer)
@@ -257,7 +268,7 @@ def body_run(tmp_path_factory):
     again = run_generation(request, run_dir, third.append, imagination=_known_body())
     renderer.inner.close()
     return SimpleNamespace(dir=run_dir, request=request, first=first, second=second, third=third, result=result,
-                           render_calls=renderer.calls,
+                           render_calls=renderer.calls, own_renderers_closed=own_renderers_closed,
                            again=again, after_cancel=after_cancel, fits_after_cancel=fits_after_cancel,
                            tmp_after_cancel=tmp_after_cancel)
 
@@ -267,6 +278,7 @@ def test_every_render_after_the_views_goes_through_the_given_renderer(body_run):
     desktop's renders in its GUI thread); nothing made a renderer of its own."""
     assert body_run.render_calls["silhouettes"] >= 6  # one per view for the round-2 masks
     assert body_run.render_calls["render_bodies"] >= 6
+    assert body_run.own_renderers_closed == [True]  # the cancelled run released the one it made
 
 
 def test_cancel_in_the_middle_leaves_a_consistent_folder(body_run):

@@ -134,7 +134,15 @@ class _Run:
     def renderer(self):
         if self._renderer is None:
             self._renderer = stages.make_renderer(self.scene)
+            self._owns_renderer = True
         return self._renderer
+
+    def close_own_renderer(self) -> None:
+        """Release the off-screen render window this run made (not one it was given)."""
+        if getattr(self, "_owns_renderer", False) and self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+            self._owns_renderer = False
 
     @property
     def body(self):
@@ -834,6 +842,7 @@ def _execute(run: _Run, *, resume: bool, painted_rounds_only: bool = False) -> G
         handler.close()
         if run.imagination is not None and hasattr(run.imagination, "close"):
             run.imagination.close()
+        run.close_own_renderer()
 
 
 def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
