@@ -39,6 +39,22 @@ def test_every_setting_can_be_overridden_and_unknown_names_are_refused():
         settings_for("slow")
 
 
+def test_obj_round_trip_and_faces_with_texture_indices(tmp_path):
+    from pipeline.generation.stages import read_obj, write_obj
+
+    rng = np.random.default_rng(0)
+    v, f = rng.random((50, 3)), rng.integers(0, 50, (80, 3))
+    write_obj(tmp_path / "b.obj", v, f)
+    v2, f2 = read_obj(tmp_path / "b.obj")
+    np.testing.assert_allclose(v2, v, atol=1e-6)
+    assert (f2 == f).all() and f2.dtype == np.int64
+    (tmp_path / "t.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0 0\nvn 0 0 1\nf 1/1/1 2/1/1 3//1\n")
+    assert read_obj(tmp_path / "t.obj")[1].tolist() == [[0, 1, 2]]
+    (tmp_path / "q.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nv 1 1 0\nf 1 2 4 3\n")
+    with pytest.raises(ValueError, match="triangle"):
+        read_obj(tmp_path / "q.obj")
+
+
 def test_self_penetration_is_an_opt_in_setting_of_the_fit():
     from pipeline.generation.stages import lifting_settings
     from pipeline.lifting_schedule import SELF_PENETRATION_WEIGHTS
