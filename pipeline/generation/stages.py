@@ -407,11 +407,10 @@ def check_model_available(model: str) -> None:
     path = Path(text).expanduser()
     if path.exists():
         return
-    looks_like_path = (
-        text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text
-        or path.suffix.lower() in (".safetensors", ".ckpt", ".pt", ".pth")
-    )
-    if looks_like_path:
+    from pipeline.inpaint.download import hub_problem
+    from pipeline.inpaint.loading import looks_like_path
+
+    if looks_like_path(text):
         raise GenerationError(
             f"No such model file or folder: {path}. Choose an existing diffusers folder or a .safetensors "
             "checkpoint, or give a hub id such as 'stabilityai/stable-diffusion-2-inpainting'."
@@ -432,29 +431,6 @@ def check_model_available(model: str) -> None:
     problem = hub_problem(text)
     if problem:
         raise GenerationError(problem)
-
-
-def hub_problem(repo_id: str, timeout: float = 10.0) -> str | None:
-    """Why ``repo_id`` cannot be downloaded from the hub now, or None when it can (one request)."""
-    import os
-
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
-
-    try:
-        HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None).model_info(repo_id, timeout=timeout)
-    except GatedRepoError:
-        return (f"'{repo_id}' needs you to accept its licence on huggingface.co and to log in "
-                "(huggingface-cli login) before it can be downloaded.")
-    except RepositoryNotFoundError:
-        return (f"No model '{repo_id}' on the Hugging Face hub (or it is private). Check the spelling, or "
-                "give a local diffusers folder or a .safetensors file instead.")
-    except Exception as exc:  # noqa: BLE001 - DNS, refused, timeout, proxy: all mean "offline" here
-        return (f"The model '{repo_id}' is not downloaded yet and the Hugging Face hub cannot be reached "
-                f"({type(exc).__name__}: {exc}). Connect to the internet once so it can be downloaded, or give "
-                "a local diffusers folder or .safetensors file (`genzi generate --model PATH`, or the model "
-                "panel in the app).")
-    return None
 
 
 def load_inpainter(model: str, *, device: str, dtype: str, components: Any = None, emit=None):

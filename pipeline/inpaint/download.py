@@ -94,6 +94,37 @@ def choose_files(repo_files: Iterable[str], want_fp16: bool) -> list[str]:
     return sorted(set(chosen))
 
 
+def _gated_message(repo_id: str) -> str:
+    return (f"'{repo_id}' needs you to accept its licence on huggingface.co and to log in "
+            "(huggingface-cli login) before it can be downloaded.")
+
+
+def _not_found_message(repo_id: str) -> str:
+    return (f"No model '{repo_id}' on the Hugging Face hub (or it is private). Check the spelling, "
+            "or give a local diffusers folder or a .safetensors file instead.")
+
+
+def hub_problem(repo_id: str, timeout: float = 10.0) -> str | None:
+    """Why ``repo_id`` cannot be downloaded from the hub now, or None when it can (one request,
+    so a run learns it before its views are rendered, not when painting starts)."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    try:
+        # HF_ENDPOINT read now, not at import: the hub library fixes it when first imported
+        HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None).model_info(repo_id, timeout=timeout)
+    except GatedRepoError:
+        return _gated_message(repo_id)
+    except RepositoryNotFoundError:
+        return _not_found_message(repo_id)
+    except Exception as exc:  # noqa: BLE001 - DNS, refused, timeout, proxy: all mean "offline" here
+        return (f"The model '{repo_id}' is not downloaded yet and the Hugging Face hub cannot be reached "
+                f"({type(exc).__name__}: {exc}). Connect to the internet once so it can be downloaded, or give "
+                "a local diffusers folder or .safetensors file (`genzi generate --model PATH`, or the model "
+                "panel in the app).")
+    return None
+
+
 def fetch_from_hub(
     repo_id: str,
     *,
@@ -129,15 +160,9 @@ def fetch_from_hub(
     except InpaintError:
         raise
     except GatedRepoError as exc:
-        raise ModelNotFoundError(
-            f"'{repo_id}' needs you to accept its licence on huggingface.co and to log in "
-            "(huggingface-cli login) before it can be downloaded."
-        ) from exc
+        raise ModelNotFoundError(_gated_message(repo_id)) from exc
     except RepositoryNotFoundError as exc:
-        raise ModelNotFoundError(
-            f"No model '{repo_id}' on the Hugging Face hub (or it is private). Check the spelling, "
-            "or give a local diffusers folder or a .safetensors file instead."
-        ) from exc
+        raise ModelNotFoundError(_not_found_message(repo_id)) from exc
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as exc:
         raise ModelOfflineError(offline_hint) from exc
     except Exception as exc:  # connection problems (httpx/requests/OS errors): try the cache

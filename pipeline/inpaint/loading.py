@@ -123,7 +123,7 @@ def load_inpaint_model(
         parts = _load_diffusers_folder(path, torch_dtype)
     elif path.is_file():
         parts = _load_single_file(path, torch_dtype, config, local_files_only, cache_dir)
-    elif _looks_like_path(text):
+    elif looks_like_path(text):
         raise ModelNotFoundError(
             f"No such model file or folder: {path}. Choose an existing diffusers folder or a "
             ".safetensors checkpoint, or give a hub id such as '{DEFAULT_MODEL_ID}'."
@@ -147,7 +147,8 @@ def load_inpaint_model(
     return model
 
 
-def _looks_like_path(text: str) -> bool:
+def looks_like_path(text: str) -> bool:
+    """A file or folder name rather than a hub id (hub ids are exactly "owner/name")."""
     if text.lower().endswith(SINGLE_FILE_SUFFIXES):
         return True
     if text.startswith(("/", ".", "~", "\\")) or (len(text) > 1 and text[1] == ":"):
