@@ -21,6 +21,8 @@ from PySide6 import QtCore
 
 from pipeline import events as ev
 
+from .workers import run_in_thread, thread_is_running, wait_for_thread
+
 log = logging.getLogger("genzi_desktop.generation")
 
 LIFTING_INTERVAL_S = 0.1  # at most ~10 live body updates per second
@@ -230,10 +232,7 @@ class GenerationRunner(QtCore.QObject):
         self.thread = QtCore.QThread(self)
         self.thread.setObjectName(f"generation-{job.kind}")
         self.worker = GenerationWorker(job)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        for sig in (self.worker.finished, self.worker.failed, self.worker.cancelled):
-            sig.connect(self.thread.quit, QtCore.Qt.ConnectionType.DirectConnection)  # GUI may block in wait()
+        run_in_thread(self.worker, self.thread, (self.worker.finished, self.worker.failed, self.worker.cancelled))
         self.thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:
@@ -243,16 +242,10 @@ class GenerationRunner(QtCore.QObject):
         self.worker.cancel()
 
     def is_running(self) -> bool:
-        try:
-            return self.thread.isRunning()
-        except RuntimeError:
-            return False
+        return thread_is_running(self.thread)
 
     def wait(self, ms: int = 60000) -> bool:
-        try:
-            return self.thread.wait(ms)
-        except RuntimeError:
-            return True
+        return wait_for_thread(self.thread, ms)
 
     @QtCore.Slot()
     def _on_thread_finished(self) -> None:

@@ -87,16 +87,34 @@ class TaskHandle(QtCore.QObject):
         self.worker.token.cancel()
 
     def is_running(self) -> bool:
-        try:
-            return self.thread.isRunning()
-        except RuntimeError:  # already deleted
-            return False
+        return thread_is_running(self.thread)
 
     def wait(self, ms: int = 30000) -> bool:
-        try:
-            return self.thread.wait(ms)
-        except RuntimeError:
-            return True
+        return wait_for_thread(self.thread, ms)
+
+
+def run_in_thread(worker: QtCore.QObject, thread: QtCore.QThread, end_signals) -> None:
+    """Move ``worker`` into ``thread``: its ``run`` starts with the thread, and the thread ends
+    as soon as one of ``end_signals`` fires."""
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    for sig in end_signals:
+        # direct: a queued quit would wait for the GUI thread, which may be blocked in wait()
+        sig.connect(thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
+
+
+def thread_is_running(thread: QtCore.QThread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # already deleted
+        return False
+
+
+def wait_for_thread(thread: QtCore.QThread, ms: int) -> bool:
+    try:
+        return thread.wait(ms)
+    except RuntimeError:  # already deleted
+        return True
 
 
 _RUNNING: set[TaskHandle] = set()
@@ -110,17 +128,13 @@ def start_task(parent: QtCore.QObject, fn: Callable[..., Any], *, name: str = "t
     thread = QtCore.QThread(parent)
     thread.setObjectName(name)
     worker = TaskWorker(fn, name)
-    worker.moveToThread(thread)
     relay = _Relay(parent, on_finished, on_failed, on_progress, on_cancelled)
     handle = TaskHandle(parent, worker, thread, relay)
     worker.progress.connect(relay.progress)
     worker.finished.connect(relay.finished)
     worker.failed.connect(relay.failed)
     worker.cancelled.connect(relay.cancelled)
-    for sig in (worker.finished, worker.failed, worker.cancelled):
-        # direct: a queued quit would wait for the GUI thread, which may be blocked in wait()
-        sig.connect(thread.quit, QtCore.Qt.ConnectionType.DirectConnection)
-    thread.started.connect(worker.run)
+    run_in_thread(worker, thread, (worker.finished, worker.failed, worker.cancelled))
 
     def _cleanup() -> None:
         _RUNNING.discard(handle)
