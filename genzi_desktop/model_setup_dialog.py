@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtWidgets
 from pipeline.generation.config import DEFAULT_MODEL
 
 from .licences import licences_html
+from .panels.widgets import ask_inpaint_model_file, ask_inpaint_model_folder
 from .workers import TaskHandle, start_task
 
 log = logging.getLogger("genzi_desktop")
@@ -110,12 +111,12 @@ class ModelSetupDialog(QtWidgets.QDialog):
         self.modelChosen.emit(model)
 
     def _choose_folder(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Inpainting model folder (diffusers layout)")
+        folder = ask_inpaint_model_folder(self)
         if folder:
             self.choose_model(folder)
 
     def _choose_file(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Inpainting model file", "", "Model files (*.safetensors *.ckpt)")
+        path = ask_inpaint_model_file(self)
         if path:
             self.choose_model(path)
 

@@ -14,6 +14,8 @@ from PySide6 import QtCore, QtWidgets
 
 from pipeline.generation.config import DEFAULT_MODEL
 
+from .widgets import ask_inpaint_model_file, ask_inpaint_model_folder
+
 PICKLE_WARNING = (
     "This SMPL-X model is a Python pickle (.pkl). Opening a pickle can run any code its author put "
     "in it, so only use a file you downloaded yourself from the official SMPL-X site.\n\n"
@@ -137,13 +139,12 @@ class ModelPanel(QtWidgets.QWidget):
 
     # ---- choosing files -----------------------------------------------------------------------
     def _choose_model_folder(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Inpainting model folder (diffusers layout)")
+        folder = ask_inpaint_model_folder(self)
         if folder:
             self.set_model(folder)
 
     def _choose_model_file(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Inpainting model file", "",
-                                                        "Model files (*.safetensors *.ckpt)")
+        path = ask_inpaint_model_file(self)
         if path:
             self.set_model(path)
 

@@ -46,3 +46,16 @@ class Vec3Edit(QtWidgets.QWidget):
                 box.setValue(float(v))
         finally:
             self._quiet = False
+
+
+def ask_inpaint_model_folder(parent: QtWidgets.QWidget) -> str:
+    """The user's diffusers-layout model folder ('' when cancelled); the model panel and the
+    first-run set-up dialog ask the same way."""
+    return QtWidgets.QFileDialog.getExistingDirectory(parent, "Inpainting model folder (diffusers layout)")
+
+
+def ask_inpaint_model_file(parent: QtWidgets.QWidget) -> str:
+    """The user's single-file checkpoint ('' when cancelled)."""
+    path, _ = QtWidgets.QFileDialog.getOpenFileName(parent, "Inpainting model file", "",
+                                                    "Model files (*.safetensors *.ckpt)")
+    return path
