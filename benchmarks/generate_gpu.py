@@ -104,9 +104,16 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
     request = GenerationRequest(scene=SCENE, target=SOFA_SEAT, prompt="a man sitting on the sofa", preset=preset,
                                 overrides=overrides, device=args.device, dtype=args.dtype)
     events = []
+
+    def on_event(event) -> None:  # stage times as they happen: a run cut short still leaves them in the log
+        events.append(event)
+        if isinstance(event, StageFinished):
+            round_tag = f" round {event.round}" if event.round else ""
+            print(f"[{preset}] {event.stage}{round_tag}: {event.seconds:.2f} s", file=sys.stderr, flush=True)
+
     t0 = time.perf_counter()
     imagination = make_imagination(model, paint_size=64 if args.tiny else None)
-    result = run_generation(request, workdir / preset, events.append, imagination=imagination)
+    result = run_generation(request, workdir / preset, on_event, imagination=imagination)
     total = time.perf_counter() - t0
     stage_s = {}
     for e in events:

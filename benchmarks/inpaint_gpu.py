@@ -260,6 +260,37 @@ def _unet_step_ms(model, batch, size, timer, repeats, capture):
     return (time.perf_counter() - start) / repeats * 1000
 
 
+def write_report(out: Path, common: dict, cases: list[dict], batches: list[int], unet_step, tiny: bool) -> None:
+    """Write the results so far; ``unet_step`` is (batch, plain ms, capture ms) once measured."""
+
+    def find(batch, mode):
+        return next((c for c in cases if c["batch"] == batch and c["mode"] == mode and "seconds" in c), None)
+
+    summary = {}
+    for batch in batches:
+        dyn, fixed, ref = find(batch, "dynamic"), find(batch, "fixed"), find(batch, "stock")
+        if dyn and ref:
+            summary[f"dynamic_vs_stock_pct_b{batch}"] = round(100 * (dyn["seconds"] / ref["seconds"] - 1), 2)
+        if fixed and ref:
+            summary[f"fixed_vs_stock_pct_b{batch}"] = round(100 * (fixed["seconds"] / ref["seconds"] - 1), 2)
+    report = dict(common, cases=cases, complete=unet_step is not None, when=time.strftime("%Y-%m-%d %H:%M:%S"))
+    capture_pct = None
+    if unet_step is not None:
+        big, plain_ms, capture_ms = unet_step
+        capture_pct = 100 * (capture_ms / plain_ms - 1)
+        summary["capture_overhead_pct_unet_step"] = round(capture_pct, 2)
+        report["unet_step_ms"] = {f"batch{big}_plain": round(plain_ms, 2), f"batch{big}_capture": round(capture_ms, 2)}
+    report["summary"] = summary
+    if not tiny and 16 in batches:
+        dyn16 = find(16, "dynamic")
+        report["targets_met"] = dict(
+            batch16_seconds=bool(dyn16 and dyn16["seconds"] <= TARGETS["batch16_seconds_max"]),
+            peak_gb=bool(dyn16 and dyn16["peak_gb"] is not None and dyn16["peak_gb"] <= TARGETS["peak_gb_max"]),
+            capture_overhead=None if capture_pct is None else capture_pct <= TARGETS["capture_overhead_pct_max"],
+        )
+    out.write_text(json.dumps(report, indent=2) + "\n")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="tiny random model on any device (smoke test)")
@@ -330,46 +361,12 @@ def main(argv=None) -> int:
     else:
         run_ours(model, settings, 1, size, fixed=False)  # warm-up (kernels, allocator)
 
-    stock = None if args.skip_stock else make_stock(model)
-    cases = []
-    for batch in batches:
-        for mode in ("dynamic", "fixed", "stock"):
-            if mode == "stock" and stock is None:
-                continue
-            if mode == "stock":
-                fn = lambda: run_stock(stock, settings, batch, size)  # noqa: E731
-            else:
-                fn = lambda fixed=(mode == "fixed"): run_ours(model, settings, batch, size, fixed)  # noqa: E731
-            try:
-                seconds, peak = time_call(timer, fn, args.repeats)
-            except Exception as exc:  # record failures (e.g. out of memory) instead of losing the run
-                print(f"batch {batch:>2} {mode:<8} FAILED: {exc}")
-                cases.append(dict(batch=batch, mode=mode, error=str(exc)[:300]))
-                continue
-            cases.append(dict(batch=batch, mode=mode, seconds=round(seconds, 4),
-                              images_per_s=round(batch / seconds, 3),
-                              peak_gb=None if peak is None else round(peak, 3)))
-            print(f"batch {batch:>2} {mode:<8} {seconds:8.3f} s  {batch / seconds:7.3f} img/s  peak {peak} GB")
-
-    big = max(batches)
-    step_ms = unet_step_ms(model, big, size, timer, settings.attention_divisor)
-    step_capture_ms = unet_step_ms(model, big, size, timer, settings.attention_divisor, capture_on=True)
-    capture_pct = 100 * (step_capture_ms / step_ms - 1)
-    print(f"one guided UNet step, {big} images ({2 * big} rows): {step_ms:.1f} ms plain, "
-          f"{step_capture_ms:.1f} ms with capture ({capture_pct:+.1f} %)")
-
-    def find(batch, mode):
-        return next((c for c in cases if c["batch"] == batch and c["mode"] == mode and "seconds" in c), None)
-
-    summary = {"capture_overhead_pct_unet_step": round(capture_pct, 2)}
-    for batch in batches:
-        dyn, fixed, ref = find(batch, "dynamic"), find(batch, "fixed"), find(batch, "stock")
-        if dyn and ref:
-            summary[f"dynamic_vs_stock_pct_b{batch}"] = round(100 * (dyn["seconds"] / ref["seconds"] - 1), 2)
-        if fixed and ref:
-            summary[f"fixed_vs_stock_pct_b{batch}"] = round(100 * (fixed["seconds"] / ref["seconds"] - 1), 2)
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else platform.processor() or "cpu"
-    report = dict(
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "device"
+    default = f"inpaint_tiny_{device.type}.json" if args.tiny else f"inpaint_gpu_{slug}{'_compiled' if args.compile else ''}{'_cl' if args.channels_last else ''}.json"
+    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / default
+    out.parent.mkdir(parents=True, exist_ok=True)
+    common = dict(
         gpu=name,
         device=str(device),
         tiny=args.tiny,
@@ -385,26 +382,38 @@ def main(argv=None) -> int:
         build_s=round(build_s, 2),
         torch=torch.__version__,
         diffusers=diffusers.__version__,
-        cases=cases,
-        unet_step_ms={f"batch{big}_plain": round(step_ms, 2), f"batch{big}_capture": round(step_capture_ms, 2)},
-        summary=summary,
         targets=TARGETS,
         note=("tiny random model: proves the script runs; CPU timings on a shared machine are not meaningful"
               if args.tiny else "random weights with the real SD 2 inpainting architecture; timings only"),
-        when=time.strftime("%Y-%m-%d %H:%M:%S"),
     )
-    if not args.tiny and 16 in batches:
-        dyn16 = find(16, "dynamic")
-        report["targets_met"] = dict(
-            batch16_seconds=bool(dyn16 and dyn16["seconds"] <= TARGETS["batch16_seconds_max"]),
-            peak_gb=bool(dyn16 and dyn16["peak_gb"] is not None and dyn16["peak_gb"] <= TARGETS["peak_gb_max"]),
-            capture_overhead=capture_pct <= TARGETS["capture_overhead_pct_max"],
-        )
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "device"
-    default = f"inpaint_tiny_{device.type}.json" if args.tiny else f"inpaint_gpu_{slug}{'_compiled' if args.compile else ''}{'_cl' if args.channels_last else ''}.json"
-    out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / default
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    cases: list[dict] = []
+    stock = None if args.skip_stock else make_stock(model)
+    for batch in batches:
+        for mode in ("dynamic", "fixed", "stock"):
+            if mode == "stock" and stock is None:
+                continue
+            if mode == "stock":
+                fn = lambda: run_stock(stock, settings, batch, size)  # noqa: E731
+            else:
+                fn = lambda fixed=(mode == "fixed"): run_ours(model, settings, batch, size, fixed)  # noqa: E731
+            try:
+                seconds, peak = time_call(timer, fn, args.repeats)
+            except Exception as exc:  # record failures (e.g. out of memory) instead of losing the run
+                print(f"batch {batch:>2} {mode:<8} FAILED: {exc}")
+                cases.append(dict(batch=batch, mode=mode, error=str(exc)[:300]))
+            else:
+                cases.append(dict(batch=batch, mode=mode, seconds=round(seconds, 4),
+                                  images_per_s=round(batch / seconds, 3),
+                                  peak_gb=None if peak is None else round(peak, 3)))
+                print(f"batch {batch:>2} {mode:<8} {seconds:8.3f} s  {batch / seconds:7.3f} img/s  peak {peak} GB")
+            write_report(out, common, cases, batches, None, args.tiny)  # a run cut short keeps what it measured
+
+    big = max(batches)
+    step_ms = unet_step_ms(model, big, size, timer, settings.attention_divisor)
+    step_capture_ms = unet_step_ms(model, big, size, timer, settings.attention_divisor, capture_on=True)
+    print(f"one guided UNet step, {big} images ({2 * big} rows): {step_ms:.1f} ms plain, "
+          f"{step_capture_ms:.1f} ms with capture ({100 * (step_capture_ms / step_ms - 1):+.1f} %)")
+    write_report(out, common, cases, batches, (big, step_ms, step_capture_ms), args.tiny)
     print(f"wrote {out}")
     return 0
 
