@@ -38,6 +38,11 @@ from .viewport import BODY_COLOR, SELECTED_CAMERA_COLOR
 log = logging.getLogger("genzi_desktop.generation")
 
 LIVE_BODY = "live"
+# Share of the GUI thread that live body updates may take. A live update blocks the event loop
+# for its render (5 ms on a GPU, 50-100 ms with software OpenGL); spacing them by
+# render time / share keeps 10-plus updates a second on a GPU and keeps the window's p99
+# latency under 50 ms with software OpenGL (benchmarks/results/gui_latency.json).
+LIVE_RENDER_SHARE = 0.04
 AUTOSAVE_MINUTES_DEFAULT = 5
 STAGE_NAMES = {
     "body": "Preparing the body model", "views": "Rendering views", "sdf": "Measuring the scene", "inpaint": "Painting people",
@@ -543,8 +548,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if live and (last or now >= self._next_live_render):
             self.window.viewport.set_body(LIVE_BODY, np.asarray(vertices), self._live_faces)
             spent = time.perf_counter() - now
-            # slow (software) rendering: keep live renders under ~1/4 of the GUI thread's time
-            self._next_live_render = time.perf_counter() + 3.0 * spent
+            self._next_live_render = time.perf_counter() + spent / LIVE_RENDER_SHARE
 
     @QtCore.Slot(str, str)
     def on_warning(self, message: str, stage: str) -> None:

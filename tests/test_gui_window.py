@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from PySide6 import QtCore
@@ -226,3 +228,31 @@ def test_live_body_updates_move_the_same_actor(window, qtbot):
     other = trimesh.creation.icosphere(subdivisions=2, radius=0.3)
     vp.set_body("live", np.asarray(other.vertices), np.asarray(other.faces))  # another mesh: a new actor
     assert vp.plotter.actors["body-live"] is not actor
+
+
+def test_slow_live_renders_are_spaced_out(window, monkeypatch):
+    """With software OpenGL a live body update blocks the window for 50-100 ms; the controller
+    must space them out by their cost (and still show the last step), or the window stutters."""
+    import trimesh
+
+    from genzi_desktop.generation_controller import LIVE_RENDER_SHARE
+
+    sphere = trimesh.creation.icosphere(subdivisions=2, radius=0.3)
+    v, f = np.asarray(sphere.vertices), np.asarray(sphere.faces)
+    shown = []
+
+    def slow_set_body(key, vertices, faces=None, **_kw):
+        time.sleep(0.02)  # a 20 ms render: the next one may come 0.02 / share = 0.5 s later
+        shown.append(key)
+
+    monkeypatch.setattr(window.viewport, "set_body", slow_set_body)
+    c = window.generation
+    c.show_live_body = True
+    c._next_live_render = 0.0
+    start = time.perf_counter()
+    for i in range(40):  # step events every 5 ms, as a fast fit sends them
+        c.on_lifting_step("set0", i, 40, v + 0.001 * i, f if i == 0 else None, None, None, 1)
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 0.02 / LIVE_RENDER_SHARE  # all within one spacing: only the first and the last render
+    assert shown == ["live", "live"]
