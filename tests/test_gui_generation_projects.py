@@ -31,7 +31,7 @@ def _import_known_body(window, qtbot, sample_scene, tmp_path, views=3):
     c.images_folder_provider = lambda: str(tmp_path / "my_images")
     with qtbot.waitSignal(c.generationFinished, timeout=600_000) as blocker:
         c.import_images_dialog()
-        assert c.is_busy()
+        assert c.is_busy() and not c.prompt_panel.generate_button.isEnabled()
 
         def body_is_live():
             if "body-live" in window.viewport.plotter.actors:
@@ -42,6 +42,7 @@ def _import_known_body(window, qtbot, sample_scene, tmp_path, views=3):
         save_artifact(window.grab_window_image(), "gui_import_fitting_live.png")
     qtbot.waitUntil(lambda: not c.is_busy(), timeout=20_000)
     assert blocker.args[0] >= 1
+    assert c.prompt_panel.generate_button.isEnabled()
     return cameras, known_vertices
 
 
