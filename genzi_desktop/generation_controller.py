@@ -322,9 +322,10 @@ class GenerationController(ProjectActions, QtCore.QObject):
         w = self.window
         p = self.prompt_panel.values()
         m = self.model_panel.values()
-        if m["body_model"] != "anny":
-            raise ValueError("Generation runs fit the Anny body for now; SMPL-X can be used with 'genzi fit' "
-                             "on the run's images. Choose Anny in the Models panel.")
+        smplx = m["body_model"] == "smplx"
+        if smplx and not m["smplx_path"]:
+            raise ValueError("SMPL-X is chosen but no model file: choose your SMPLX_NEUTRAL.npz (or its folder) "
+                             "in the Models panel, or choose Anny.")
         overrides = dict(p.overrides)
         overrides.setdefault("inpaints_round1", int(p.num_results))
         t = w.design.target
@@ -334,7 +335,9 @@ class GenerationController(ProjectActions, QtCore.QObject):
             negative_prompt=p.negative_prompt or None,
             subject_words=[p.subject_word] if p.subject_word else None,
             seed=int(p.seed if seed is None else seed), preset=p.preset, overrides=overrides,
-            model=m["model"], device=m["device"], dtype=m["dtype"], body_model="anny", fixed_shape=m["fixed_shape"],
+            model=m["model"], device=m["device"], dtype=m["dtype"], body_model=m["body_model"],
+            body_model_path=m["smplx_path"] if smplx else None, allow_pickle=bool(smplx and m["allow_pickle"]),
+            fixed_shape=None if smplx else m["fixed_shape"],  # the shape controls are Anny's
         )
 
     def _check_ready(self) -> bool:

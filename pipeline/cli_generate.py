@@ -22,7 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", default="auto", help="auto, fp16, bf16 or fp32")
     parser.add_argument("--negative-prompt", default=None)
     parser.add_argument("--normal", nargs=3, type=float, default=None, metavar=("NX", "NY", "NZ"))
-    parser.add_argument("--body-model", default="anny")
+    parser.add_argument("--body-model", default="anny", choices=["anny", "smplx"], help="body model to fit (default anny)")
+    parser.add_argument("--body-model-path", default=None,
+                        help="SMPL-X: your SMPLX_NEUTRAL.npz or its folder (.pkl needs --allow-pickle)")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="open a .pkl SMPL-X model (a pickle can run code: only your own download)")
     parser.add_argument("--images", default=None,
                         help="use your own painted images for the views instead of diffusion "
                              "(folder of view_XX.png or set_K/view_XX.png, see 'genzi views --export')")
@@ -133,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             dtype=args.dtype,
             body_model=args.body_model,
+            body_model_path=args.body_model_path,
+            allow_pickle=args.allow_pickle,
         )
         request.settings()  # validate overrides before anything heavy
         imagination = UserImagesImagination(args.images, args.views) if args.images else None

@@ -56,6 +56,33 @@ def test_smplx_pickle_needs_confirmation(window):
     assert panel.set_smplx_path("/models/SMPLX_NEUTRAL.npz") and not panel.values()["allow_pickle"]
 
 
+
+def test_smplx_choice_goes_into_the_request(window, sample_scene):
+    """Choosing SMPL-X in the Models panel makes runs fit it (with the user's consent to a pickle);
+    the body-shape controls are Anny's and are switched off for it."""
+    from gen_gui_support import SAMPLE, SOFA_SEAT
+    from pipeline.edits import SetTarget
+    from pipeline.targets import Target
+
+    window.set_scene(sample_scene, SAMPLE)
+    window.apply_edit(SetTarget(None, Target(np.asarray(SOFA_SEAT, float), (0, 0, 1), 0.0)))
+    c = window.generation
+    panel = c.model_panel
+    panel.set_values(dict(panel.values(), body_model="smplx", smplx_path="",
+                          fixed_shape={"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4}))
+    assert not panel.shape_box.isEnabled()
+    with pytest.raises(ValueError, match="no model file"):
+        c._request()
+    panel.confirm_pickle = lambda path: True
+    assert panel.set_smplx_path("/models/SMPLX_NEUTRAL.pkl")
+    r = c._request()
+    assert (r.body_model, r.body_model_path, r.allow_pickle, r.fixed_shape) == (
+        "smplx", "/models/SMPLX_NEUTRAL.pkl", True, None)
+    panel.set_values(dict(panel.values(), body_model="anny"))
+    r = c._request()
+    assert panel.shape_box.isEnabled() and r.body_model == "anny" and r.body_model_path is None
+    assert r.fixed_shape == {"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4}
+
 @pytest.mark.slow
 def test_generate_with_tiny_model_fills_gallery_then_explains(window, qtbot, sample_scene, tiny_model, message_boxes):
     c = window.generation

@@ -195,6 +195,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.set_values(values)
 
     def _changed(self, *_args) -> None:
+        self.shape_box.setEnabled(self.body_combo.currentData() == "anny")  # the shape values are Anny's
         if self._loading:
             return
         if self.qs is not None:

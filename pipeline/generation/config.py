@@ -119,8 +119,10 @@ class GenerationRequest:
     model: str = DEFAULT_MODEL
     device: str = "auto"
     dtype: str = "auto"
-    body_model: str = "anny"
-    fixed_shape: dict[str, float] | None = None  # phenotype values held fixed during fitting
+    body_model: str = "anny"  # "anny", or "smplx" with the user's model in body_model_path
+    body_model_path: str | None = None  # SMPL-X: the model file (.npz, or .pkl with allow_pickle) or its folder
+    allow_pickle: bool = False  # the user agreed to open a pickled SMPL-X model (it can run code)
+    fixed_shape: dict[str, float] | None = None  # Anny phenotype values held fixed during fitting
 
     def __post_init__(self) -> None:
         self.scene = str(self.scene)
@@ -139,6 +141,17 @@ class GenerationRequest:
         if self.subject_words is not None:
             self.subject_words = [str(w) for w in self.subject_words]
         self.overrides = dict(self.overrides or {})
+        self.body_model = str(self.body_model).lower().replace("-", "")
+        if self.body_model not in ("anny", "smplx"):
+            raise ValueError(f"Unknown body model {self.body_model!r}; choose 'anny' or 'smplx'.")
+        if self.body_model == "smplx":
+            if not self.body_model_path:
+                raise ValueError("SMPL-X needs the model you downloaded from smpl-x.is.tue.mpg.de: give the "
+                                 "SMPLX_NEUTRAL.npz file or its folder.")
+            self.body_model_path = str(self.body_model_path)
+            if self.fixed_shape:
+                raise ValueError("Fixed body shape values (gender, age, height, weight) are Anny's; "
+                                 "leave them out for SMPL-X, whose shape is fitted.")
 
     def settings(self) -> GenerationSettings:
         return settings_for(self.preset, self.overrides)

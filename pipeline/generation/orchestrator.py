@@ -62,7 +62,7 @@ log = logging.getLogger("pipeline.generation")
 # Request fields that change what a run computes; a resumed run must match them.
 _IDENTITY_FIELDS = (
     "scene", "target", "prompt", "normal", "radius", "negative_prompt", "subject_words", "seed",
-    "model", "body_model", "fixed_shape",
+    "model", "body_model", "body_model_path", "fixed_shape",
 )  # fmt: skip
 
 NO_PERSON_HINT = (
@@ -147,7 +147,8 @@ class _Run:
     @property
     def body(self):
         if self._body is None:
-            self._body = stages.load_body(self.request.body_model, self.fit_device, self.request.fixed_shape)
+            r = self.request
+            self._body = stages.load_body(r.body_model, self.fit_device, r.fixed_shape, r.body_model_path, r.allow_pickle)
         return self._body
 
     @property
