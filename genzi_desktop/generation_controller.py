@@ -488,6 +488,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         log.info("%s for %s into %s", verb, self.project.person.name, job.run_dir)
         runner.start()
         w._update_actions()
+        self.prompt_panel.generate_button.setEnabled(False)  # the menu action follows can_generate()
         return True
 
     def _scene_renderer(self):
@@ -620,6 +621,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         msg = self.window.statusBar().currentMessage()  # the outcome; hiding the progress clears it
         self.window._hide_progress()
         self.window._update_actions()
+        self.prompt_panel.generate_button.setEnabled(True)  # idle without a target it says what is missing
         if msg:
             self.window.statusBar().showMessage(msg, 10000)
 

@@ -296,8 +296,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_clear_target.setEnabled(has_target)
         generation = getattr(self, "generation", None)  # issue 8 adds the generation controller
         self.act_generate.setEnabled(generation is not None and generation.can_generate())
-        if generation is not None:  # idle without a target it stays clickable: it then says what is missing
-            generation.prompt_panel.generate_button.setEnabled(not generation.is_busy())
         self.act_cancel.setEnabled(self.progress_bar.isVisible())
 
     # ------------------------------------------------------------------ edits (undoable)

@@ -78,6 +78,8 @@ def test_smplx_choice_goes_into_the_request(window, sample_scene):
     r = c._request()
     assert (r.body_model, r.body_model_path, r.allow_pickle, r.fixed_shape) == (
         "smplx", "/models/SMPLX_NEUTRAL.pkl", True, None)
+    window.docks["Models"].raise_()
+    save_artifact(window.grab_window_image(), "gui_models_smplx.png")
     panel.set_values(dict(panel.values(), body_model="anny"))
     r = c._request()
     assert panel.shape_box.isEnabled() and r.body_model == "anny" and r.body_model_path is None
