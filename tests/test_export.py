@@ -189,6 +189,30 @@ def test_glb_is_rigged_and_shows_the_fitted_pose(tmp_path, bodies):
         assert [gltf.nodes[n].name for n in skin_def.joints] == [f"body_{body_index}_{b}" for b in ("root", "mid", "top")]
 
 
+def test_glb_with_scene_keeps_the_scene_textures(tmp_path, bodies):
+    """An exported room keeps its look: every textured scene mesh comes back with its image and UVs."""
+    from pipeline.export.scene_meshes import _flatten_trimesh_scene, scene_meshes
+
+    scene = REPO / "resources" / "scenes" / "living_room.glb"
+    path = export_bodies(bodies, tmp_path / "room.glb", scene=scene)[0]
+    back = dict(_flatten_trimesh_scene(trimesh.load(path, force="scene")))
+    textured = 0
+    for name, mesh in scene_meshes(scene):
+        image = getattr(mesh.visual.material, "baseColorTexture", None)
+        if image is None:
+            continue
+        textured += 1
+        again = back[name]
+        assert again.visual.kind == "texture", name
+        np.testing.assert_allclose(again.visual.uv, mesh.visual.uv, atol=1e-6)  # v flipped there and back
+        a = np.asarray(image.convert("RGB"), float)
+        b = np.asarray(again.visual.material.baseColorTexture.convert("RGB"), float)
+        assert a.shape == b.shape and np.abs(a - b).mean() < 4.0, name  # JPEG at quality 92
+    assert textured >= 10
+    gltf = pygltflib.GLTF2().load(str(path))
+    assert 1 <= len(gltf.images) == len(gltf.textures) <= textured  # an image shared by meshes is stored once
+
+
 def test_glb_refuses_a_frame_gltf_does_not_allow(tmp_path, bodies):
     with pytest.raises(ExportError, match="Y-up metres"):
         export_bodies(bodies, tmp_path / "people.glb", up="z")
@@ -245,6 +269,14 @@ def test_fbx_has_mesh_bones_weights_and_frame(tmp_path, bodies, up, units):
     verts = np.concatenate([np.asarray(m["vertices"]).reshape(-1, 3) for m in dump["meshes"]])
     expected = np.concatenate([AxesUnits(up, units).points(posed_vertices(s)) for s in bodies])
     np.testing.assert_allclose(np.ptp(verts, axis=0), np.ptp(expected, axis=0), rtol=1e-4)
+
+
+def test_fbx_with_scene_embeds_the_scene_textures(tmp_path, bodies):
+    scene = REPO / "resources" / "scenes" / "living_room.glb"
+    path = export_bodies(bodies, tmp_path / "room.fbx", scene=scene)[0]
+    dump = _assimp_json(tmp_path, path)
+    textured = [m for m in dump["materials"] if any(p.get("semantic") == 1 for p in m["properties"])]
+    assert len(dump.get("textures", [])) >= 10 and len(textured) >= 10  # 1 = diffuse / base colour
 
 
 def test_fbx_without_assimp_says_how_to_get_it(tmp_path, bodies, monkeypatch):

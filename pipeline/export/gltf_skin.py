@@ -18,6 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
+from pipeline.export.scene_textures import encoded, texture_of
 from pipeline.mesh_normals import vertex_normals
 
 GLTF_FRAME = AxesUnits(up="y", units="m")  # what the glTF 2.0 specification fixes
@@ -35,6 +36,7 @@ class _Builder:
         self.gltf.scenes = [gl.Scene(nodes=[])]
         self.gltf.scene = 0
         self.blob = bytearray()
+        self._textures: dict[int, int] = {}  # id(PIL image) -> texture index
 
     def view(self, data: np.ndarray, target: int | None) -> int:
         while len(self.blob) % 4:
@@ -60,19 +62,34 @@ class _Builder:
         self.gltf.accessors.append(acc)
         return len(self.gltf.accessors) - 1
 
-    def material(self, name: str, rgba: Sequence[float], double_sided: bool = False) -> int:
+    def material(self, name: str, rgba: Sequence[float], double_sided: bool = False, texture: int | None = None,
+                 alpha_mode: str | None = None) -> int:
         rgba = [float(np.clip(c, 0.0, 1.0)) for c in rgba]
         self.gltf.materials.append(
             gl.Material(
                 name=name,
                 pbrMetallicRoughness=gl.PbrMetallicRoughness(
-                    baseColorFactor=rgba, metallicFactor=0.0, roughnessFactor=0.8
+                    baseColorFactor=rgba, metallicFactor=0.0, roughnessFactor=0.8,
+                    baseColorTexture=None if texture is None else gl.TextureInfo(index=texture),
                 ),
                 doubleSided=double_sided,
-                alphaMode=gl.BLEND if rgba[3] < 0.999 else gl.OPAQUE,
+                alphaMode=alpha_mode or (gl.BLEND if rgba[3] < 0.999 else gl.OPAQUE),
             )
         )
         return len(self.gltf.materials) - 1
+
+    def texture(self, image) -> int:
+        """A texture of a PIL image, stored once however many materials use it."""
+        if id(image) not in self._textures:
+            data, mime = encoded(image)
+            view = self.view(np.frombuffer(data, dtype=np.uint8), None)
+            self.gltf.images.append(gl.Image(bufferView=view, mimeType=mime))
+            if not self.gltf.samplers:
+                self.gltf.samplers.append(gl.Sampler(magFilter=gl.LINEAR, minFilter=gl.LINEAR_MIPMAP_LINEAR,
+                                                     wrapS=gl.REPEAT, wrapT=gl.REPEAT))
+            self.gltf.textures.append(gl.Texture(sampler=0, source=len(self.gltf.images) - 1))
+            self._textures[id(image)] = len(self.gltf.textures) - 1
+        return self._textures[id(image)]
 
     def node(self, node: gl.Node, root: bool) -> int:
         self.gltf.nodes.append(node)
@@ -213,8 +230,15 @@ def write_glb(
     for name, mesh in static_meshes:
         if len(mesh.faces) == 0:
             continue
-        material = b.material(f"{name}_material", _color_of(mesh), double_sided=True)
-        index = b.mesh(name, frame.points(mesh.vertices), np.asarray(mesh.faces), material)
+        texture = texture_of(mesh)
+        if texture is None:
+            material = b.material(f"{name}_material", _color_of(mesh), double_sided=True)
+            extra = None
+        else:
+            material = b.material(f"{name}_material", texture.factor, double_sided=True,
+                                  texture=b.texture(texture.image), alpha_mode=texture.alpha_mode)
+            extra = {"TEXCOORD_0": b.accessor(texture.uv, gl.VEC2, _ARRAY_BUFFER)}
+        index = b.mesh(name, frame.points(mesh.vertices), np.asarray(mesh.faces), material, extra)
         b.node(gl.Node(name=name, mesh=index), root=True)
     b.save(path)
     return path
