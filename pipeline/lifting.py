@@ -250,11 +250,12 @@ def _prepare(observations: Sequence[ViewObservation], settings: LiftingSettings,
     return used, xy, conf, group_torso.to(device), K, w2c, scale
 
 
-def _finite_grads(params: Sequence[torch.Tensor]) -> bool:
-    for p in params:
-        if p.grad is not None and not torch.isfinite(p.grad).all():
-            return False
-    return True
+def _finite_step(loss: torch.Tensor, params: Sequence[torch.Tensor]) -> bool:
+    """Whether the loss and every gradient are finite, with one host sync: a check per tensor
+    would make the CPU wait for the GPU's queue several times in every step."""
+    checks = [torch.isfinite(loss).reshape(())]
+    checks += [torch.isfinite(p.grad).all() for p in params if p.grad is not None]
+    return bool(torch.stack(checks).all())
 
 
 def fit_body(
@@ -390,7 +391,7 @@ def _fit(body, observations, sdf, settings, init, emit, cancel, target, prompt, 
             terms["self_penetration"] = self_pen(verts[0, n_scene:])
         loss = sum(w.get(k, 1.0) * v for k, v in terms.items())
         loss.backward()
-        if not torch.isfinite(loss) or not _finite_grads(all_params):
+        if not _finite_step(loss, all_params):
             skipped += 1
             optim.zero_grad(set_to_none=True)
         else:

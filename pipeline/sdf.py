@@ -77,7 +77,11 @@ class SDFGrid:
         key = (str(torch.device(device)), dtype)
         if key not in self._cache:
             # (1, 1, D=Nx, H=Ny, W=Nz): grid_sample's last grid coordinate indexes D.
-            self._cache[key] = torch.as_tensor(self.values).to(device=device, dtype=dtype)[None, None].contiguous()
+            values = torch.as_tensor(self.values).to(device=device, dtype=dtype)[None, None].contiguous()
+            # the box as tensors too: copying them to a GPU at every sample would wait for its queue
+            origin = torch.as_tensor(self.origin, dtype=dtype, device=device)
+            extent = torch.as_tensor((np.array(self.shape) - 1) * self.spacing, dtype=dtype, device=device)
+            self._cache[key] = (values, origin, extent)
         return self._cache[key]
 
     def to(self, device) -> "SDFGrid":
@@ -101,11 +105,9 @@ class SDFGrid:
         if points.shape[-1] != 3:
             raise ValueError(f"points must have shape (..., 3), got {tuple(points.shape)}")
         dtype = points.dtype if points.dtype in (torch.float32, torch.float64) else torch.float32
-        grid_values = self._tensor(points.device, dtype)
+        grid_values, origin, extent = self._tensor(points.device, dtype)
         lead = points.shape[:-1]
         flat = points.reshape(-1, 3).to(dtype)
-        origin = torch.as_tensor(self.origin, dtype=dtype, device=points.device)
-        extent = torch.as_tensor((np.array(self.shape) - 1) * self.spacing, dtype=dtype, device=points.device)
         norm = 2.0 * (flat - origin) / extent - 1.0  # x, y, z in [-1, 1]
         grid = norm.flip(-1).reshape(1, -1, 1, 1, 3)  # (z, y, x) -> (W, H, D)
         out = F.grid_sample(grid_values, grid, mode="bilinear", padding_mode="border", align_corners=True)

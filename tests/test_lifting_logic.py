@@ -188,3 +188,25 @@ def test_streams_steps_and_cancels(body):
     assert len(events) == 3 and all(isinstance(e, LiftingStep) for e in events)
     assert events[1].iteration == 10 and events[0].vertices.shape == (body.num_vertices, 3)
     assert set(events[2].view_weights) == {o.name for o in obs} and "reproj_torso" in events[2].losses
+
+
+def test_scene_terms_values_gradients_and_no_data_dependent_branch():
+    """Penetration/contact as the paper defines them, with gradients, and no branch on tensor
+    values: a GPU fit must not stop to read one back in every step (FX tracing fails on such a
+    branch)."""
+    import torch
+
+    from pipeline.lifting_losses import scene_terms
+
+    free = torch.tensor([0.3, 0.1, 0.05], requires_grad=True)  # nothing touches: contact pulls the nearest
+    pen, con = scene_terms(free, 0.0)
+    assert float(pen.detach()) == 0.0 and abs(float(con.detach()) - 0.05) < 1e-7
+    con.backward()
+    assert free.grad.tolist() == [0.0, 0.0, 1.0]
+    deep = torch.tensor([0.3, -0.02, -0.04], requires_grad=True)  # two vertices inside: mean depth
+    pen, con = scene_terms(deep, 0.0)
+    assert abs(float(pen.detach()) - 0.03) < 1e-7 and float(con.detach()) == 0.0
+    pen.backward()
+    assert torch.allclose(deep.grad, torch.tensor([0.0, -0.5, -0.5]))
+    traced = torch.fx.symbolic_trace(lambda values: scene_terms(values, 0.0))
+    assert torch.allclose(torch.stack(traced(deep.detach())), torch.stack(scene_terms(deep.detach(), 0.0)))
