@@ -77,7 +77,6 @@ class ExportController(QtCore.QObject):
         return kind == "person" and bool(self._generation().project.people[person].results)
 
     # ------------------------------------------------------------------ bodies
-    @QtCore.Slot()
     def _ask(self, dialog):
         """The dialog's choice, or None when the user cancelled; the dialog is disposed of."""
         self.dialog = dialog
@@ -87,6 +86,7 @@ class ExportController(QtCore.QObject):
             self.dialog = None
             dialog.deleteLater()
 
+    @QtCore.Slot()
     def export_bodies_dialog(self) -> bool:
         """Ask for the options and the file, then export in the background; False if nothing started."""
         if self.task is not None:
