@@ -27,10 +27,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from pipeline.body import load_body_model
-    from pipeline.cameras import Camera
+    from pipeline.views.cameras import Camera
     from pipeline.export import export_bodies
     from pipeline.export.image import render_presentation_image
-    from pipeline.scene import load_scene
+    from pipeline.scene.scene import load_scene
 
     body = load_body_model("anny")
     params = body.init_params(1)

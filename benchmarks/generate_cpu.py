@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     import numpy as np
     import torch
 
-    from pipeline.cli_generate import parse_overrides
-    from pipeline.events import StageFinished
+    from pipeline.cli.generate import parse_overrides
+    from pipeline.core.events import StageFinished
     from pipeline.generation import GenerationRequest, RenderedBodyImagination, run_generation, stages
 
     overrides = {"ranking": "fit", **parse_overrides(args.overrides)}

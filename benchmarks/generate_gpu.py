@@ -92,7 +92,7 @@ def make_imagination(model, known_posture: str = "sitting_chair", paint_size: in
 def run_preset(preset: str, model, args, workdir: Path) -> dict:
     import numpy as np
 
-    from pipeline.events import StageFinished
+    from pipeline.core.events import StageFinished
     from pipeline.generation import GenerationRequest, RenderedBodyImagination, run_generation, stages
 
     overrides = {"ranking": "fit"}

@@ -46,11 +46,11 @@ def main(argv=None) -> int:
     from genzi_desktop.app import configure_application
     from genzi_desktop.main_window import MainWindow
     from genzi_desktop.settings import AppSettings
-    from pipeline.edits import SetCameras, SetTarget
-    from pipeline.project import PromptSettings
-    from pipeline.scene import load_scene
-    from pipeline.targets import Target
-    from pipeline.view_selection import select_views
+    from genzi_desktop.model.edits import SetCameras, SetTarget
+    from genzi_desktop.model.project import PromptSettings
+    from pipeline.scene.scene import load_scene
+    from pipeline.scene.targets import Target
+    from pipeline.views.selection import select_views
 
     from gen_gui_support import quick_overrides, render_known_body
 

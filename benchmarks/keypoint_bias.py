@@ -31,7 +31,7 @@ OUT_RESULTS = ROOT / "benchmarks" / "results" / "keypoint_bias.json"
 
 
 def random_camera(rng, centre, width=512):
-    from pipeline.cameras import Camera
+    from pipeline.views.cameras import Camera
 
     az = rng.uniform(0, 2 * math.pi)
     el = math.radians(rng.uniform(0, 30))
@@ -61,9 +61,9 @@ def collect(body, detector, renderer, configs, views_per_body, rng, scene_cases=
 
 def scene_rows(body, detector, scene_path, cases, max_views):
     from pipeline.body.presets import posed_body
-    from pipeline.render import SceneRenderer
-    from pipeline.scene_source import as_scene
-    from pipeline.view_selection import select_views
+    from pipeline.views.render import SceneRenderer
+    from pipeline.scene.source import as_scene
+    from pipeline.views.selection import select_views
 
     scene = as_scene(scene_path)
     rows = []
@@ -165,8 +165,8 @@ def main() -> None:
     from pipeline.body.anny_body import AnnyBody
     from pipeline.body.base import KEYPOINT_NAMES
     from pipeline.body.presets import PRESET_NAMES
-    from pipeline.pose2d import BLAZEPOSE_INDEX, KeypointDetector
-    from pipeline.render import BodyRenderer
+    from pipeline.keypoints.blazepose import BLAZEPOSE_INDEX, KeypointDetector
+    from pipeline.views.render import BodyRenderer
 
     t0 = time.time()
     rng = np.random.default_rng(args.seed)

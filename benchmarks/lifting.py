@@ -4,7 +4,7 @@
 
 For every case (see ``lifting_cases.py``): views selected as ``genzi views`` does, the true
 body rendered into them, keypoints detected and the body fitted through the same code path
-as ``genzi fit`` (``pipeline.fit_sets``). Conditions:
+as ``genzi fit`` (``pipeline.generation.fit_sets``). Conditions:
 
 * ``clean``: set_0, default settings;
 * ``outliers``: set_1 (30 % of the views show a differently posed person), default settings;
@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lifting_cases import CASES, SCENE, case_by_name, gt_keypoints, prepare_case  # noqa: E402
 
-from pipeline.lifting_schedule import DEFAULT_LEARNING_RATES, PAPER_VIEW_LEARNING_RATES  # noqa: E402
+from pipeline.lifting.schedule import DEFAULT_LEARNING_RATES, PAPER_VIEW_LEARNING_RATES  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lifting.json"
 TIGHT_RHO = 20.0 / 512.0
@@ -157,13 +157,13 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     from pipeline.body import load_body_model
-    from pipeline.fit_sets import find_hypothesis_sets, fit_hypothesis_sets, observations_for_set
-    from pipeline.lifting_schedule import LiftingSettings
-    from pipeline.metrics import mpjpe, pa_mpjpe, scene_metrics
-    from pipeline.pose2d import KeypointDetector
-    from pipeline.scene import load_scene
-    from pipeline.sdf import SDFGrid, build_sdf_grid
-    from pipeline.views_io import load_views
+    from pipeline.generation.fit_sets import find_hypothesis_sets, fit_hypothesis_sets, observations_for_set
+    from pipeline.lifting.schedule import LiftingSettings
+    from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
+    from pipeline.keypoints.blazepose import KeypointDetector
+    from pipeline.scene.scene import load_scene
+    from pipeline.scene.sdf import SDFGrid, build_sdf_grid
+    from pipeline.views.views_io import load_views
 
     body = load_body_model("anny")
     # A second regressor on the same meshes: MPJPE must not depend on which keypoint

@@ -96,9 +96,9 @@ def prepare_case(case: Case, out_dir: Path, body, scene, *, max_views: int = 16,
     import torch
     from PIL import Image
 
-    from pipeline.render import SceneRenderer
-    from pipeline.view_selection import select_views
-    from pipeline.views_io import load_views, write_selection
+    from pipeline.views.render import SceneRenderer
+    from pipeline.views.selection import select_views
+    from pipeline.views.views_io import load_views, write_selection
 
     out_dir = Path(out_dir)
     meta_path = out_dir / "case.json"

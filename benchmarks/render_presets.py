@@ -17,8 +17,8 @@ def main() -> None:
 
     from pipeline.body import load_body_model
     from pipeline.body.presets import PRESET_NAMES, posed_body
-    from pipeline.cameras import Camera
-    from pipeline.render import BodyRenderer
+    from pipeline.views.cameras import Camera
+    from pipeline.views.render import BodyRenderer
 
     body = load_body_model("anny")
     floor = (np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], float), np.array([[0, 1, 2], [0, 2, 3]]))

@@ -33,7 +33,7 @@ import trimesh
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.scene import load_scene  # noqa: E402
+from pipeline.scene.scene import load_scene  # noqa: E402
 
 SAMPLE = ROOT / "resources" / "scenes" / "living_room.glb"
 

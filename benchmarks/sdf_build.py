@@ -29,8 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.scene import load_scene  # noqa: E402
-from pipeline.sdf import DEFAULT_HALF_EXTENT, build_sdf_grid, sdf_at  # noqa: E402
+from pipeline.scene.scene import load_scene  # noqa: E402
+from pipeline.scene.sdf import DEFAULT_HALF_EXTENT, build_sdf_grid, sdf_at  # noqa: E402
 
 SAMPLE = ROOT / "resources" / "scenes" / "living_room.glb"
 SOFA_TARGET = (0.0, -2.41, 0.5)

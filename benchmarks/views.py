@@ -33,8 +33,8 @@ def _median_time(fn, repeats: int) -> tuple[float, list[float], object]:
 
 
 def main() -> int:
-    from pipeline.scene import load_scene
-    from pipeline.view_selection import ViewSelectionSettings, select_views
+    from pipeline.scene.scene import load_scene
+    from pipeline.views.selection import ViewSelectionSettings, select_views
 
     t = time.perf_counter()
     scene = load_scene(SCENE)
@@ -50,7 +50,7 @@ def main() -> int:
         lambda: select_views(scene, seat, settings=ViewSelectionSettings(visibility_method="pixels")), 3)
     floor_s, _, floor_sel = _median_time(lambda: select_views(scene, [0.8, 0.0, 0.0]), 3)
 
-    from pipeline.render import SceneRenderer
+    from pipeline.views.render import SceneRenderer
 
     t = time.perf_counter()
     renderer = SceneRenderer(scene)

@@ -2,7 +2,7 @@
 
 The main window creates one :class:`GenerationController`; it adds the Prompt, Models,
 Gallery and Results docks and the project/generation menu entries, keeps the project
-(``pipeline.project.Project``: people, each with target, cameras, prompt and results) in step
+(``genzi_desktop.model.project.Project``: people, each with target, cameras, prompt and results) in step
 with the window's design, runs jobs through :class:`GenerationRunner` (a QThread worker) and
 autosaves (saving, opening, recent projects and autosave live in :mod:`.project_controller`).
 All slots here run in the GUI thread; the worker only sends values.
@@ -21,19 +21,19 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from pipeline.cameras import Camera
-from pipeline.project import AutosaveSlot, Project, ResultEntry, new_project, new_session_id
-from pipeline.targets import Target
+from pipeline.views.cameras import Camera
+from genzi_desktop.model.project import AutosaveSlot, Project, ResultEntry, new_project, new_session_id
+from pipeline.scene.targets import Target
 
-from .errors import show_error
-from .generation_worker import GenerationJob, GenerationRunner
-from .licences import licences_html
-from .panels.gallery_panel import GalleryPanel
-from .panels.model_panel import ModelPanel
-from .panels.prompt_panel import PromptPanel
-from .panels.results_panel import ResultsPanel
-from .project_controller import MAX_RECENT_PROJECTS, ProjectActions  # noqa: F401 - re-exported
-from .viewport import BODY_COLOR, SELECTED_CAMERA_COLOR
+from genzi_desktop.errors import show_error
+from genzi_desktop.generation_worker import GenerationJob, GenerationRunner
+from genzi_desktop.licences import licences_html
+from genzi_desktop.panels.gallery_panel import GalleryPanel
+from genzi_desktop.panels.model_panel import ModelPanel
+from genzi_desktop.panels.prompt_panel import PromptPanel
+from genzi_desktop.panels.results_panel import ResultsPanel
+from genzi_desktop.project_controller import MAX_RECENT_PROJECTS, ProjectActions  # noqa: F401 - re-exported
+from genzi_desktop.viewport import BODY_COLOR, SELECTED_CAMERA_COLOR
 
 log = logging.getLogger("genzi_desktop.generation")
 
@@ -317,7 +317,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     # ------------------------------------------------------------------ generating
     def _request(self, seed: int | None = None):
-        from pipeline.generate import GenerationRequest
+        from pipeline.generation import GenerationRequest
 
         w = self.window
         p = self.prompt_panel.values()
@@ -459,7 +459,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
             self.project.person.runs.append(self.project.relative(job.run_dir))
             self.gallery.clear()
         if self.window.scene is not None:
-            from .gui_thread_renderer import GuiThreadRenderer
+            from genzi_desktop.gui_thread_renderer import GuiThreadRenderer
 
             job.renderer = GuiThreadRenderer(self._scene_renderer, parent=self)
         self._job, self._job_person = job, person_index
@@ -493,7 +493,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     def _scene_renderer(self):
         """The GUI thread's off-screen renderer of the window's scene (made again for a new scene)."""
-        from pipeline.render import SceneRenderer
+        from pipeline.views.render import SceneRenderer
 
         scene = self.window.scene
         if getattr(self, "_renderer", None) is None or self._renderer.scene is not scene:
@@ -504,7 +504,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     def _render_views(self, request, cameras) -> list[np.ndarray]:
         """The cameras' views at the run's image size, rendered here in the GUI thread."""
-        from pipeline.run_cameras import cameras_for_run
+        from pipeline.generation.user_cameras import cameras_for_run
 
         renderer = self._scene_renderer()
         self.window._show_progress("Rendering views…")
@@ -631,7 +631,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     # ---- first run, about ---------------------------------------------------------------------------
     def show_model_setup(self):
-        from .model_setup_dialog import ModelSetupDialog
+        from genzi_desktop.model_setup_dialog import ModelSetupDialog
 
         dialog = ModelSetupDialog(self.window, self.model_panel.values()["model"])
         dialog.modelChosen.connect(self.model_panel.set_model)
@@ -660,7 +660,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if self.runner is not None and self.runner.is_running():
             self.runner.cancel()
             self.runner.wait(60000)
-        from .workers import running_tasks
+        from genzi_desktop.workers import running_tasks
 
         for task in running_tasks():  # a background autosave must not outlive the release
             if task.name == "autosave":

@@ -19,9 +19,8 @@ from typing import Any
 
 from PySide6 import QtCore
 
-from pipeline import events as ev
-
-from .workers import run_in_thread, thread_is_running, wait_for_thread
+from pipeline.core import events as ev
+from genzi_desktop.workers import run_in_thread, thread_is_running, wait_for_thread
 
 log = logging.getLogger("genzi_desktop.generation")
 
@@ -140,7 +139,7 @@ class GenerationWorker(QtCore.QObject):
         if request is None:
             from pipeline.generation.run_folder import read_json
 
-            from pipeline.generate import GenerationRequest
+            from pipeline.generation import GenerationRequest
 
             request = GenerationRequest.from_dict(read_json(Path(self.job.run_dir) / "config.json")["request"])
         try:
@@ -164,8 +163,8 @@ class GenerationWorker(QtCore.QObject):
             self.finished.emit(result)
 
     def _run_job(self):
-        from pipeline.generate import DiffusionImagination, UserImagesImagination, refit_from_images, run_generation
-        from pipeline.run_cameras import prepare_run_with_cameras
+        from pipeline.generation import DiffusionImagination, UserImagesImagination, refit_from_images, run_generation
+        from pipeline.generation.user_cameras import prepare_run_with_cameras
 
         job = self.job
         if job.renderer is not None:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from PySide6 import QtCore
 
-from pipeline.events import CancelToken
+from pipeline.core.events import CancelToken
 
 
 class GuiThreadRenderer(QtCore.QObject):

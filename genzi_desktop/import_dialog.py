@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PySide6 import QtWidgets
 
-from pipeline.units import UNIT_NAMES, UP_AXES
+from pipeline.scene.units import UNIT_NAMES, UP_AXES
 
-from .scene_io import SceneImportOptions
+from genzi_desktop.scene_io import SceneImportOptions
 
 _UP_LABELS = {"z": "+Z up", "y": "+Y up", "x": "+X up", "-z": "-Z up", "-y": "-Y up", "-x": "-X up"}
 

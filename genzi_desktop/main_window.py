@@ -1,7 +1,7 @@
 """The main window: menus, docks, the viewport, the undo stack and remembered settings.
 
 It wires panels to the design: every change of the target or cameras goes through
-``apply_edit`` (an undoable ``pipeline.edits.Edit``); slow work (loading, view selection,
+``apply_edit`` (an undoable ``genzi_desktop.model.edits.Edit``); slow work (loading, view selection,
 thumbnails) runs in worker threads (``workers.start_task``) so the window never freezes.
 """
 
@@ -14,22 +14,22 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from pipeline.cameras import Camera
-from pipeline.picking import pick_surface
-from pipeline.edits import ChangeCamera, Design, Edit, SetCameras, SetTarget
-from pipeline.targets import Target
-from pipeline.view_geometry import camera_under_ray, orbit_camera
+from pipeline.views.cameras import Camera
+from pipeline.scene.picking import pick_surface
+from genzi_desktop.model.edits import ChangeCamera, Design, Edit, SetCameras, SetTarget
+from pipeline.scene.targets import Target
+from pipeline.views.geometry import camera_under_ray, orbit_camera
 
-from . import scene_io
-from .errors import describe_exception, show_error
-from .import_dialog import ImportOptionsDialog
-from .panels.camera_panel import CameraPanel
-from .panels.log_panel import LogPanel
-from .panels.target_panel import TargetPanel
-from .settings import AppSettings
-from .undo import EditCommand
-from .viewport import SceneViewport
-from .workers import TaskHandle, start_task, stop_all_tasks
+from genzi_desktop import scene_io
+from genzi_desktop.errors import describe_exception, show_error
+from genzi_desktop.import_dialog import ImportOptionsDialog
+from genzi_desktop.panels.camera_panel import CameraPanel
+from genzi_desktop.panels.log_panel import LogPanel
+from genzi_desktop.panels.target_panel import TargetPanel
+from genzi_desktop.settings import AppSettings
+from genzi_desktop.undo import EditCommand
+from genzi_desktop.viewport import SceneViewport
+from genzi_desktop.workers import TaskHandle, start_task, stop_all_tasks
 
 log = logging.getLogger("genzi_desktop")
 
@@ -93,10 +93,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_menus()
         self._connect()
         self.setAcceptDrops(True)
-        from .generation_controller import GenerationController  # issue 8: prompt, runs, results, projects
+        from genzi_desktop.generation_controller import GenerationController  # issue 8: prompt, runs, results, projects
 
         self.generation = GenerationController(self)
-        from .export_controller import ExportController  # issue 9: bodies and images out
+        from genzi_desktop.export_controller import ExportController  # issue 9: bodies and images out
 
         self.exporter = ExportController(self)
         self._restore_window()
@@ -236,7 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
 
     def _restore_antialiasing(self) -> None:
-        from .gl_info import antialiasing_by_default
+        from genzi_desktop.gl_info import antialiasing_by_default
 
         on = self.settings.antialiasing(default=antialiasing_by_default())
         self.act_antialiasing.setChecked(on)
@@ -459,7 +459,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if self._views_task is not None and self._views_task.is_running():
             return
-        from pipeline.view_selection import select_views
+        from pipeline.views.selection import select_views
 
         scene, target, prompt = self.scene, self.design.target, self._current_prompt()
 
@@ -545,7 +545,7 @@ class MainWindow(QtWidgets.QMainWindow):
         index, key, small = self._thumb_queue.pop(0)
         try:
             if self._renderer is None or self._renderer.scene is not self.scene:
-                from pipeline.render import SceneRenderer
+                from pipeline.views.render import SceneRenderer
 
                 self._renderer = SceneRenderer(self.scene)
             self.camera_panel.set_thumbnail(index, key, self._renderer.rgb(small))
@@ -631,7 +631,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
             scene = scene_io.load_scene(path, options, progress)
             report("Preparing the display…", 100, 100)
-            from pipeline.render import scene_to_pyvista
+            from pipeline.views.render import scene_to_pyvista
 
             return scene, scene_to_pyvista(scene)  # display meshes too: no GL needed, so off the GUI thread
 
@@ -801,7 +801,7 @@ class MainWindow(QtWidgets.QMainWindow):
         import pyvista
         import PySide6
 
-        from . import __name__ as pkg
+        from genzi_desktop import __name__ as pkg
 
         text = (f"<b>GenZI Desktop</b><br>Put people into 3D designs from a sentence.<br><br>"
                 f"Python {platform.python_version()}, PySide6 {PySide6.__version__}, "

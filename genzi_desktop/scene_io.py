@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.scene import SceneImportOptions, SceneLoadError, guess_import_options, load_scene
+from pipeline.scene.scene import SceneImportOptions, SceneLoadError, guess_import_options, load_scene
 
 __all__ = [
     "SCENE_SUFFIXES", "NEEDS_IMPORT_OPTIONS", "SceneImportOptions", "SceneLoadError",

@@ -1,4 +1,4 @@
-"""QUndoCommand adapter over the Qt-free edits in ``pipeline.edits``."""
+"""QUndoCommand adapter over the Qt-free edits in ``genzi_desktop.model.edits``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Callable
 
 from PySide6 import QtGui
 
-from pipeline.edits import Design, Edit
+from genzi_desktop.model.edits import Design, Edit
 
 _MERGE_IDS = {"target": 1001, "cameras": 1002}
 

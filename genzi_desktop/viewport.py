@@ -1,6 +1,6 @@
 """The 3D viewport: the textured scene, floor grid, target marker, camera frustums and bodies.
 
-Only drawing and mouse plumbing lives here. Picking asks ``pipeline.view_geometry`` for the
+Only drawing and mouse plumbing lives here. Picking asks ``pipeline.views.geometry`` for the
 ray through the clicked pixel and leaves the ray cast to the scene (see ``MainWindow``).
 Mouse: left-drag orbits, middle-drag pans, wheel/right-drag zooms, a left click (no drag)
 reports the pixel, Shift+left-drag drags the target along the surfaces, Ctrl+left-drag
@@ -18,12 +18,12 @@ import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 from pyvistaqt import QtInteractor
 
-from pipeline.cameras import Camera
-from pipeline.targets import Target
-from pipeline.view_geometry import camera_from_view, display_pixel_ray, frustum_points, viewer_pose
+from pipeline.views.cameras import Camera
+from pipeline.scene.targets import Target
+from pipeline.views.geometry import camera_from_view, display_pixel_ray, frustum_points, viewer_pose
 
-from pipeline.mesh_normals import vertex_normals
-from pipeline.render import add_scene_actors, apply_default_lighting, scene_to_pyvista
+from pipeline.scene.normals import vertex_normals
+from pipeline.views.render import add_scene_actors, apply_default_lighting, scene_to_pyvista
 
 log = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class SceneViewport(QtWidgets.QWidget):
     def set_scene(self, scene, parts: list | None = None) -> None:
         """Show ``scene`` (replacing the previous one) with lighting and a floor grid.
 
-        ``parts``: ``pipeline.render.scene_to_pyvista(scene)`` when already made (the loader
+        ``parts``: ``pipeline.views.render.scene_to_pyvista(scene)`` when already made (the loader
         makes them in its worker thread, so big scenes do not stall the window here).
         """
         p = self.plotter

@@ -1,7 +1,7 @@
 """Run slow pipeline calls in a QThread and hand results back to the GUI thread.
 
 ``start_task(parent, fn, ...)`` runs ``fn(report, cancel)`` in a worker thread, where
-``report(message, step, total)`` posts progress and ``cancel`` is a ``pipeline.events.CancelToken``.
+``report(message, step, total)`` posts progress and ``cancel`` is a ``pipeline.core.events.CancelToken``.
 The callbacks run in the GUI thread: worker signals are connected to slots of a relay QObject
 that lives there (a signal connected to a bare callable would run in the worker thread).
 """
@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from PySide6 import QtCore
 
-from pipeline.events import CancelToken, Cancelled
+from pipeline.core.events import CancelToken, Cancelled
 
 log = logging.getLogger(__name__)
 

@@ -28,14 +28,14 @@ def run(out_dir: str | Path, iterations: int = 80) -> int:
     from PIL import Image
 
     from pipeline.body import load_body_model
-    from pipeline.cameras import Camera
+    from pipeline.views.cameras import Camera
     from pipeline.export import export_bodies
-    from pipeline.lifting import ViewObservation, fit_body
-    from pipeline.lifting_schedule import LiftingSettings
-    from pipeline.pose2d import detect_keypoints
-    from pipeline.render import SceneRenderer
-    from pipeline.scene import load_scene
-    from pipeline.sdf import build_sdf_grid
+    from pipeline.lifting.fit import ViewObservation, fit_body
+    from pipeline.lifting.schedule import LiftingSettings
+    from pipeline.keypoints.blazepose import detect_keypoints
+    from pipeline.views.render import SceneRenderer
+    from pipeline.scene.scene import load_scene
+    from pipeline.scene.sdf import build_sdf_grid
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ def main() -> int:
     multiprocessing.freeze_support()  # first thing: torch/mediapipe may spawn workers
     args = sys.argv[1:]
     if args[:1] == ["genzi"]:
-        from pipeline.cli import main as cli_main
+        from pipeline.cli.main import main as cli_main
 
         sys.argv = ["genzi", *args[1:]]
         return int(cli_main(args[1:]) or 0)

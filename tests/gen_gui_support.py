@@ -40,7 +40,7 @@ def quick_overrides(image_size: int = 64, fit_iterations: int = 40) -> dict:
 
 def place_target_and_cameras(window, qtbot, scene, views: int = 2):
     """Show the sample scene, click the sofa seat, select views and keep the first ``views``."""
-    from pipeline.edits import SetCameras
+    from genzi_desktop.model.edits import SetCameras
 
     window.set_scene(scene, SAMPLE)
     window.viewport.view_preset("iso")
@@ -57,7 +57,7 @@ def place_target_and_cameras(window, qtbot, scene, views: int = 2):
 
 
 def set_panels(window, tiny_model=None, *, prompt="a man sitting on the sofa", results=2, overrides=None, seed=3):
-    from pipeline.project import PromptSettings
+    from genzi_desktop.model.project import PromptSettings
 
     c = window.generation
     c.prompt_panel.set_values(PromptSettings(prompt=prompt, seed=seed, num_results=results, preset="fast",
@@ -74,8 +74,8 @@ def render_known_body(scene, cameras, image_size: int, folder: Path):
     from pipeline.body import load_body_model
     from pipeline.body.presets import posed_body, yaw_facing
     from pipeline.generation.run_folder import write_png_atomic
-    from pipeline.render import SceneRenderer
-    from pipeline.run_cameras import camera_at_image_size
+    from pipeline.views.render import SceneRenderer
+    from pipeline.generation.user_cameras import camera_at_image_size
 
     body = load_body_model("anny")
     towards = np.mean([c.position for c in cameras], axis=0) - KNOWN_SEAT

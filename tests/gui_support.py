@@ -52,7 +52,7 @@ def message_boxes(monkeypatch):
 
 @pytest.fixture(scope="module")
 def sample_scene():
-    from pipeline.scene import load_scene
+    from pipeline.scene.scene import load_scene
 
     return load_scene(SAMPLE)
 

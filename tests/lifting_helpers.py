@@ -7,8 +7,8 @@ import math
 import numpy as np
 import torch
 
-from pipeline.cameras import Camera
-from pipeline.lifting import ViewObservation
+from pipeline.views.cameras import Camera
+from pipeline.lifting.fit import ViewObservation
 
 
 def ring_cameras(target, n: int = 8, distance: float = 2.5, height: float = 0.6, arc_deg: float = 200.0,

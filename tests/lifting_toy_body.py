@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel, BodyOutput
-from pipeline.rotations import rot6d_to_matrix
+from pipeline.core.rotations import rot6d_to_matrix
 
 # joint name, parent index, rest position
 JOINTS = [

@@ -13,7 +13,7 @@ import numpy as np
 import trimesh
 from PIL import Image
 
-from pipeline.units import UNIT_TO_METRES, up_axis_rotation
+from pipeline.scene.units import UNIT_TO_METRES, up_axis_rotation
 
 ROOM_BOUNDS = np.array([[-2.0, -1.5, 0.0], [2.0, 1.5, 2.5]])
 TABLE_TOP_Z = 0.75

@@ -23,7 +23,7 @@ def _pipeline_modules() -> list[str]:
 @pytest.mark.slow  # imports torch, diffusers and friends in a fresh interpreter (~10-20 s)
 def test_pipeline_modules_do_not_import_qt():
     modules = _pipeline_modules()
-    assert "pipeline.scene" in modules and "pipeline.sdf" in modules
+    assert "pipeline.scene.scene" in modules and "pipeline.scene.sdf" in modules
     script = f"""
 import importlib, json, sys, traceback
 failed = {{}}

@@ -114,7 +114,7 @@ def test_gradients_and_priors(body):
 
 
 def test_knee_prior_is_one_sided(body):
-    from pipeline.rotations import axis_angle_to_matrix, matrix_to_rot6d
+    from pipeline.core.rotations import axis_angle_to_matrix, matrix_to_rot6d
 
     def with_knee(angle):
         p = body.init_params()

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import trimesh
 
-from pipeline.cameras import Camera
-from pipeline.edits import ChangeCamera, Design, SetCameras, SetTarget
-from pipeline.picking import pick_surface
-from pipeline.scene import Scene
-from pipeline.targets import Target
-from pipeline.view_geometry import camera_from_view, display_pixel_ray, frustum_points, pixel_ray, viewer_pose
+from pipeline.views.cameras import Camera
+from genzi_desktop.model.edits import ChangeCamera, Design, SetCameras, SetTarget
+from pipeline.scene.picking import pick_surface
+from pipeline.scene.scene import Scene
+from pipeline.scene.targets import Target
+from pipeline.views.geometry import camera_from_view, display_pixel_ray, frustum_points, pixel_ray, viewer_pose
 
 
 def _camera(width=640, height=480):
@@ -141,7 +141,7 @@ def test_pick_passes_through_walls_seen_from_behind():
 
 
 def test_orbit_camera_keeps_distance_aim_and_clamps_elevation():
-    from pipeline.view_geometry import orbit_camera
+    from pipeline.views.geometry import orbit_camera
 
     cam = Camera.looking_at([2.0, 0.0, 1.0], [0.0, 0.0, 1.0], fov_y_deg=45.0, width=320, height=240, name="c")
     turned = orbit_camera(cam, [0.0, 0.0, 1.0], 90.0, 0.0)
@@ -156,7 +156,7 @@ def test_orbit_camera_keeps_distance_aim_and_clamps_elevation():
 
 
 def test_camera_under_ray_finds_the_frustum_clicked():
-    from pipeline.view_geometry import camera_under_ray
+    from pipeline.views.geometry import camera_under_ray
 
     cams = [Camera.looking_at([x, 3.0, 1.0], [x, 0.0, 1.0]) for x in (-1.0, 0.0, 1.0)]
     eye = np.array([0.0, 8.0, 4.0])

@@ -312,7 +312,7 @@ def test_unknown_suffix_is_explained(tmp_path, bodies):
 
 
 def test_genzi_export_falls_back_to_the_run_mesh_without_params(tmp_path, bodies, capsys):
-    from pipeline.cli import main as genzi
+    from pipeline.cli.main import main as genzi
 
     run = tmp_path / "run"
     run.mkdir()
@@ -336,7 +336,7 @@ def test_genzi_export_falls_back_to_the_run_mesh_without_params(tmp_path, bodies
 def test_genzi_export_rejects_a_frame_the_format_cannot_hold_before_reading_the_run(tmp_path, capsys):
     """GLB is Y-up metres by specification: asking for Z-up fails at once, with that reason,
     even before the run folder (here: not a run at all) is read and its bodies rebuilt."""
-    from pipeline.cli import main as genzi
+    from pipeline.cli.main import main as genzi
 
     assert genzi(["export", str(tmp_path / "no-run-here"), "--out", str(tmp_path / "x.glb"), "--up", "z"]) == 1
     err = capsys.readouterr().err

@@ -13,7 +13,7 @@ import pytest
 import torch
 import trimesh
 
-from pipeline.cli import main as genzi
+from pipeline.cli.main import main as genzi
 from pipeline.export import AxesUnits, export_bodies, posed_vertices
 from pipeline.export import fbx as fbx_module
 

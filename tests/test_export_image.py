@@ -9,7 +9,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from pipeline.cameras import Camera
+from pipeline.views.cameras import Camera
 from pipeline.export import ExportError, posed_vertices
 from pipeline.export.image import render_presentation_image, resized_camera
 from test_export import RINGS, SECTIONS, bar_skin
@@ -75,7 +75,7 @@ def test_unwritable_png_path_is_explained(floor):
 
 def test_view_from_outside_the_room_looks_in_when_back_faces_are_culled(tmp_path):
     """The viewport hides walls seen from behind; a presentation image of that view must too."""
-    from pipeline.scene import load_scene
+    from pipeline.scene.scene import load_scene
 
     room = load_scene(Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb")
     outside = Camera.looking_at([7, 7, 8], [0, 0, 0.3], width=160, height=120)

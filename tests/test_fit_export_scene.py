@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pipeline.export.run_folder import scene_path_of
-from pipeline.fit_sets import write_fit_outputs
+from pipeline.generation.fit_sets import write_fit_outputs
 
 
 def test_fit_report_names_the_scene_and_export_finds_it(tmp_path):

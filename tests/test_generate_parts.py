@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.events import Warning
+from pipeline.core.events import Warning
 from pipeline.generation import GenerationRequest, settings_for
-from pipeline.cli_generate import parse_overrides
+from pipeline.cli.generate import parse_overrides
 from pipeline.generation.imagination import scan_user_images
-from pipeline.generation.oom import run_with_oom_backoff
+from pipeline.core.oom import run_with_oom_backoff
 from pipeline.generation.orchestrator import is_excluded, normalise_exclusions
 from pipeline.generation.ranking import fit_score, make_ranker
 from pipeline.generation.results import FitRecord
@@ -57,7 +57,7 @@ def test_obj_round_trip_and_faces_with_texture_indices(tmp_path):
 
 def test_self_penetration_is_an_opt_in_setting_of_the_fit():
     from pipeline.generation.stages import lifting_settings
-    from pipeline.lifting_schedule import SELF_PENETRATION_WEIGHTS
+    from pipeline.lifting.schedule import SELF_PENETRATION_WEIGHTS
 
     assert max(lifting_settings(settings_for("paper")).weights["self_penetration"]) == 0.0
     on = lifting_settings(settings_for("fast", {"self_penetration": True}))
@@ -209,7 +209,7 @@ def test_cli_overrides_parse_json_values():
 
 
 def _items(n):
-    from pipeline.cameras import Camera
+    from pipeline.views.cameras import Camera
     from pipeline.generation.imagination import PaintItem
 
     cam = Camera.looking_at([0, -2, 1], [0, 0, 1], width=8, height=8)
@@ -235,7 +235,7 @@ def _diffusion_with(monkeypatch, fail_view):
 
 
 def test_one_image_that_cannot_be_painted_is_reported_and_the_others_kept(monkeypatch):
-    from pipeline.events import CancelToken
+    from pipeline.core.events import CancelToken
 
     painter = _diffusion_with(monkeypatch, "view_03")
     out = list(painter.paint(_items(5), lambda e: None, CancelToken()))
@@ -246,7 +246,7 @@ def test_one_image_that_cannot_be_painted_is_reported_and_the_others_kept(monkey
 
 
 def test_painting_that_fails_from_the_start_stops_the_run(monkeypatch):
-    from pipeline.events import CancelToken
+    from pipeline.core.events import CancelToken
 
     painter = _diffusion_with(monkeypatch, "view_00")
     with pytest.raises(RuntimeError, match="NaN"):

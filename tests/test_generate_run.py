@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from pipeline.body.base import KEYPOINT_NAMES
-from pipeline.events import (
+from pipeline.core.events import (
     Cancelled,
     CancelToken,
     Error,
@@ -138,7 +138,7 @@ def test_any_painted_image_can_be_repainted_alone_from_its_seed(tiny_run):
 
 
 def test_cli_resume_skips_done_stages_and_prints_the_explanation(tiny_run, capsys):
-    from pipeline.cli import main
+    from pipeline.cli.main import main
 
     args = ["generate", "--scene", str(SCENE), "--at", *map(str, SOFA_SEAT), "--prompt", "a man sitting on the sofa",
             "--seed", "5", "--preset", "fast", "--model", str(tiny_run.model_dir), "--device", "cpu", "--dtype", "fp32",

@@ -67,7 +67,7 @@ def test_smplx_requests_say_what_is_missing():
 
 
 def test_cli_generate_takes_the_smplx_model_and_says_when_it_is_missing(tmp_path, capsys):
-    from pipeline.cli import main as genzi
+    from pipeline.cli.main import main as genzi
 
     args = ["generate", "--scene", str(SCENE), "--at", "0", "-2.3", "0.567", "--prompt", "a man sitting",
             "--out", str(tmp_path / "run"), "--body-model", "smplx"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gui_support import gui_settings, message_boxes, window  # noqa: F401 - fixtures
-from pipeline.cameras import Camera
+from pipeline.views.cameras import Camera
 
 pytestmark = pytest.mark.gui
 

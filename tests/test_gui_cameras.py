@@ -10,7 +10,7 @@ from gui_support import (  # noqa: F401 - fixtures
     SAMPLE, SOFA_SEAT, click_display_pixel, display_pixel_of, gui_settings, message_boxes, qimage_to_rgb,
     sample_scene, save_artifact, window,
 )
-from pipeline.targets import Target
+from pipeline.scene.targets import Target
 
 pytestmark = pytest.mark.gui
 

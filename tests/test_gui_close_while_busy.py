@@ -119,7 +119,7 @@ def test_worker_renders_run_in_the_gui_thread(qapp, qtbot):
 
     from genzi_desktop.gui_thread_renderer import GuiThreadRenderer
     from genzi_desktop.workers import start_task
-    from pipeline.events import Cancelled, CancelToken
+    from pipeline.core.events import Cancelled, CancelToken
 
     inner = _RecordingRenderer()
     proxy = GuiThreadRenderer(lambda: inner)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.gui
 def _add_result(window, name="Sitter"):
     """Put a body-sized capsule on the sofa into the project as a kept result (cheap stand-in
     for a fitted body: a generation run takes minutes on this machine)."""
-    from pipeline.project import ResultEntry
+    from genzi_desktop.model.project import ResultEntry
 
     c = window.generation
     body = trimesh.creation.capsule(height=1.2, radius=0.2, count=[16, 16])
@@ -138,8 +138,8 @@ def test_export_image_of_viewport_and_camera(window, qtbot, sample_scene, tmp_pa
     from PIL import Image
 
     from genzi_desktop.export_dialog import ImageChoice
-    from pipeline.edits import SetCameras
-    from pipeline.view_geometry import camera_from_view
+    from genzi_desktop.model.edits import SetCameras
+    from pipeline.views.geometry import camera_from_view
 
     window.set_scene(sample_scene, SAMPLE)
     body, _rid = _add_result(window)

@@ -61,8 +61,8 @@ def test_smplx_choice_goes_into_the_request(window, sample_scene):
     """Choosing SMPL-X in the Models panel makes runs fit it (with the user's consent to a pickle);
     the body-shape controls are Anny's and are switched off for it."""
     from gen_gui_support import SAMPLE, SOFA_SEAT
-    from pipeline.edits import SetTarget
-    from pipeline.targets import Target
+    from genzi_desktop.model.edits import SetTarget
+    from pipeline.scene.targets import Target
 
     window.set_scene(sample_scene, SAMPLE)
     window.apply_edit(SetTarget(None, Target(np.asarray(SOFA_SEAT, float), (0, 0, 1), 0.0)))
@@ -179,7 +179,7 @@ def test_about_lists_models_versions_and_licences(window, monkeypatch):
 
 
 def test_more_like_this_starts_a_run_with_the_result_prompt_and_a_new_seed(window, qtbot, sample_scene, tiny_model):
-    from pipeline.project import ResultEntry
+    from genzi_desktop.model.project import ResultEntry
 
     c = window.generation
     place_target_and_cameras(window, qtbot, sample_scene, views=1)

@@ -13,8 +13,8 @@ from gui_support import (  # noqa: F401 - fixtures
     SAMPLE, SOFA_SEAT, click_display_pixel, display_pixel_of, gui_settings, message_boxes,
     qimage_to_rgb, sample_scene, save_artifact, window,
 )
-from pipeline.picking import pick_surface
-from pipeline.view_geometry import display_pixel_ray
+from pipeline.scene.picking import pick_surface
+from pipeline.views.geometry import display_pixel_ray
 
 pytestmark = pytest.mark.gui
 

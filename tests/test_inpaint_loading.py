@@ -14,7 +14,7 @@ from pipeline.inpaint import (
     NotAnInpaintingModelError,
     load_inpaint_model,
 )
-from pipeline.inpaint.device import pick_device, pick_dtype
+from pipeline.core.device import pick_device, pick_dtype
 from pipeline.inpaint.download import DownloadProgress, choose_files, progress_bar_class
 from pipeline.inpaint.testing import build_tiny_components, tiny_settings, tiny_view, write_single_file_checkpoint
 

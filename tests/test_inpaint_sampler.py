@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from inpaint_fixtures import one_cpu_thread, tiny_model, tiny_model_dir  # noqa: F401
-from pipeline.events import CancelToken, Cancelled, InpaintDone, InpaintStep, Warning as WarningEvent
+from pipeline.core.events import CancelToken, Cancelled, InpaintDone, InpaintStep, Warning as WarningEvent
 from pipeline.inpaint import Inpainter, InpaintRequest, InpaintSettingsError, silhouette_mask
 from pipeline.inpaint.attention import AttentionCapture, CapturingAttnProcessor
 from pipeline.inpaint.testing import TINY_ATTENTION_DIVISOR, TINY_IMAGE_SIZE, tiny_settings, tiny_view

@@ -31,7 +31,7 @@ def body():
 
 @pytest.fixture(scope="module")
 def scene():
-    from pipeline.scene import load_scene
+    from pipeline.scene.scene import load_scene
 
     return load_scene(SCENE)
 
@@ -42,11 +42,11 @@ def cases_dir(tmp_path_factory):
 
 
 def _fit_case(name, body, scene, cases_dir, iterations=400, views=8):
-    from pipeline.fit_sets import find_hypothesis_sets, fit_hypothesis_sets
-    from pipeline.lifting_schedule import LiftingSettings
-    from pipeline.metrics import mpjpe
-    from pipeline.sdf import build_sdf_grid
-    from pipeline.views_io import load_views
+    from pipeline.generation.fit_sets import find_hypothesis_sets, fit_hypothesis_sets
+    from pipeline.lifting.schedule import LiftingSettings
+    from pipeline.lifting.metrics import mpjpe
+    from pipeline.scene.sdf import build_sdf_grid
+    from pipeline.views.views_io import load_views
 
     case = case_by_name(name)
     meta = prepare_case(case, cases_dir / name, body, scene, max_views=views)
@@ -76,7 +76,7 @@ def test_standing_on_the_floor_from_renders(body, scene, cases_dir):
 
 def test_genzi_fit_writes_the_report(body, scene, cases_dir, tmp_path):
     from pipeline.body.base import KEYPOINT_NAMES
-    from pipeline.cli import main
+    from pipeline.cli.main import main
 
     case = case_by_name("standing_floor")
     prepare_case(case, cases_dir / case.name, body, scene, max_views=8)
@@ -104,7 +104,7 @@ def test_genzi_fit_writes_the_report(body, scene, cases_dir, tmp_path):
 
 
 def test_genzi_fit_explains_a_missing_hypothesis_folder(tmp_path, cases_dir, body, scene, capsys):
-    from pipeline.cli import main
+    from pipeline.cli.main import main
 
     case = case_by_name("standing_floor")
     prepare_case(case, cases_dir / case.name, body, scene, max_views=8)
@@ -118,7 +118,7 @@ def test_fast_keypoint_path_matches_the_full_forward(body):
     import torch
 
     from pipeline.body.presets import posed_body
-    from pipeline.lifting_subset import forward_subset
+    from pipeline.lifting.subset import forward_subset
 
     params = posed_body(body, "sitting_chair", (0.3, -1.0, 0.5), 40.0, shape=body.shape_from_phenotypes({"height": 0.8}))
     idx = torch.arange(0, body.num_vertices, 5)

@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from lifting_helpers import BoxSDF, mpjpe_mm, project_observations, ring_cameras  # noqa: E402
 from lifting_toy_body import JOINTS, ToyBody  # noqa: E402
 
-from pipeline.events import CancelToken, Cancelled, LiftingStep  # noqa: E402
-from pipeline.lifting import fit_body, initial_params, posture_from_prompt  # noqa: E402
-from pipeline.lifting_schedule import LiftingSettings, learning_rates_at, weights_at  # noqa: E402
-from pipeline.metrics import non_collision  # noqa: E402
+from pipeline.core.events import CancelToken, Cancelled, LiftingStep  # noqa: E402
+from pipeline.lifting.fit import fit_body, initial_params, posture_from_prompt  # noqa: E402
+from pipeline.lifting.schedule import LiftingSettings, learning_rates_at, weights_at  # noqa: E402
+from pipeline.lifting.metrics import non_collision  # noqa: E402
 
 JOINT_NAMES = [j[0] for j in JOINTS]
 FAST = LiftingSettings(num_threads=1).with_iterations(240)
@@ -196,7 +196,7 @@ def test_scene_terms_values_gradients_and_no_data_dependent_branch():
     branch)."""
     import torch
 
-    from pipeline.lifting_losses import scene_terms
+    from pipeline.lifting.losses import scene_terms
 
     free = torch.tensor([0.3, 0.1, 0.05], requires_grad=True)  # nothing touches: contact pulls the nearest
     pen, con = scene_terms(free, 0.0)

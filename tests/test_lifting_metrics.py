@@ -1,4 +1,4 @@
-"""Metrics of pipeline.metrics on known geometry and poses."""
+"""Metrics of pipeline.lifting.metrics on known geometry and poses."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from lifting_helpers import BoxSDF, project_observations, ring_cameras  # noqa: E402
 
-from pipeline.lifting import ViewObservation  # noqa: E402
-from pipeline.metrics import (  # noqa: E402
+from pipeline.lifting.fit import ViewObservation  # noqa: E402
+from pipeline.lifting.metrics import (  # noqa: E402
     contact, diversity, mpjpe, non_collision, pa_mpjpe, penetration_depth, reprojection_errors, scene_metrics,
 )
-from pipeline.rotations import rotation_about_z  # noqa: E402
+from pipeline.core.rotations import rotation_about_z  # noqa: E402
 
 BOX = BoxSDF(lo=(0, 0, 0), hi=(1, 1, 1), floor_z=None)
 

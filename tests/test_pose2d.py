@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from pipeline.body.base import KEYPOINT_NAMES
-from pipeline.cameras import Camera
-from pipeline.pose2d import (
+from pipeline.views.cameras import Camera
+from pipeline.keypoints.blazepose import (
     LIMB_GROUP,
     PAPER_JOINTS,
     REASON_CUT_OFF,
@@ -40,7 +40,7 @@ def detector():
 
 @pytest.fixture(scope="module")
 def renderer():
-    from pipeline.render import BodyRenderer
+    from pipeline.views.render import BodyRenderer
 
     with BodyRenderer() as r:
         yield r
@@ -78,7 +78,7 @@ def test_standing_person_is_found_where_the_body_projects(body, detector, render
     assert err[KP["left_hip"]] < np.linalg.norm(k.keypoints[KP["left_hip"]] - uv[KP["right_hip"]])
     assert np.isnan(k.keypoints[KP["left_small_toe"]]).all() and k.conf[KP["left_small_toe"]] == 0
     assert k.found and k.as_array().shape == (23, 3)
-    from pipeline.pose2d import draw_keypoints
+    from pipeline.keypoints.blazepose import draw_keypoints
 
     img = renderer.render_bodies(cam, [(v, body.faces)]).rgb
     drawn = draw_keypoints(img, k)
@@ -123,9 +123,9 @@ def test_json_round_trip_keeps_missing_points():
 @pytest.mark.slow
 def test_bodies_in_the_sample_scene_are_detected_in_the_selected_views(body, detector):
     """Anny on the sofa, on the stool and standing on the floor, seen from the selected views."""
-    from pipeline.render import SceneRenderer
-    from pipeline.scene_source import as_scene
-    from pipeline.view_selection import select_views
+    from pipeline.views.render import SceneRenderer
+    from pipeline.scene.source import as_scene
+    from pipeline.views.selection import select_views
 
     scene = as_scene(SCENE)
     from pipeline.body.presets import yaw_facing

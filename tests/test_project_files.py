@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.project import (
+from genzi_desktop.model.project import (
     AutosaveSlot,
     Person,
     ProjectError,

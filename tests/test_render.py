@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import trimesh
 
-from pipeline.cameras import Camera
-from pipeline.render import BodyRenderer, SceneRenderer, scene_to_pyvista
-from pipeline.scene_source import as_scene
+from pipeline.views.cameras import Camera
+from pipeline.views.render import BodyRenderer, SceneRenderer, scene_to_pyvista
+from pipeline.scene.source import as_scene
 
 sys.path.insert(0, str(Path(__file__).parent))
 

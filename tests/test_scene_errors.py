@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-import pipeline.scene_formats as scene_formats
-from pipeline.scene import LARGE_SCENE_TRIANGLES, Scene, SceneLoadError, load_scene
+import pipeline.scene.formats as scene_formats
+from pipeline.scene.scene import LARGE_SCENE_TRIANGLES, Scene, SceneLoadError, load_scene
 from scene_files import write_plain, write_textured_obj
 
 
@@ -112,14 +112,14 @@ def test_nan_vertices(tmp_path):
 
 def test_bad_options_are_load_errors(tmp_path):
     path = write_textured_obj(tmp_path)
-    from pipeline.scene import SceneImportOptions
+    from pipeline.scene.scene import SceneImportOptions
 
     with pytest.raises(SceneLoadError, match="choose one of"):
         load_scene(path, SceneImportOptions(up_axis="q"))
 
 
 def test_large_scene_warns(monkeypatch, tmp_path):
-    import pipeline.scene as scene_module
+    import pipeline.scene.scene as scene_module
 
     monkeypatch.setattr(scene_module, "LARGE_SCENE_TRIANGLES", 10)
     scene = load_scene(write_plain(tmp_path, "stl"))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from pipeline.scene import SceneImportOptions, load_scene
-from pipeline.scene_formats import find_assimp, run_assimp
+from pipeline.scene.scene import SceneImportOptions, load_scene
+from pipeline.scene.formats import find_assimp, run_assimp
 from scene_files import (
     ROOM_BOUNDS,
     TABLE_CENTRE_XY,

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-import pipeline.scene as scene_module
-from pipeline.scene import load_scene
+import pipeline.scene.scene as scene_module
+from pipeline.scene.scene import load_scene
 
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from pipeline.scene import SceneImportOptions, guess_import_options, load_scene
+from pipeline.scene.scene import SceneImportOptions, guess_import_options, load_scene
 
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb"
 SOFA_XY = (0.0, -2.41)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from pipeline.scene import SceneImportOptions, SceneLoadError, guess_import_options, load_scene
-from pipeline.units import UP_AXES, import_transform, up_axis_rotation
+from pipeline.scene.scene import SceneImportOptions, SceneLoadError, guess_import_options, load_scene
+from pipeline.scene.units import UP_AXES, import_transform, up_axis_rotation
 from scene_files import ROOM_BOUNDS, room_mesh, to_file_frame, write_plain, write_textured_obj
 
 

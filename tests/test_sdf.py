@@ -10,8 +10,8 @@ import pytest
 import torch
 import trimesh
 
-from pipeline.scene import Scene, load_scene
-from pipeline.sdf import SDFGrid, build_sdf_grid, sdf_at
+from pipeline.scene.scene import Scene, load_scene
+from pipeline.scene.sdf import SDFGrid, build_sdf_grid, sdf_at
 from scene_files import room_mesh
 
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb"

@@ -23,7 +23,7 @@ def body():
 
 @pytest.fixture(scope="module")
 def proxy(body):
-    from pipeline.self_penetration import SelfPenetrationProxy
+    from pipeline.lifting.self_penetration import SelfPenetrationProxy
 
     return SelfPenetrationProxy.for_body(body)
 
@@ -43,7 +43,7 @@ def test_parts_cover_the_body_and_presets_are_free_of_penetration(body, proxy):
 
 
 def test_a_hand_pushed_into_the_chest_is_penalised_and_the_gradient_pulls_it_out(body, proxy):
-    from pipeline.self_penetration import vertex_parts
+    from pipeline.lifting.self_penetration import vertex_parts
 
     names, part = vertex_parts(body.skinned_mesh(body.init_params(1)))
     v = _vertices(body, body.init_params(1)).clone()
@@ -65,8 +65,8 @@ def test_a_hand_pushed_into_the_chest_is_penalised_and_the_gradient_pulls_it_out
 def test_fit_with_the_term_keeps_a_hand_out_of_the_chest(body, proxy):
     """2D evidence that puts the left wrist on the chest centre from every view: without the
     term the fitted hand sinks into the torso, with it the hand stays (nearly) outside."""
-    from pipeline.lifting import fit_body
-    from pipeline.lifting_schedule import SELF_PENETRATION_WEIGHTS, LiftingSettings
+    from pipeline.lifting.fit import fit_body
+    from pipeline.lifting.schedule import SELF_PENETRATION_WEIGHTS, LiftingSettings
 
     params = body.init_params(1)
     with torch.no_grad():

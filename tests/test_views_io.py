@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.cli import main
-from pipeline.scene_source import as_scene
-from pipeline.view_selection import select_views
-from pipeline.views_io import ViewsFileError, load_views, write_selection, write_views
+from pipeline.cli.main import main
+from pipeline.scene.source import as_scene
+from pipeline.views.selection import select_views
+from pipeline.views.views_io import ViewsFileError, load_views, write_selection, write_views
 
 sys.path.insert(0, str(Path(__file__).parent))
 

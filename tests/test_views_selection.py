@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.scene_source import as_scene
-from pipeline.view_selection import (
+from pipeline.scene.source import as_scene
+from pipeline.views.selection import (
     NoViewsError,
     TargetNotOnSurfaceError,
     ViewSelectionSettings,

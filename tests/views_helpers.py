@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from pipeline.scene_source import as_scene
+from pipeline.scene.source import as_scene
 
 SAMPLE_SCENE = Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb"
 

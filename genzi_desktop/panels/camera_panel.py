@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from pipeline.cameras import Camera
-from pipeline.view_geometry import viewer_pose
+from pipeline.views.cameras import Camera
+from pipeline.views.geometry import viewer_pose
 
-from .widgets import Vec3Edit
+from genzi_desktop.panels.widgets import Vec3Edit
 
 THUMB_SIZE = 96
 

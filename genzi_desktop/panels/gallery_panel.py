@@ -13,13 +13,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pipeline.body.base import KEYPOINT_NAMES
 
-from .live_plot import LivePlot
+from genzi_desktop.panels.live_plot import LivePlot
 
 TILE = 132
 MASK_COLOR = QtGui.QColor(255, 40, 40, 110)
 
 try:  # the detector's skeleton edges (names), if the pose module provides them
-    from pipeline.pose2d import SKELETON as _SKELETON
+    from pipeline.keypoints.blazepose import SKELETON as _SKELETON
 except ImportError:  # pragma: no cover
     _SKELETON = ()
 

@@ -14,7 +14,7 @@ from PySide6 import QtCore, QtWidgets
 
 from pipeline.generation.config import DEFAULT_MODEL
 
-from .widgets import ask_inpaint_model_file, ask_inpaint_model_folder
+from genzi_desktop.panels.widgets import ask_inpaint_model_file, ask_inpaint_model_folder
 
 PICKLE_WARNING = (
     "This SMPL-X model is a Python pickle (.pkl). Opening a pickle can run any code its author put "

@@ -1,7 +1,7 @@
 """The prompt panel: what to paint (prompt, negative prompt, subject word, seed, results, preset).
 
 Values are remembered in QSettings (``prompt/...``) and read/written as a
-``pipeline.project.PromptSettings`` so a project stores exactly what the panel shows.
+``genzi_desktop.model.project.PromptSettings`` so a project stores exactly what the panel shows.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 
 from PySide6 import QtCore, QtWidgets
 
-from pipeline.project import PromptSettings
+from genzi_desktop.model.project import PromptSettings
 
 PRESET_TIPS = {
     "fast": "Quick first look: 8 views, 2 inpaintings per view, 25 steps, 1 round.",

@@ -2,7 +2,7 @@
 
 Top-level rows are the people of the scene (each with its own target, cameras and prompt);
 their children are the bodies generated for them. A body's tick shows or hides it in the
-viewport; double-click renames. The panel only shows a ``pipeline.project.Project``; the
+viewport; double-click renames. The panel only shows a ``genzi_desktop.model.project.Project``; the
 controller owns the changes.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from pipeline.project import Project, ResultEntry
+from genzi_desktop.model.project import Project, ResultEntry
 
 ROLE_KIND = QtCore.Qt.ItemDataRole.UserRole + 1  # "person" | "result"
 ROLE_PERSON = QtCore.Qt.ItemDataRole.UserRole + 2

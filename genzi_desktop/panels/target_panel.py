@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from pipeline.targets import Target
+from pipeline.scene.targets import Target
 
-from .widgets import Vec3Edit
+from genzi_desktop.panels.widgets import Vec3Edit
 
 
 class TargetPanel(QtWidgets.QWidget):

@@ -15,7 +15,7 @@ Conventions (checked by tests/test_body_anny.py):
   continuous (no wrap-around, no singular gradient at zero) and Adam moves it evenly.
   Fingers, toes, twist bones and face stay at Anny's rest pose, with gently curled fingers.
 * Keypoints (B, 23, 3): by default ``keypoints="detector"``: a vertex regressor fitted so
-  that the points sit where BlazePose (pipeline/pose2d.py) detects them on renders of Anny
+  that the points sit where BlazePose (pipeline/keypoints/blazepose.py) detects them on renders of Anny
   (resources/body/anny_blazepose_keypoints.npz, made by benchmarks/keypoint_bias.py); with
   ``keypoints="coco"`` (or without that file) Anny's own COCO+feet regressor.
 * ``shape`` (B, 6): unconstrained logits; phenotypes = sigmoid(shape) in the order
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel, BodyOutput, SkinnedMesh
-from pipeline.rotations import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
+from pipeline.core.rotations import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
 
 PHENOTYPES: tuple[str, ...] = ("gender", "age", "muscle", "weight", "height", "proportions")
 

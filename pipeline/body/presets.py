@@ -24,7 +24,7 @@ import math
 import numpy as np
 import torch
 
-from pipeline.rotations import axis_angle_to_matrix, euler_matrix, matrix_to_rot6d, rot6d_to_matrix
+from pipeline.core.rotations import axis_angle_to_matrix, euler_matrix, matrix_to_rot6d, rot6d_to_matrix
 
 ARMS_DOWN = {"upperarm01": (0, 30, 0), "lowerarm01": (-20, 0, 0)}  # Anny rests with elbows ~43 deg bent
 

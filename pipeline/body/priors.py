@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pipeline.rotations import matrix_to_axis_angle, rot6d_to_matrix
+from pipeline.core.rotations import matrix_to_axis_angle, rot6d_to_matrix
 
 # Left-side (or central) limits in degrees: (lower xyz, upper xyz) in the frames above.
 ANNY_LIMITS_DEG: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {

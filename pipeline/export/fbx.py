@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline import assimp_cli
+from pipeline.core import assimp_cli
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.errors import ExportError
@@ -34,7 +34,7 @@ _CM_PER_UNIT = {"m": 100.0, "cm": 1.0, "mm": 0.1}
 
 
 def find_assimp() -> Path:
-    """The assimp 6 CLI (see :mod:`pipeline.assimp_cli`); ExportError when it is missing."""
+    """The assimp 6 CLI (see :mod:`pipeline.core.assimp_cli`); ExportError when it is missing."""
     exe = assimp_cli.find_assimp()
     if exe is None:
         raise ExportError(

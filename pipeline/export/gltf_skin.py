@@ -19,7 +19,7 @@ from scipy.spatial.transform import Rotation
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.scene_textures import encoded, texture_of
-from pipeline.mesh_normals import vertex_normals
+from pipeline.scene.normals import vertex_normals
 
 GLTF_FRAME = AxesUnits(up="y", units="m")  # what the glTF 2.0 specification fixes
 BODY_COLOR = (0.80, 0.62, 0.52, 1.0)

@@ -1,6 +1,6 @@
 """Presentation images: any camera (the viewport's, a selected view) rendered to a PNG.
 
-Uses the pipeline's own off-screen renderer (:mod:`pipeline.render`) so the image looks like
+Uses the pipeline's own off-screen renderer (:mod:`pipeline.views.render`) so the image looks like
 the viewport and the views the method rendered. Resolution is independent of the camera's:
 the vertical field of view and pose are kept and the aspect follows the requested size.
 Optional supersampling renders larger and downsizes for smoother edges.
@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from pipeline.cameras import Camera
+from pipeline.views.cameras import Camera
 from pipeline.export.bodies import as_export_body
 from pipeline.export.errors import ExportError
 
@@ -54,14 +54,14 @@ def render_presentation_image(
     (pipeline Scene, trimesh or path; None for bodies alone) from ``camera`` at
     ``width`` x ``height`` and save a PNG to ``path`` when given.
 
-    ``renderer``: an existing :class:`pipeline.render.SceneRenderer` to reuse (its scene is
+    ``renderer``: an existing :class:`pipeline.views.render.SceneRenderer` to reuse (its scene is
     used and ``background`` ignored). ``cull_back_faces`` matches the viewport's "see into
     rooms from outside" look. Returns the (H, W, 3) uint8 image.
     Raises ExportError when the PNG cannot be written (full disk, no permission)."""
     from PIL import Image
 
     from pipeline.export import _friendly_os_error
-    from pipeline.render import BodyRenderer, SceneRenderer
+    from pipeline.views.render import BodyRenderer, SceneRenderer
 
     supersample = int(supersample)
     if supersample not in (1, 2, 3, 4):

@@ -25,7 +25,7 @@ def scene_meshes(scene) -> list[tuple[str, object]]:
 
     Accepts a pipeline ``Scene`` (anything with a ``trimesh_scene`` / ``scene`` /
     ``geometries`` attribute), a ``trimesh.Scene`` or ``trimesh.Trimesh`` already in the
-    pipeline's frame, or a path (loaded with ``pipeline.scene.load_scene`` when it exists).
+    pipeline's frame, or a path (loaded with ``pipeline.scene.scene.load_scene`` when it exists).
     """
     import trimesh
 
@@ -66,14 +66,14 @@ def scene_meshes(scene) -> list[tuple[str, object]]:
 
 
 def load_scene_any(path: str | Path):
-    """Load a scene file through ``pipeline.scene.load_scene`` (which normalises units and
+    """Load a scene file through ``pipeline.scene.scene.load_scene`` (which normalises units and
     up axis); without it, trimesh keeps the file's own coordinates (the sample scene is
     stored Z-up metres)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Scene file not found: {path}. Check the path in the run's config.json.")
     try:
-        from pipeline.scene import load_scene  # type: ignore[attr-defined]
+        from pipeline.scene.scene import load_scene  # type: ignore[attr-defined]
     except ImportError:
         load_scene = None
     if load_scene is not None:

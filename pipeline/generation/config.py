@@ -36,7 +36,7 @@ class GenerationSettings:
     batch_size: int | None = None  # images per UNet call (None: from the GPU memory); halves on out-of-memory
     preview_every: int = 5
     fit_iterations: int | None = None  # None: the lifting stage's own default (the paper's 1600)
-    self_penetration: bool = False  # the fit's optional capsule self-penetration term (pipeline.self_penetration)
+    self_penetration: bool = False  # the fit's optional capsule self-penetration term (pipeline.lifting.self_penetration)
     fit_device: str = "auto"  # "auto": the GPU when the run uses one (falls back to the CPU on error), else "cpu"
     min_valid_joints: int | None = None  # None: the keypoint stage's default (13 of 17)
     ranking: str = "auto"  # "auto" (CLIP when available, else fit), "clip", "fit"

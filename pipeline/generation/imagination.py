@@ -23,10 +23,10 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from pipeline.cameras import Camera
-from pipeline.events import CancelToken, EventSink, InpaintDone, Warning
+from pipeline.views.cameras import Camera
+from pipeline.core.events import CancelToken, EventSink, InpaintDone, Warning
 from pipeline.generation import stages
-from pipeline.generation.oom import run_with_oom_backoff
+from pipeline.core.oom import run_with_oom_backoff
 
 log = logging.getLogger("pipeline.generation")
 
@@ -137,7 +137,7 @@ class DiffusionImagination(Imagination):
             try:
                 results, used = run_with_oom_backoff(attempt, chunk_size, emit=emit, what="inpainting")
             except Exception as exc:  # noqa: BLE001 - one bad image must not end the run
-                from pipeline.events import Cancelled
+                from pipeline.core.events import Cancelled
 
                 if isinstance(exc, (Cancelled, stages.GenerationError)) or painted == 0:
                     raise  # cancelled, or failing from the start: a problem of the model, not of one image

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from pipeline.events import (
+from pipeline.core.events import (
     CancelToken,
     Error,
     Event,
@@ -615,14 +615,14 @@ def _lifting_stage(run: _Run, round_index: int) -> str:
             try:
                 record, vertices, faces = fit_once()
             except Exception as exc:
-                from pipeline.events import Cancelled
+                from pipeline.core.events import Cancelled
 
                 if isinstance(exc, Cancelled) or not run.fall_back_to_cpu(f"{type(exc).__name__}: {exc}"):
                     raise
                 log.exception("GPU fit failed; retrying on the CPU")
                 record, vertices, faces = fit_once()
         except Exception as exc:
-            from pipeline.events import Cancelled
+            from pipeline.core.events import Cancelled
 
             if isinstance(exc, Cancelled):
                 raise
@@ -756,8 +756,8 @@ def run_generation(
 ) -> GenerationResult:
     """Run (or resume) the whole method for one target; returns the ranked final bodies.
 
-    ``emit`` receives typed events (:mod:`pipeline.events`); ``cancel`` is checked between
-    steps and raises :class:`~pipeline.events.Cancelled`, leaving a folder that resumes.
+    ``emit`` receives typed events (:mod:`pipeline.core.events`); ``cancel`` is checked between
+    steps and raises :class:`~pipeline.core.events.Cancelled`, leaving a folder that resumes.
     ``imagination`` defaults to diffusion inpainting with ``request.model``. ``renderer``: an
     object with SceneRenderer's ``rgb``/``render_bodies``/``silhouettes`` for the run's scene
     (the desktop passes one that renders in its GUI thread).

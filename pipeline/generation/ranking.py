@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from pipeline.events import EventSink, Warning
+from pipeline.core.events import EventSink, Warning
 
 log = logging.getLogger("pipeline.generation")
 

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from pipeline.cameras import Camera
+from pipeline.views.cameras import Camera
 from pipeline.generation.errors import GenerationError
 
 log = logging.getLogger("pipeline.generation")
@@ -51,7 +51,7 @@ def resolve_device(device: str) -> str:
 # scene, views, rendering
 # =========================================================================================
 def load_scene(path: str):
-    from pipeline.scene import load_scene as _load
+    from pipeline.scene.scene import load_scene as _load
 
     try:
         return _load(path)
@@ -70,8 +70,7 @@ class SelectedViews:
 
 
 def select_views(scene, target, normal, settings, radius, prompt) -> SelectedViews:
-    from pipeline import view_selection as vs
-
+    from pipeline.views import selection as vs
     vs_settings = vs.ViewSelectionSettings(max_views=int(settings.num_views), image_size=int(settings.image_size))
     if radius is not None:
         vs_settings.patch_radius = float(radius)
@@ -110,8 +109,7 @@ def write_views(path: Path, cameras: Sequence[Camera], target, normal, visibilit
     from pipeline.generation.run_folder import write_json_atomic
 
     try:
-        from pipeline import views_io
-
+        from pipeline.views import views_io
         writer = getattr(views_io, "write_views", None)
     except ImportError:
         writer = None
@@ -140,8 +138,7 @@ def read_views(path: Path) -> list[Camera]:
     from pipeline.generation.run_folder import read_json
 
     try:
-        from pipeline import views_io
-
+        from pipeline.views import views_io
         reader = getattr(views_io, "read_views", None)
     except ImportError:
         reader = None
@@ -156,7 +153,7 @@ def read_views(path: Path) -> list[Camera]:
 
 
 def make_renderer(scene):
-    from pipeline.render import SceneRenderer
+    from pipeline.views.render import SceneRenderer
 
     return SceneRenderer(scene)
 
@@ -209,7 +206,7 @@ def _to_uint8_rgb(image) -> np.ndarray:
 # scene distance
 # =========================================================================================
 def build_sdf(scene, target, half_extent: float, cell: float, progress=None):
-    from pipeline.sdf import build_sdf_grid
+    from pipeline.scene.sdf import build_sdf_grid
 
     return build_sdf_grid(scene, np.asarray(target, dtype=np.float64), float(half_extent), float(cell), progress=progress)
 
@@ -225,7 +222,7 @@ def save_sdf(grid, path: Path) -> None:
 
 
 def load_sdf(path: Path):
-    from pipeline.sdf import SDFGrid
+    from pipeline.scene.sdf import SDFGrid
 
     return SDFGrid.load(path)
 
@@ -307,8 +304,7 @@ def read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
 # keypoints
 # =========================================================================================
 def make_detector(settings):
-    from pipeline import pose2d
-
+    from pipeline.keypoints import blazepose as pose2d
     maker = getattr(pose2d, "KeypointDetector", None) or getattr(pose2d, "PoseDetector", None)
     kwargs = {}
     if settings.min_valid_joints is not None:
@@ -349,7 +345,7 @@ def lifting_settings(settings, body=None, fixed_shape: dict | None = None):
     which also spares the costly shape gradient)."""
     from dataclasses import replace
 
-    from pipeline.lifting_schedule import SELF_PENETRATION_WEIGHTS, LiftingSettings
+    from pipeline.lifting.schedule import SELF_PENETRATION_WEIGHTS, LiftingSettings
 
     ls = LiftingSettings()
     if settings.fit_iterations is not None:
@@ -366,7 +362,9 @@ def lifting_settings(settings, body=None, fixed_shape: dict | None = None):
 
 def fit_set(body, observations, sdf, settings, request, *, init, target, set_name, emit, cancel):
     """Fit one hypothesis set; returns (FitRecord, vertices, faces)."""
-    from pipeline import lifting, metrics
+    from pipeline.lifting import fit as lifting
+    from pipeline.lifting import metrics
+
     from pipeline.body.base import KEYPOINT_NAMES
     from pipeline.generation.results import FitRecord
 

@@ -13,17 +13,17 @@ Heavy libraries (diffusers, transformers) are imported only when a model is load
 ``pipeline.inpaint.testing`` builds tiny random models for tests.
 """
 
-from .errors import (
+from pipeline.inpaint.errors import (
     InpaintError,
     InpaintSettingsError,
     ModelNotFoundError,
     ModelOfflineError,
     NotAnInpaintingModelError,
 )
-from .inpainter import Inpainter
-from .loading import DEFAULT_MODEL_ID, InpaintModel, ModelSpec, load_inpaint_model
-from .masks import silhouette_mask
-from .schema import InpaintRequest, InpaintResult, InpaintSettings
+from pipeline.inpaint.inpainter import Inpainter
+from pipeline.inpaint.loading import DEFAULT_MODEL_ID, InpaintModel, ModelSpec, load_inpaint_model
+from pipeline.inpaint.masks import silhouette_mask
+from pipeline.inpaint.schema import InpaintRequest, InpaintResult, InpaintSettings
 
 __all__ = [
     "DEFAULT_MODEL_ID",

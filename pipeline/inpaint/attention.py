@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .errors import InpaintSettingsError
+from pipeline.inpaint.errors import InpaintSettingsError
 
 
 def block_scales(unet) -> dict[str, int]:

@@ -13,7 +13,7 @@ from typing import Callable, Sequence, TypeVar
 
 import torch
 
-from .errors import InpaintError
+from pipeline.inpaint.errors import InpaintError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

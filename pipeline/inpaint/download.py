@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 from tqdm import tqdm as _tqdm
 
-from .errors import InpaintError, ModelNotFoundError, ModelOfflineError
+from pipeline.inpaint.errors import InpaintError, ModelNotFoundError, ModelOfflineError
 
 COMPONENTS_WITH_WEIGHTS = ("unet", "vae", "text_encoder")
 

@@ -9,15 +9,15 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..events import CancelToken, EventSink, Warning as WarningEvent, null_sink
-from .attention import AttentionCapture
-from .batching import auto_batch_size, run_in_batches
-from .errors import InpaintSettingsError
-from .loading import InpaintModel
-from .prompts import assemble_prompts
-from .sampler import AttentionHook, PreparedPrompt, encode_text, sample_batch
-from .schema import InpaintRequest, InpaintResult, InpaintSettings
-from .tokens import find_subject_tokens
+from pipeline.core.events import CancelToken, EventSink, Warning as WarningEvent, null_sink
+from pipeline.inpaint.attention import AttentionCapture
+from pipeline.inpaint.batching import auto_batch_size, run_in_batches
+from pipeline.inpaint.errors import InpaintSettingsError
+from pipeline.inpaint.loading import InpaintModel
+from pipeline.inpaint.prompts import assemble_prompts
+from pipeline.inpaint.sampler import AttentionHook, PreparedPrompt, encode_text, sample_batch
+from pipeline.inpaint.schema import InpaintRequest, InpaintResult, InpaintSettings
+from pipeline.inpaint.tokens import find_subject_tokens
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Inpainter:
     ) -> list[InpaintResult]:
         """Paint every request; results come back in request order.
 
-        Raises :class:`pipeline.events.Cancelled` when ``cancel`` is set (within one step,
+        Raises :class:`pipeline.core.events.Cancelled` when ``cancel`` is set (within one step,
         without decoding), :class:`InpaintSettingsError` for unusable inputs.
         """
         settings = settings or InpaintSettings()

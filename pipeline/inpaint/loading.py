@@ -26,9 +26,9 @@ from typing import Any
 
 import torch
 
-from .device import pick_device, pick_dtype
-from .download import DownloadCallback, fetch_from_hub, hub_offline_by_environment
-from .errors import ModelNotFoundError, ModelOfflineError, NotAnInpaintingModelError
+from pipeline.core.device import pick_device, pick_dtype
+from pipeline.inpaint.download import DownloadCallback, fetch_from_hub, hub_offline_by_environment
+from pipeline.inpaint.errors import ModelNotFoundError, ModelOfflineError, NotAnInpaintingModelError
 
 log = logging.getLogger(__name__)
 

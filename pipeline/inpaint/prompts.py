@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .tokens import has_subject
+from pipeline.inpaint.tokens import has_subject
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "prompts"
 DEFAULT_SUBJECT = "a person"

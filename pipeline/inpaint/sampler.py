@@ -21,12 +21,12 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ..events import CancelToken, EventSink, InpaintDone, InpaintStep
-from .attention import AttentionCapture
-from .loading import InpaintModel
-from .masks import blank_masked_pixels, latent_mask, mask_from_attention, quantile_schedule
-from .preview import latent_preview, predicted_clean_latents
-from .schema import InpaintRequest, InpaintResult, InpaintSettings
+from pipeline.core.events import CancelToken, EventSink, InpaintDone, InpaintStep
+from pipeline.inpaint.attention import AttentionCapture
+from pipeline.inpaint.loading import InpaintModel
+from pipeline.inpaint.masks import blank_masked_pixels, latent_mask, mask_from_attention, quantile_schedule
+from pipeline.inpaint.preview import latent_preview, predicted_clean_latents
+from pipeline.inpaint.schema import InpaintRequest, InpaintResult, InpaintSettings
 
 # hook(step, maps) -> maps: lets tests inject known attention maps, or tools inspect them.
 AttentionHook = Callable[[int, torch.Tensor], torch.Tensor]

@@ -293,7 +293,7 @@ def write_single_file_checkpoint(folder: str | Path, out_path: str | Path) -> Pa
 
 def tiny_settings(**overrides):
     """Settings sized for the tiny model and 32 px images: 4 steps, mask rebuilt after steps 0-1."""
-    from .schema import InpaintSettings
+    from pipeline.inpaint.schema import InpaintSettings
 
     values = dict(
         prompt="a person sitting on the sofa",

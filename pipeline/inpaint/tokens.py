@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .errors import InpaintSettingsError
+from pipeline.inpaint.errors import InpaintSettingsError
 
 _SINGULAR_PLURAL = {
     "person": "people",

@@ -1,0 +1,117 @@
+"""Start a generation run from cameras the user chose, instead of the automatic view selection.
+
+The desktop app lets the user pick, add and edit cameras before generating. A run folder
+whose ``views`` stage is already finished is resumed without selecting views again
+(see :mod:`pipeline.generation.orchestrator`), so this module writes that stage's output
+(``views/views.json``, one rendered PNG per camera, the stage marker) and the run's
+``config.json`` in the orchestrator's shape; ``run_generation(..., resume=True)`` then goes
+on from there.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from pipeline.views.cameras import Camera
+from pipeline.core.events import CancelToken, Progress, StageFinished, StageStarted, ViewRendered, null_sink
+from pipeline.generation.config import GenerationRequest, settings_to_dict
+from pipeline.generation.errors import GenerationError
+from pipeline.generation.run_folder import RunFolder, write_json_atomic, write_png_atomic
+
+
+def camera_at_image_size(camera: Camera, image_size: int) -> Camera:
+    """The camera with its longest image side = ``image_size``, both sides multiples of 8
+    (the inpainting model's latent grid), same pose and vertical field of view."""
+    import dataclasses
+
+    scale = image_size / max(camera.width, camera.height)
+    w = max(8, int(round(camera.width * scale / 8)) * 8)
+    h = max(8, int(round(camera.height * scale / 8)) * 8)
+    return dataclasses.replace(camera, width=w, height=h)
+
+
+def cameras_for_run(cameras: Sequence[Camera], image_size: int) -> list[Camera]:
+    """The cameras as a run uses them: at the run's image size, named ``view_XX`` (the
+    run folder's file names; other names are replaced by their position)."""
+    used, names = [], set()
+    for i, cam in enumerate(cameras):
+        name = cam.name or f"view_{i:02d}"
+        if not name.startswith("view_") or name in names:
+            name = f"view_{i:02d}"
+        names.add(name)
+        c = camera_at_image_size(cam, image_size)
+        c.name = name
+        used.append(c)
+    return used
+
+
+def prepare_run_with_cameras(
+    request: GenerationRequest,
+    run_dir: str | Path,
+    cameras: Sequence[Camera],
+    *,
+    imagination_description: dict[str, Any],
+    normal: Sequence[float] | None = None,
+    renderer: Any = None,
+    scene: Any = None,
+    images: Sequence[np.ndarray] | None = None,
+    emit: Callable = null_sink,
+    cancel: CancelToken | None = None,
+) -> list[Camera]:
+    """Write the ``views`` stage for ``cameras`` into an empty ``run_dir``; returns the cameras
+    as used (resized to the run's image size). ``images`` are the views already rendered at
+    that size (see :func:`cameras_for_run`); otherwise ``renderer`` (a ``SceneRenderer``) or
+    ``scene`` renders them. ``imagination_description`` is ``Imagination.describe()`` of the
+    source that will paint, so the resumed run accepts the folder."""
+    if not cameras:
+        raise GenerationError("No cameras: select views (Cameras > Select views) or add a camera first.")
+    cancel = cancel or CancelToken()
+    folder = RunFolder(run_dir)
+    if folder.config_path.exists():
+        raise GenerationError(f"{folder.root} already holds a run; choose a new folder.")
+    folder.root.mkdir(parents=True, exist_ok=True)
+    settings = request.settings()
+    used = cameras_for_run(cameras, settings.image_size)
+    if images is not None and len(images) != len(used):
+        raise GenerationError(f"{len(images)} rendered views for {len(used)} cameras.")
+    config = {
+        "format": "genzi-generation-run/1",
+        "scene": str(request.scene),
+        "request": request.to_dict(),
+        "settings": settings_to_dict(settings),
+        "imagination": dict(imagination_description),
+        "seeds": {"run_seed": request.seed,
+                  "rule": "image seed = pipeline.generation.seeds.image_seed(run_seed, round, set_index, view_index)"},
+        "cameras": "chosen by the user",
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    write_json_atomic(folder.config_path, config)
+    if renderer is None and images is None:
+        from pipeline.views.render import SceneRenderer
+        from pipeline.scene.scene import load_scene
+
+        renderer = SceneRenderer(scene if scene is not None else load_scene(request.scene))
+    emit(StageStarted("views", "your cameras", 0))
+    t0 = time.perf_counter()
+    for i, cam in enumerate(used):
+        cancel.check()
+        rgb = np.asarray(images[i] if images is not None else renderer.rgb(cam))
+        if rgb.dtype != np.uint8:
+            rgb = (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+        rgb = np.ascontiguousarray(rgb[..., :3])
+        write_png_atomic(folder.views_dir / f"{cam.name}.png", rgb)
+        emit(ViewRendered(cam.name, rgb))
+        emit(Progress("views", i + 1, len(used), cam.name))
+    from pipeline.generation import stages
+
+    target = np.asarray(request.target, float)
+    n = np.asarray(normal if normal is not None else (request.normal or (0.0, 0.0, 1.0)), float)
+    stages.write_views(folder.views_dir / "views.json", used, target, n, [1.0] * len(used), ["cameras chosen by the user"])
+    seconds = time.perf_counter() - t0
+    folder.mark_done("views", seconds=seconds, detail=f"{len(used)} views chosen by the user")
+    emit(StageFinished("views", f"{len(used)} views", 0, seconds))
+    return used

@@ -1,0 +1,1 @@
+"""2D keypoints of the painted person (BlazePose) mapped to the body keypoints."""

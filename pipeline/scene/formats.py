@@ -1,0 +1,220 @@
+"""Reading mesh files into raw trimesh geometry (file coordinates, nothing normalised yet).
+
+One job: turn a path into a list of ``trimesh.Trimesh`` with their visuals and the node
+transforms of the file applied, or raise ``SceneLoadError`` with a message a user can act on.
+Unit and up-axis handling happen afterwards in ``pipeline.scene.scene``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from pipeline.core.assimp_cli import find_assimp, run_assimp_cli
+
+
+class SceneLoadError(Exception):
+    """A scene file could not be loaded. The message says what went wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """What a file format says (or usually means) about its up axis and unit."""
+
+    name: str
+    up_axis: str  # the convention of the format or of the tools that usually write it
+    unit: str
+    declared: bool  # True when the format's specification fixes up axis and unit (glTF)
+
+
+FORMATS: dict[str, FormatInfo] = {
+    ".glb": FormatInfo("glTF binary", "y", "m", True),
+    ".gltf": FormatInfo("glTF", "y", "m", True),
+    ".obj": FormatInfo("Wavefront OBJ", "y", "m", False),
+    ".ply": FormatInfo("PLY", "z", "m", False),
+    ".stl": FormatInfo("STL", "z", "m", False),
+    ".fbx": FormatInfo("FBX", "y", "m", False),
+}
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(FORMATS)
+
+
+@dataclass
+class RawScene:
+    """Geometry as the file has it: node transforms applied, no unit or axis change."""
+
+    geometries: list[trimesh.Trimesh]
+    names: list[str]
+    format: FormatInfo
+    generator: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def triangle_count(self) -> int:
+        return int(sum(len(g.faces) for g in self.geometries))
+
+
+def format_for(path: Path) -> FormatInfo:
+    """The format of ``path`` from its extension, or a SceneLoadError listing what is supported."""
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise SceneLoadError(
+            f"'{path.name}' has the extension '{path.suffix or '(none)'}', which cannot be opened. "
+            f"Supported formats: {', '.join(SUPPORTED_EXTENSIONS)}. "
+            "Export the design from your modelling tool as GLB, OBJ, PLY, STL or FBX."
+        )
+    return FORMATS[ext]
+
+
+def run_assimp(args: list[str], timeout: float = 600.0) -> subprocess.CompletedProcess:
+    """Run the assimp CLI with its bundled libraries on the library path."""
+    binary = find_assimp()
+    if binary is None:
+        raise SceneLoadError(
+            "FBX files need the assimp 6 converter, which was not found. Install it with "
+            "'pip install cmeel-assimp' into the app's environment (or set GENZI_ASSIMP to an "
+            "assimp 6 executable), or export the design as GLB or OBJ instead."
+        )
+    return run_assimp_cli(binary, args, timeout)
+
+
+def _convert_fbx_to_glb(path: Path, workdir: Path) -> Path:
+    out = workdir / (path.stem + ".glb")
+    try:
+        result = run_assimp(["export", str(path), str(out), "-f", "glb2"])
+    except subprocess.TimeoutExpired as exc:
+        raise SceneLoadError(f"Converting '{path.name}' from FBX took too long and was stopped.") from exc
+    if result.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+        detail = (result.stderr or result.stdout or "").strip().splitlines()
+        reason = detail[-1] if detail else f"exit code {result.returncode}"
+        raise SceneLoadError(
+            f"'{path.name}' could not be read as FBX ({reason}). The file may be damaged or an "
+            "ASCII/very old FBX; re-export it as binary FBX 7.x, GLB or OBJ."
+        )
+    return out
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise SceneLoadError(f"'{path}' does not exist. Check the path or pick the file again.")
+    if path.is_dir():
+        raise SceneLoadError(f"'{path}' is a folder, not a mesh file. Pick a .glb, .obj, .ply, .stl or .fbx file.")
+    if path.stat().st_size == 0:
+        raise SceneLoadError(f"'{path.name}' is empty (0 bytes). Export the design again.")
+
+
+def _to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trimesh.Trimesh], list[str], list[str]]:
+    """Flatten whatever trimesh returned into world-space triangle meshes (visuals kept)."""
+    notes: list[str] = []
+    if isinstance(loaded, trimesh.Scene):
+        names = []
+        meshes = []
+        skipped = set()
+        for node in loaded.graph.nodes_geometry:
+            transform, geom_name = loaded.graph[node]
+            geom = loaded.geometry[geom_name]
+            if not isinstance(geom, trimesh.Trimesh):
+                skipped.add(type(geom).__name__)
+                continue
+            mesh = geom.copy()
+            if not np.allclose(transform, np.eye(4)):
+                mesh.apply_transform(transform)
+            meshes.append(mesh)
+            names.append(str(node))
+        if skipped:
+            notes.append(f"Ignored non-triangle parts ({', '.join(sorted(skipped))}).")
+        return meshes, names, notes
+    if isinstance(loaded, trimesh.Trimesh):
+        return [loaded], [path.stem], notes
+    if isinstance(loaded, (list, tuple)):
+        meshes, names = [], []
+        for i, item in enumerate(loaded):
+            sub, sub_names, sub_notes = _to_triangle_meshes(item, path, fmt)
+            meshes += sub
+            names += [f"{n}_{i}" for n in sub_names]
+            notes += sub_notes
+        return meshes, names, notes
+    kind = type(loaded).__name__
+    if isinstance(loaded, trimesh.PointCloud):
+        raise SceneLoadError(
+            f"'{path.name}' holds only points or lines ({len(loaded.vertices)} vertices), no triangles. "
+            "Open a surface mesh instead (for a scan, reconstruct a mesh first, e.g. Poisson "
+            "reconstruction in MeshLab)."
+        )
+    raise SceneLoadError(
+        f"'{path.name}' holds no triangle mesh (found {kind}). Open a surface mesh instead."
+    )
+
+
+def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
+    """Read ``path`` into raw geometry. ``progress(fraction, message)`` is optional."""
+    path = Path(path).expanduser()
+    fmt = format_for(path)
+    _check_file(path)
+
+    def report(fraction: float, message: str) -> None:
+        if progress is not None:
+            progress(float(fraction), message)
+
+    notes: list[str] = []
+    generator = None
+    with tempfile.TemporaryDirectory(prefix="genzi_scene_") as tmp:
+        source = path
+        if fmt.name == "FBX":
+            report(0.02, f"Converting {path.name} from FBX")
+            source = _convert_fbx_to_glb(path, Path(tmp))
+            notes.append("Converted from FBX with assimp.")
+        report(0.05, f"Reading {path.name}")
+        kwargs = {"process": False}
+        if source.suffix.lower() in (".glb", ".gltf"):
+            kwargs["force"] = "scene"
+        if source is not path:
+            # textures the FBX references by file name live beside the FBX, not in the temp folder
+            kwargs["resolver"] = trimesh.resolvers.FilePathResolver(str(path))
+        try:
+            loaded = trimesh.load(str(source), **kwargs)
+        except SceneLoadError:
+            raise
+        except MemoryError as exc:
+            raise SceneLoadError(f"Not enough memory to read '{path.name}'. Close other programs or simplify the design.") from exc
+        except Exception as exc:  # trimesh raises many types for damaged files
+            raise SceneLoadError(
+                f"'{path.name}' could not be read as {fmt.name} ({type(exc).__name__}: {exc}). "
+                "The file may be damaged or not really a mesh; export it again from your modelling tool."
+            ) from exc
+        if isinstance(loaded, trimesh.Scene):
+            generator = (loaded.metadata or {}).get("generator") if isinstance(loaded.metadata, dict) else None
+            # the glTF asset block lands in metadata on some trimesh versions
+            if generator is None:
+                generator = (loaded.metadata or {}).get("asset", {}).get("generator") if isinstance(loaded.metadata, dict) else None
+        report(0.3, "Collecting geometry")
+        meshes, names, more_notes = _to_triangle_meshes(loaded, path, fmt)
+        notes += more_notes
+        # Drop parts without triangles (lines, empty nodes)
+        kept = [(m, n) for m, n in zip(meshes, names) if len(m.faces) > 0 and len(m.vertices) > 0]
+        if not kept:
+            raise SceneLoadError(
+                f"'{path.name}' contains no triangles. It may hold only points, lines or empty "
+                "objects; export the surfaces as a triangle mesh."
+            )
+        meshes = [m for m, _ in kept]
+        names = [n for _, n in kept]
+        for m in meshes:
+            if not np.all(np.isfinite(m.vertices)):
+                raise SceneLoadError(
+                    f"'{path.name}' has vertex coordinates that are not numbers (NaN or infinity). "
+                    "Repair the mesh in your modelling tool and export it again."
+                )
+        # Textures must be decoded before the temp folder (FBX conversion) goes away.
+        for m in meshes:
+            material = getattr(m.visual, "material", None)
+            image = getattr(material, "image", None) or getattr(material, "baseColorTexture", None)
+            if image is not None and hasattr(image, "load"):
+                image.load()
+    return RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes)

@@ -1,0 +1,1 @@
+"""Views around a target: cameras, view selection, off-screen renders, views.json."""

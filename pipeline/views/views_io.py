@@ -1,0 +1,178 @@
+"""``views.json``: the cameras of a view set on disk, shared by ``genzi views``, ``genzi fit``,
+the generation run folder and the desktop app.
+
+Shape (keys are a contract; other tools read them)::
+
+    {"convention": "opencv", "pixel_centers": "integer+0.5",
+     "target": [x, y, z], "normal": [x, y, z], "image_size": [w, h],
+     "views": [{"name": "view_00", "K": 3x3, "world_to_camera": 4x4,
+                "visibility": r, "look_at": [x, y, z]}, ...],
+     "relaxed": ["distance 2 -> 1.5 m", ...]}
+
+OpenCV camera axes (x right, y down, z forward), Z-up world in metres, the centre of pixel
+(i, j) at (i + 0.5, j + 0.5). Floats are written with ``repr`` precision, so a write/read
+round trip gives back bit-identical matrices.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+
+from pipeline.views.cameras import Camera
+
+VIEWS_FILE = "views.json"
+
+
+class ViewsFileError(ValueError):
+    """views.json is missing or malformed."""
+
+
+class LoadedViews(NamedTuple):
+    """What :func:`load_views` returns; unpacks as ``cameras, meta``."""
+
+    cameras: list[Camera]
+    meta: dict  # the whole file as read (target, normal, image_size, views, relaxed, ...)
+
+
+def views_to_dict(
+    cameras: Sequence[Camera],
+    *,
+    target: Sequence[float],
+    normal: Sequence[float],
+    visibility: Sequence[float] | None = None,
+    relaxed: Sequence[str] = (),
+) -> dict:
+    """The views.json content for ``cameras`` (all must share one image size)."""
+    if not cameras:
+        raise ValueError("no cameras to write; select views first")
+    sizes = {(int(c.width), int(c.height)) for c in cameras}
+    if len(sizes) != 1:
+        raise ValueError(f"all views must have the same image size to share views.json, got {sorted(sizes)}")
+    (w, h), = sizes
+    if visibility is None:
+        visibility = [float(c.extra.get("visibility", float("nan"))) for c in cameras]
+    if len(visibility) != len(cameras):
+        raise ValueError("give one visibility value per camera")
+    views = []
+    for k, (cam, vis) in enumerate(zip(cameras, visibility)):
+        look_at = cam.look_at if cam.look_at is not None else cam.position + cam.forward
+        views.append({
+            "name": cam.name or f"view_{k:02d}",
+            "K": cam.K.tolist(),
+            "world_to_camera": cam.world_to_camera.tolist(),
+            "visibility": float(vis),
+            "look_at": [float(x) for x in look_at],
+        })
+    return {
+        "convention": "opencv",
+        "pixel_centers": "integer+0.5",
+        "target": [float(x) for x in np.asarray(target, dtype=np.float64).reshape(3)],
+        "normal": [float(x) for x in np.asarray(normal, dtype=np.float64).reshape(3)],
+        "image_size": [w, h],
+        "views": views,
+        "relaxed": [str(r) for r in relaxed],
+    }
+
+
+def _views_path(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    return path / VIEWS_FILE if path.is_dir() or path.suffix.lower() != ".json" else path
+
+
+def write_views(
+    path: str | os.PathLike,
+    cameras: Sequence[Camera],
+    *,
+    target: Sequence[float],
+    normal: Sequence[float],
+    visibility: Sequence[float] | None = None,
+    relaxed: Sequence[str] = (),
+) -> Path:
+    """Write views.json (``path`` is the file or its folder) atomically; returns the file."""
+    data = views_to_dict(cameras, target=target, normal=normal, visibility=visibility, relaxed=relaxed)
+    out = _views_path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".views-", suffix=".json", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def write_selection(path: str | os.PathLike, selection: Any) -> Path:
+    """Write a :class:`pipeline.views.selection.ViewSelection` as views.json."""
+    return write_views(path, selection.cameras, target=selection.target, normal=selection.normal,
+                       visibility=selection.visibility, relaxed=selection.relaxed)
+
+
+def _fov_for_focal(focal: float, height: int) -> float:
+    """Vertical field of view whose ``Camera.focal`` reproduces ``focal`` bit for bit."""
+    fov = math.degrees(2.0 * math.atan(0.5 * height / focal))
+
+    def focal_of(v: float) -> float:
+        return 0.5 * height / math.tan(math.radians(v) / 2.0)
+
+    for digits in range(0, 13):  # prefer the short value a person typed (60, 47.5)
+        if focal_of(round(fov, digits)) == focal:
+            return round(fov, digits)
+    for _ in range(64):  # atan/tan can be one or two ulps off: walk to the exact value
+        f = 0.5 * height / math.tan(math.radians(fov) / 2.0)
+        if f == focal:
+            break
+        fov = math.nextafter(fov, math.inf if f > focal else -math.inf)
+    return fov
+
+
+def camera_from_entry(entry: dict, width: int, height: int) -> Camera:
+    """One views.json entry as a :class:`Camera` (K must be a centred pinhole with fx = fy)."""
+    try:
+        K = np.asarray(entry["K"], dtype=np.float64).reshape(3, 3)
+        w2c = np.asarray(entry["world_to_camera"], dtype=np.float64).reshape(4, 4)
+    except (KeyError, ValueError) as exc:
+        raise ViewsFileError(f"view {entry.get('name', '?')}: needs K (3x3) and world_to_camera (4x4): {exc}") from None
+    if not np.isclose(K[0, 0], K[1, 1], rtol=1e-6) or not np.allclose(K[:2, 2], [width / 2.0, height / 2.0], atol=1e-6):
+        raise ViewsFileError(
+            f"view {entry.get('name', '?')}: K must have equal focal lengths and the principal point at the "
+            f"image centre ({width / 2:g}, {height / 2:g}); got {K.tolist()}"
+        )
+    camera = Camera(int(width), int(height), _fov_for_focal(float(K[1, 1]), int(height)), w2c,
+                    name=str(entry.get("name", "")), look_at=entry.get("look_at"))
+    if "visibility" in entry:
+        camera.extra["visibility"] = float(entry["visibility"])
+    return camera
+
+
+def load_views(path: str | os.PathLike) -> LoadedViews:
+    """Read views.json (``path`` is the file or its folder): ``(cameras, meta)``."""
+    file = _views_path(path)
+    if not file.is_file():
+        raise ViewsFileError(f"no {VIEWS_FILE} at {file}; run `genzi views --out {file.parent}` first")
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ViewsFileError(f"{file} is not valid JSON: {exc}") from None
+    if meta.get("convention", "opencv") != "opencv":
+        raise ViewsFileError(f"{file}: only the 'opencv' camera convention is supported, got {meta.get('convention')!r}")
+    try:
+        width, height = (int(v) for v in meta["image_size"])
+        entries = meta["views"]
+    except (KeyError, TypeError, ValueError):
+        raise ViewsFileError(f"{file}: needs 'image_size': [w, h] and a 'views' list") from None
+    cameras = [camera_from_entry(e, width, height) for e in entries]
+    return LoadedViews(cameras, meta)
+
+
+def read_views(path: str | os.PathLike) -> LoadedViews:
+    """Alias of :func:`load_views`."""
+    return load_views(path)
