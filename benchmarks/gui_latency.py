@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     from PySide6 import QtCore, QtWidgets
 
     from genzi_desktop.app import configure_application
-    from genzi_desktop.main_window import MainWindow
+    from genzi_desktop.window.main_window import MainWindow
     from genzi_desktop.settings import AppSettings
     from genzi_desktop.model.edits import SetCameras, SetTarget
     from genzi_desktop.model.project import PromptSettings

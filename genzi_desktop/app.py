@@ -108,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging()
     from PySide6 import QtWidgets
 
-    from genzi_desktop.errors import install_excepthook, set_interactive, show_error
-    from genzi_desktop.main_window import MainWindow
+    from genzi_desktop.dialogs.errors import install_excepthook, set_interactive, show_error
+    from genzi_desktop.window.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     configure_application(app)

@@ -59,8 +59,8 @@ def sample_scene():
 
 @pytest.fixture
 def window(qtbot, gui_settings, message_boxes):
-    from genzi_desktop.main_window import MainWindow
-    from genzi_desktop.workers import running_tasks
+    from genzi_desktop.window.main_window import MainWindow
+    from genzi_desktop.workers.tasks import running_tasks
 
     import os
 

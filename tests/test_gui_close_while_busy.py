@@ -55,7 +55,7 @@ def test_no_autosave_starts_after_shutdown(window, qtbot, tmp_path):
     """A job's result can arrive (queued) after the window shut down; its background autosave
     must not start a thread that outlives the window (the app aborted with 'QThread destroyed
     while running')."""
-    from genzi_desktop.workers import running_tasks
+    from genzi_desktop.workers.tasks import running_tasks
     from gui_support import SAMPLE
 
     window.open_scene(SAMPLE)
@@ -71,7 +71,7 @@ def test_waiting_for_a_task_from_the_gui_thread_returns_when_it_ends(qapp):
     full timeout, and the app aborted with 'QThread destroyed while running')."""
     import time
 
-    from genzi_desktop.workers import running_tasks, start_task
+    from genzi_desktop.workers.tasks import running_tasks, start_task
 
     owner = QtCore.QObject()
     handle = start_task(owner, lambda report, cancel: time.sleep(0.3), name="sleeper")
@@ -86,7 +86,7 @@ def test_waiting_for_a_generation_job_returns_when_it_ends(qapp, tmp_path):
     """The same for the generation runner: shutdown cancels and waits up to 60 s."""
     import time
 
-    from genzi_desktop.generation_worker import GenerationJob, GenerationRunner
+    from genzi_desktop.workers.generation import GenerationJob, GenerationRunner
 
     runner = GenerationRunner(GenerationJob(kind="not-a-kind", run_dir=tmp_path))  # fails at once
     failures = []
@@ -117,8 +117,8 @@ def test_worker_renders_run_in_the_gui_thread(qapp, qtbot):
     the worker; a cancelled job stops waiting even when the GUI never serves the request."""
     import threading
 
-    from genzi_desktop.gui_thread_renderer import GuiThreadRenderer
-    from genzi_desktop.workers import start_task
+    from genzi_desktop.viewport.gui_thread_renderer import GuiThreadRenderer
+    from genzi_desktop.workers.tasks import start_task
     from pipeline.core.events import Cancelled, CancelToken
 
     inner = _RecordingRenderer()

@@ -94,7 +94,7 @@ def test_export_bodies_glb_and_obj_through_the_dialog(window, qtbot, sample_scen
     assert len(obj.vertices) == len(body.vertices)
     np.testing.assert_allclose(obj.bounds[0], 100 * np.array([lo[0], lo[2], -hi[1]]), atol=1e-2)
     np.testing.assert_allclose(obj.bounds[1], 100 * np.array([hi[0], hi[2], -lo[1]]), atol=1e-2)
-    from genzi_desktop.export_dialog import ExportDialog
+    from genzi_desktop.dialogs.export import ExportDialog
 
     again = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
     assert again.format() == "obj" and again.choice().up == "y" and again.choice().units == "cm"
@@ -113,7 +113,7 @@ def test_export_bodies_glb_and_obj_through_the_dialog(window, qtbot, sample_scen
 
 
 def test_export_to_a_full_disk_shows_a_clear_error(window, qtbot, tmp_path, monkeypatch, message_boxes):
-    import genzi_desktop.errors as errors
+    import genzi_desktop.dialogs.errors as errors
     import pipeline.export.obj_ply as obj_ply
 
     monkeypatch.setattr(errors, "_interactive", True)
@@ -137,7 +137,7 @@ def test_export_to_a_full_disk_shows_a_clear_error(window, qtbot, tmp_path, monk
 def test_export_image_of_viewport_and_camera(window, qtbot, sample_scene, tmp_path, monkeypatch):
     from PIL import Image
 
-    from genzi_desktop.export_dialog import ImageChoice
+    from genzi_desktop.dialogs.export import ImageChoice
     from genzi_desktop.model.edits import SetCameras
     from pipeline.views.geometry import camera_from_view
 

@@ -148,7 +148,7 @@ def test_cancel_stops_the_worker_and_keeps_the_window_usable(window, qtbot, samp
 
 
 def test_model_setup_dialog_offline_does_not_block(window, qtbot):
-    from genzi_desktop.model_setup_dialog import OFFLINE_MESSAGE
+    from genzi_desktop.dialogs.model_setup import OFFLINE_MESSAGE
 
     dialog = window.generation.show_model_setup()
     qtbot.waitExposed(dialog)

@@ -104,7 +104,7 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
     save_artifact(window.grab_window_image(), "gui_two_people.png")
 
     # showing the results again restyles what is drawn instead of reading every mesh again
-    import genzi_desktop.generation_controller as gc
+    import genzi_desktop.controllers.generation as gc
 
     shown_key = f"body-p0-{person.results[0].id}"
     actor = window.viewport.plotter.actors[shown_key]
@@ -124,7 +124,7 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
 
 
 def test_save_reopen_and_recover_project(window, qtbot, sample_scene, tmp_path, gui_settings, data_dir):
-    from genzi_desktop.main_window import MainWindow
+    from genzi_desktop.window.main_window import MainWindow
     from genzi_desktop.model.project import recoverable_autosaves
 
     c = window.generation
@@ -200,7 +200,7 @@ def test_two_round_generation_renders_round_two_in_the_gui_thread(window, qtbot,
     A known body stands in for the painter, so round 2 really runs."""
     import threading
 
-    from genzi_desktop import gui_thread_renderer
+    from genzi_desktop.viewport import gui_thread_renderer
     from pipeline.generation import RenderedBodyImagination
 
     c = window.generation

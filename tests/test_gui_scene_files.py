@@ -96,8 +96,7 @@ def test_recent_files_capped_and_deduplicated(gui_settings, tmp_path):
 
 
 def test_unexpected_error_shows_friendly_dialog(window, message_boxes, monkeypatch):
-    from genzi_desktop import errors
-
+    from genzi_desktop.dialogs import errors
     monkeypatch.setattr(errors, "_installed", False)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     errors.install_excepthook(lambda: window)
@@ -149,8 +148,8 @@ def test_cancel_loading_keeps_previous_scene(window, qtbot, sample_scene):
 
 
 def test_import_dialog_is_prefilled_and_returns_the_choice(qtbot, tmp_path):
-    from genzi_desktop.import_dialog import ImportOptionsDialog
-    from genzi_desktop.scene_io import SceneImportOptions
+    from genzi_desktop.dialogs.import_options import ImportOptionsDialog
+    from genzi_desktop.model.scene_io import SceneImportOptions
 
     dialog = ImportOptionsDialog(tmp_path / "room.obj", SceneImportOptions(up_axis="y", unit="mm"),
                                  "Best guess: Up axis Y, millimetres.")
@@ -165,8 +164,7 @@ def test_import_dialog_is_prefilled_and_returns_the_choice(qtbot, tmp_path):
 def test_error_in_a_slot_reaches_the_friendly_dialog(window, qtbot, message_boxes, monkeypatch):
     from PySide6 import QtCore
 
-    from genzi_desktop import errors
-
+    from genzi_desktop.dialogs import errors
     monkeypatch.setattr(errors, "_installed", False)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     errors.install_excepthook(lambda: window)

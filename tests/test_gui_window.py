@@ -185,7 +185,7 @@ def test_closed_viewport_keeps_no_wrapper_of_a_qt_surface(window, qtbot):
 def test_antialiasing_follows_the_gl_and_the_remembered_choice(window, qtbot, gui_settings, sample_scene):
     """Software OpenGL (llvmpipe under Xvfb here) starts without multisampling, which would make
     every frame 2-3x slower; the View menu turns it on, and the choice is remembered."""
-    from genzi_desktop.gl_info import is_software_renderer, opengl_renderer
+    from genzi_desktop.viewport.gl_info import is_software_renderer, opengl_renderer
 
     _show(window, sample_scene)
     renderer = opengl_renderer()
@@ -201,7 +201,7 @@ def test_antialiasing_follows_the_gl_and_the_remembered_choice(window, qtbot, gu
 
 
 def test_software_renderer_names():
-    from genzi_desktop.gl_info import is_software_renderer
+    from genzi_desktop.viewport.gl_info import is_software_renderer
 
     assert is_software_renderer("llvmpipe (LLVM 15.0.6, 256 bits)")
     assert is_software_renderer("Microsoft Basic Render Driver")
@@ -235,7 +235,7 @@ def test_slow_live_renders_are_spaced_out(window, monkeypatch):
     must space them out by their cost (and still show the last step), or the window stutters."""
     import trimesh
 
-    from genzi_desktop.generation_controller import LIVE_RENDER_SHARE
+    from genzi_desktop.controllers.generation import LIVE_RENDER_SHARE
 
     sphere = trimesh.creation.icosphere(subdivisions=2, radius=0.3)
     v, f = np.asarray(sphere.vertices), np.asarray(sphere.faces)

@@ -8,7 +8,7 @@ from PySide6 import QtWidgets
 
 from pipeline.scene.units import UNIT_NAMES, UP_AXES
 
-from genzi_desktop.scene_io import SceneImportOptions
+from genzi_desktop.model.scene_io import SceneImportOptions
 
 _UP_LABELS = {"z": "+Z up", "y": "+Y up", "x": "+X up", "-z": "-Z up", "-y": "-Y up", "-x": "-X up"}
 

@@ -20,7 +20,7 @@ from typing import Any
 from PySide6 import QtCore
 
 from pipeline.core import events as ev
-from genzi_desktop.workers import run_in_thread, thread_is_running, wait_for_thread
+from genzi_desktop.workers.tasks import run_in_thread, thread_is_running, wait_for_thread
 
 log = logging.getLogger("genzi_desktop.generation")
 

@@ -24,7 +24,7 @@ from genzi_desktop.model.project import (
     save_project,
 )
 
-from genzi_desktop.errors import show_error
+from genzi_desktop.dialogs.errors import show_error
 
 log = logging.getLogger("genzi_desktop.generation")
 
@@ -138,7 +138,7 @@ class ProjectActions:
         self._opening = project
         options = None
         if project.scene.options:
-            from genzi_desktop.scene_io import SceneImportOptions
+            from genzi_desktop.model.scene_io import SceneImportOptions
 
             options = SceneImportOptions(**project.scene.options)
         self.window.open_scene(scene, options)
@@ -213,7 +213,7 @@ class ProjectActions:
             self.store_design()
             self.project.write_json()
             if background:
-                from genzi_desktop.workers import start_task
+                from genzi_desktop.workers.tasks import start_task
 
                 slot, project = self.autosave_slot, self.project
                 start_task(self, lambda report, cancel: slot.save(project, json_written=True), name="autosave",

@@ -20,16 +20,16 @@ from genzi_desktop.model.edits import ChangeCamera, Design, Edit, SetCameras, Se
 from pipeline.scene.targets import Target
 from pipeline.views.geometry import camera_under_ray, orbit_camera
 
-from genzi_desktop import scene_io
-from genzi_desktop.errors import describe_exception, show_error
-from genzi_desktop.import_dialog import ImportOptionsDialog
+from genzi_desktop.model import scene_io
+from genzi_desktop.dialogs.errors import describe_exception, show_error
+from genzi_desktop.dialogs.import_options import ImportOptionsDialog
 from genzi_desktop.panels.camera_panel import CameraPanel
 from genzi_desktop.panels.log_panel import LogPanel
 from genzi_desktop.panels.target_panel import TargetPanel
 from genzi_desktop.settings import AppSettings
-from genzi_desktop.undo import EditCommand
-from genzi_desktop.viewport import SceneViewport
-from genzi_desktop.workers import TaskHandle, start_task, stop_all_tasks
+from genzi_desktop.window.undo import EditCommand
+from genzi_desktop.viewport.view import SceneViewport
+from genzi_desktop.workers.tasks import TaskHandle, start_task, stop_all_tasks
 
 log = logging.getLogger("genzi_desktop")
 
@@ -93,10 +93,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_menus()
         self._connect()
         self.setAcceptDrops(True)
-        from genzi_desktop.generation_controller import GenerationController  # issue 8: prompt, runs, results, projects
+        from genzi_desktop.controllers.generation import GenerationController  # issue 8: prompt, runs, results, projects
 
         self.generation = GenerationController(self)
-        from genzi_desktop.export_controller import ExportController  # issue 9: bodies and images out
+        from genzi_desktop.controllers.export import ExportController  # issue 9: bodies and images out
 
         self.exporter = ExportController(self)
         self._restore_window()
@@ -236,7 +236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_stack.indexChanged.connect(lambda _i: self._update_actions())
 
     def _restore_antialiasing(self) -> None:
-        from genzi_desktop.gl_info import antialiasing_by_default
+        from genzi_desktop.viewport.gl_info import antialiasing_by_default
 
         on = self.settings.antialiasing(default=antialiasing_by_default())
         self.act_antialiasing.setChecked(on)

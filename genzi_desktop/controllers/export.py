@@ -16,9 +16,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pipeline.export import FORMATS, ExportBody, ExportError, export_bodies
 
-from genzi_desktop.errors import show_error
-from genzi_desktop.export_dialog import ExportChoice, ExportDialog, ImageChoice, ImageExportDialog
-from genzi_desktop.workers import TaskHandle, start_task
+from genzi_desktop.dialogs.errors import show_error
+from genzi_desktop.dialogs.export import ExportChoice, ExportDialog, ImageChoice, ImageExportDialog
+from genzi_desktop.workers.tasks import TaskHandle, start_task
 
 log = logging.getLogger("genzi_desktop.export")
 

@@ -25,15 +25,15 @@ from pipeline.views.cameras import Camera
 from genzi_desktop.model.project import AutosaveSlot, Project, ResultEntry, new_project, new_session_id
 from pipeline.scene.targets import Target
 
-from genzi_desktop.errors import show_error
-from genzi_desktop.generation_worker import GenerationJob, GenerationRunner
-from genzi_desktop.licences import licences_html
+from genzi_desktop.dialogs.errors import show_error
+from genzi_desktop.workers.generation import GenerationJob, GenerationRunner
+from genzi_desktop.model.licences import licences_html
 from genzi_desktop.panels.gallery_panel import GalleryPanel
 from genzi_desktop.panels.model_panel import ModelPanel
 from genzi_desktop.panels.prompt_panel import PromptPanel
 from genzi_desktop.panels.results_panel import ResultsPanel
-from genzi_desktop.project_controller import MAX_RECENT_PROJECTS, ProjectActions  # noqa: F401 - re-exported
-from genzi_desktop.viewport import BODY_COLOR, SELECTED_CAMERA_COLOR
+from genzi_desktop.controllers.project import MAX_RECENT_PROJECTS, ProjectActions  # noqa: F401 - re-exported
+from genzi_desktop.viewport.view import BODY_COLOR, SELECTED_CAMERA_COLOR
 
 log = logging.getLogger("genzi_desktop.generation")
 
@@ -71,7 +71,7 @@ def app_data_dir() -> Path:
 
 class GenerationController(ProjectActions, QtCore.QObject):
     """Owns the generation docks, actions, the project and the running job (project files:
-    :class:`genzi_desktop.project_controller.ProjectActions`)."""
+    :class:`genzi_desktop.controllers.project.ProjectActions`)."""
 
     generationFinished = QtCore.Signal(int)  # number of new results
     generationFailed = QtCore.Signal(str)
@@ -459,7 +459,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
             self.project.person.runs.append(self.project.relative(job.run_dir))
             self.gallery.clear()
         if self.window.scene is not None:
-            from genzi_desktop.gui_thread_renderer import GuiThreadRenderer
+            from genzi_desktop.viewport.gui_thread_renderer import GuiThreadRenderer
 
             job.renderer = GuiThreadRenderer(self._scene_renderer, parent=self)
         self._job, self._job_person = job, person_index
@@ -631,7 +631,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     # ---- first run, about ---------------------------------------------------------------------------
     def show_model_setup(self):
-        from genzi_desktop.model_setup_dialog import ModelSetupDialog
+        from genzi_desktop.dialogs.model_setup import ModelSetupDialog
 
         dialog = ModelSetupDialog(self.window, self.model_panel.values()["model"])
         dialog.modelChosen.connect(self.model_panel.set_model)
@@ -660,7 +660,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if self.runner is not None and self.runner.is_running():
             self.runner.cancel()
             self.runner.wait(60000)
-        from genzi_desktop.workers import running_tasks
+        from genzi_desktop.workers.tasks import running_tasks
 
         for task in running_tasks():  # a background autosave must not outlive the release
             if task.name == "autosave":

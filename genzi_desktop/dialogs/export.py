@@ -1,6 +1,6 @@
 """The dialogs that ask how to export: bodies (format, which, scene, axes, units) and images.
 
-Only choices live here; the export itself runs in :mod:`genzi_desktop.export_controller`.
+Only choices live here; the export itself runs in :mod:`genzi_desktop.controllers.export`.
 The up axis and unit are remembered per format in QSettings because the receiving tools
 differ (Rhino wants Z-up, Maya Y-up centimetres); GLB's frame is fixed by glTF, so its
 choices are shown but disabled.

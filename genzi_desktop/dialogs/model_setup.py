@@ -14,9 +14,9 @@ from PySide6 import QtCore, QtWidgets
 
 from pipeline.generation.config import DEFAULT_MODEL
 
-from genzi_desktop.licences import licences_html
+from genzi_desktop.model.licences import licences_html
 from genzi_desktop.panels.widgets import ask_inpaint_model_file, ask_inpaint_model_folder
-from genzi_desktop.workers import TaskHandle, start_task
+from genzi_desktop.workers.tasks import TaskHandle, start_task
 
 log = logging.getLogger("genzi_desktop")
 
