@@ -326,8 +326,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if smplx and not m["smplx_path"]:
             raise ValueError("SMPL-X is chosen but no model file: choose your SMPLX_NEUTRAL.npz (or its folder) "
                              "in the Models panel, or choose Anny.")
-        overrides = dict(p.overrides)
-        overrides.setdefault("inpaints_round1", int(p.num_results))
+        overrides = _overrides_of(p)
         t = w.design.target
         return GenerationRequest(
             scene=str(w.scene_path), target=list(t.point), normal=list(t.normal),
@@ -339,6 +338,13 @@ class GenerationController(ProjectActions, QtCore.QObject):
             body_model_path=m["smplx_path"] if smplx else None, allow_pickle=bool(smplx and m["allow_pickle"]),
             fixed_shape=None if smplx else m["fixed_shape"],  # the shape controls are Anny's
         )
+
+    def job_settings(self):
+        """The settings a job started now runs with: the Prompt panel's preset and Advanced values."""
+        from pipeline.generation.config import settings_for
+
+        p = self.prompt_panel.values()
+        return settings_for(p.preset, _overrides_of(p))
 
     def _check_ready(self) -> bool:
         w = self.window
@@ -670,6 +676,13 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if getattr(self, "_renderer", None) is not None:
             self._renderer.close()
             self._renderer = None
+
+
+def _overrides_of(prompt) -> dict:
+    """The panel's Advanced overrides plus its number of results (round-1 inpaintings)."""
+    overrides = dict(prompt.overrides)
+    overrides.setdefault("inpaints_round1", int(prompt.num_results))
+    return overrides
 
 
 def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:

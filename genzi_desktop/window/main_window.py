@@ -459,14 +459,20 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         if self._views_task is not None and self._views_task.is_running():
             return
-        from pipeline.views.selection import select_views
+        from pipeline.generation.stages import select_views
 
+        try:
+            settings = self.generation.job_settings()
+        except ValueError as exc:
+            show_error(self, "Cannot select views", str(exc), "Correct the Advanced settings in the Prompt panel.")
+            return
         scene, target, prompt = self.scene, self.design.target, self._current_prompt()
+        radius = target.radius if target.is_region else None
 
         def job(report, cancel):
             report("Selecting views…", 0, 0)
-            # the prompt matters for framing: "standing" prompts get cameras that fit a standing person
-            return select_views(scene, target.point_array, normal=target.normal_array, prompt=prompt)
+            # the job's settings: its preset's number of views, image size and framing, the region radius
+            return select_views(scene, target.point_array, target.normal_array, settings, radius, prompt)
 
         self._show_progress("Selecting views…")
         self._views_task = start_task(self, job, name="select-views",
