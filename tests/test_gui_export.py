@@ -243,3 +243,35 @@ def test_fbx_export_through_the_dialog_uses_its_remembered_frame(window, qtbot, 
     counts = {line.split(":")[0]: line.split(":")[1].strip() for line in info.splitlines()
               if line.startswith(("Vertices:", "Faces:"))}
     assert counts == {"Vertices": str(len(body.vertices)), "Faces": str(len(body.faces))}
+
+
+def test_rigged_glb_export_of_an_smplx_result_has_a_skin(window, qtbot, tmp_path, monkeypatch):
+    """A result fitted with the user's SMPL-X model goes out rigged: the export loads the body
+    model with the path the run recorded (the Models panel may have moved on to Anny)."""
+    import json
+
+    import pygltflib
+
+    pytest.importorskip("smplx")
+    from test_body_smplx import make_model
+
+    from pipeline.body import load_body_model
+    from pipeline.generation import GenerationRequest
+
+    model_file = tmp_path / "SMPLX_NEUTRAL.npz"
+    make_model(model_file)
+    body = load_body_model("smplx", model_file)
+    _capsule, rid = _add_result(window)
+    c = window.generation
+    entry = c.find_result(0, rid)
+    entry.params = body.params_to_json(body.init_params())
+    run_dir = c.project.root / "runs" / "smplx-run"
+    run_dir.mkdir(parents=True)
+    request = GenerationRequest(scene=str(SAMPLE), target=list(SOFA_SEAT), prompt="a man sitting",
+                                body_model="smplx", body_model_path=str(model_file))
+    (run_dir / "config.json").write_text(json.dumps({"request": request.to_dict()}))
+    entry.run = c.project.relative(run_dir)
+    files, _ = _export_through_dialog(window, qtbot, monkeypatch, tmp_path / "smplx.glb", "glb")
+    gltf = pygltflib.GLTF2().load(files[0])
+    assert len(gltf.skins) >= 1 and len(gltf.skins[0].joints) >= 22
+    assert len(trimesh.load(files[0], force="mesh", process=False).vertices) == body.num_vertices

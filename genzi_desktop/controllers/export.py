@@ -9,6 +9,7 @@ message and a wait cursor instead.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,7 @@ class ExportController(QtCore.QObject):
         return self.window.generation
 
     def body_entries(self, all_bodies: bool) -> list:
-        """(name, mesh path, params) of the chosen results: the selected row's (a person row
+        """(name, mesh path, params, run folder) of the chosen results: the selected row's (a person row
         means all of that person's bodies) or every result of the project."""
         c = self._generation()
         project = c.project
@@ -67,7 +68,7 @@ class ExportController(QtCore.QObject):
         for pi, p in enumerate(project.people):
             for r in p.results:
                 if all_bodies or (kind == "result" and (pi, r.id) == (person, rid)) or (kind == "person" and pi == person):
-                    out.append((r.name, project.path_of(r.mesh), dict(r.params)))
+                    out.append((r.name, project.path_of(r.mesh), dict(r.params), project.path_of(r.run) if r.run else None))
         return out
 
     def has_selection(self) -> bool:
@@ -118,12 +119,14 @@ class ExportController(QtCore.QObject):
                        "Select a body in the Results panel, or choose All bodies.")
             return False
         scene = self.window.scene if choice.with_scene else None
-        body_model = str(self._generation().project.settings.get("body_model") or "anny")
+        models = self._generation().model_panel.values()  # for results without a run folder
+        fallback = BodySource(str(models.get("body_model") or "anny"), models.get("smplx_path") or None,
+                              bool(models.get("allow_pickle")))
         up = None if info.frame_fixed else choice.up
         units = None if info.frame_fixed else choice.units
 
         def work(report, cancel):
-            bodies = _build_bodies(entries, rigged=info.rigged, body_model=body_model)
+            bodies = _build_bodies(entries, rigged=info.rigged, fallback=fallback)
             report(f"Writing {path.name}", 0, 0)
             return export_bodies(bodies, path, format=choice.format, up=up, units=units, scene=scene)
 
@@ -232,20 +235,39 @@ class ExportController(QtCore.QObject):
         return self.task is None or self.task.wait(ms)
 
 
-def _build_bodies(entries, *, rigged: bool, body_model: str) -> list[ExportBody]:
-    """ExportBody per (name, mesh, params): rebuilt from the body model with its skeleton
-    for rigged formats when parameters are known, otherwise the kept posed mesh."""
-    from pipeline.generation.stages import read_obj
+@dataclass(frozen=True)
+class BodySource:
+    """Which body model made a result: its kind and, for SMPL-X, the user's model file."""
 
-    model = None
+    kind: str = "anny"
+    path: str | None = None
+    allow_pickle: bool = False
+
+
+def _body_source(run_dir: Path | None, fallback: BodySource) -> BodySource:
+    """The body model recorded in the run's ``config.json`` (the one the result was fitted with)."""
+    from pipeline.generation.config import GenerationRequest
+    from pipeline.generation.run_folder import RunFolder, read_json
+
+    config = RunFolder(run_dir).config_path if run_dir is not None else None
+    if config is None or not config.exists():
+        return fallback
+    request = GenerationRequest.from_dict(read_json(config)["request"])
+    return BodySource(request.body_model, request.body_model_path, bool(request.allow_pickle))
+
+
+def _build_bodies(entries, *, rigged: bool, fallback: BodySource) -> list[ExportBody]:
+    """ExportBody per (name, mesh, params, run folder): rebuilt from the body model that made
+    it, with its skeleton, for rigged formats when parameters are known, otherwise the kept
+    posed mesh."""
+    from pipeline.generation.stages import load_body, read_obj
+
     out = []
-    for name, mesh, params in entries:
+    for name, mesh, params, run_dir in entries:
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "body"
         if rigged and params:
-            if model is None:
-                from pipeline.body import load_body_model
-
-                model = load_body_model(body_model)
+            source = _body_source(run_dir, fallback)
+            model = load_body(source.kind, "cpu", None, source.path, source.allow_pickle)  # cached per model
             skin = model.skinned_mesh(model.params_from_json(params))
             out.append(ExportBody.from_skin(skin, name=safe))
             continue
