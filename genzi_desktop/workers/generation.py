@@ -70,6 +70,7 @@ class GenerationWorker(QtCore.QObject):
         self.token = ev.CancelToken()
         self._last_lift = 0.0
         self._faces_sent = False
+        self._live_body_failed = False
 
     def cancel(self) -> None:
         self.token.cancel()
@@ -84,7 +85,7 @@ class GenerationWorker(QtCore.QObject):
                 return
             self._last_lift = now
             faces = None
-            if event.vertices is not None and not self._faces_sent:
+            if event.vertices is not None and not self._faces_sent and not self._live_body_failed:
                 faces = self._body_faces()
                 self._faces_sent = faces is not None
             self.liftingStep.emit(event.set_name, int(event.iteration), int(event.total), event.vertices, faces,
@@ -130,7 +131,8 @@ class GenerationWorker(QtCore.QObject):
         self.stageFinished.emit("body", "ready", 0, time.perf_counter() - t0)
 
     def _body_faces(self):
-        """The fitted body's triangles (the run has loaded the body model by now; cached per process)."""
+        """The fitted body's triangles, from the job's own body model (SMPL-X with the user's file;
+        the run has loaded it by now, cached per process). A failure is a warning, once."""
         import numpy as np
 
         from pipeline.generation import stages
@@ -143,9 +145,14 @@ class GenerationWorker(QtCore.QObject):
 
             request = GenerationRequest.from_dict(read_json(Path(self.job.run_dir) / "config.json")["request"])
         try:
-            return np.asarray(stages.load_body(request.body_model, "cpu", request.fixed_shape).faces)
-        except Exception:  # noqa: BLE001 - live preview only
-            log.debug("no faces for the live body", exc_info=True)
+            body = stages.load_body(request.body_model, "cpu", request.fixed_shape, request.body_model_path,
+                                    request.allow_pickle)
+            return np.asarray(body.faces)
+        except Exception as exc:  # noqa: BLE001 - the run goes on; only the live preview is missing
+            self._live_body_failed = True
+            message = f"The body cannot be shown while it is fitted: {exc}"
+            log.warning(message)
+            self.warning.emit(message, "lifting")
             return None
 
     # ---- the job (worker thread) -------------------------------------------------------------
