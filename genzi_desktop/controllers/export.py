@@ -19,6 +19,7 @@ from pipeline.export import FORMATS, ExportBody, ExportError, export_bodies
 
 from genzi_desktop.dialogs.errors import show_error
 from genzi_desktop.dialogs.export import ExportChoice, ExportDialog, ImageChoice, ImageExportDialog
+from genzi_desktop.window.actions import name_actions
 from genzi_desktop.workers.tasks import TaskHandle, start_task
 
 log = logging.getLogger("genzi_desktop.export")
@@ -40,11 +41,12 @@ class ExportController(QtCore.QObject):
         self.run_dialog = lambda dialog: dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
         self.save_path_provider = self._ask_save_path
         w = window
-        self.act_export_bodies = w._action("&Export bodies…", self.export_bodies_dialog, "Ctrl+E",
+        self.act_export_bodies = w.add_action("&Export bodies…", self.export_bodies_dialog, "Ctrl+E",
                                            "Write the selected or all bodies to OBJ, PLY, GLB or FBX")
-        self.act_export_image = w._action("Export &image…", self.export_image_dialog, "Ctrl+Shift+E",
+        self.act_export_image = w.add_action("Export &image…", self.export_image_dialog, "Ctrl+Shift+E",
                                           "Render the viewport or a camera to a high-resolution PNG")
-        file_menu = w.menuBar().actions()[0].menu()
+        name_actions(self)
+        file_menu = w.menus["file"]
         before = w.act_screenshot if w.act_screenshot in file_menu.actions() else None
         if before is not None:
             file_menu.insertAction(before, self.act_export_bodies)
@@ -130,7 +132,7 @@ class ExportController(QtCore.QObject):
             report(f"Writing {path.name}", 0, 0)
             return export_bodies(bodies, path, format=choice.format, up=up, units=units, scene=scene)
 
-        self.window._show_progress(f"Exporting {len(entries)} bod{'y' if len(entries) == 1 else 'ies'} to {path.name}…")
+        self.window.show_progress(f"Exporting {len(entries)} bod{'y' if len(entries) == 1 else 'ies'} to {path.name}…")
         self.window.settings.set_last_folder(path.parent)
         self.task = start_task(self, work, name="export", on_finished=self._exported, on_failed=self._export_failed)
         self.task.done.connect(self._task_done)
@@ -154,7 +156,7 @@ class ExportController(QtCore.QObject):
 
     def _finish(self) -> None:
         msg = self.window.statusBar().currentMessage()
-        self.window._hide_progress()
+        self.window.hide_progress()
         if msg:
             self.window.statusBar().showMessage(msg, 10000)
 

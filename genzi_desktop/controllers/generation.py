@@ -26,6 +26,7 @@ from genzi_desktop.model.project import AutosaveSlot, Project, ResultEntry, new_
 from pipeline.scene.targets import Target
 
 from genzi_desktop.dialogs.errors import show_error
+from genzi_desktop.window.actions import name_actions
 from genzi_desktop.workers.generation import GenerationJob, GenerationRunner
 from genzi_desktop.model.licences import licences_html
 from genzi_desktop.panels.gallery_panel import GalleryPanel
@@ -110,10 +111,10 @@ class GenerationController(ProjectActions, QtCore.QObject):
         self.gallery = GalleryPanel(window)
         self.results_panel = ResultsPanel(window)
         area = QtCore.Qt.DockWidgetArea
-        window._add_dock("Prompt", self.prompt_panel, area.LeftDockWidgetArea)
-        window._add_dock("Models", self.model_panel, area.LeftDockWidgetArea)
-        window._add_dock("Results", self.results_panel, area.LeftDockWidgetArea)
-        window._add_dock("Gallery", self.gallery, area.BottomDockWidgetArea)
+        window.add_dock("Prompt", self.prompt_panel, area.LeftDockWidgetArea)
+        window.add_dock("Models", self.model_panel, area.LeftDockWidgetArea)
+        window.add_dock("Results", self.results_panel, area.LeftDockWidgetArea)
+        window.add_dock("Gallery", self.gallery, area.BottomDockWidgetArea)
         window.tabifyDockWidget(window.docks["Prompt"], window.docks["Models"])
         window.docks["Prompt"].raise_()
         self._build_actions()
@@ -127,18 +128,18 @@ class GenerationController(ProjectActions, QtCore.QObject):
     def _build_actions(self) -> None:
         w = self.window
         w.act_generate.setShortcuts([QtGui.QKeySequence("Ctrl+G"), QtGui.QKeySequence("Ctrl+Return")])
-        self.act_new_project = w._action("&New project", self.new_project, QtGui.QKeySequence.StandardKey.New)
-        self.act_open_project = w._action("Open &project…", self.open_project_dialog, "Ctrl+Shift+O")
-        self.act_save_project = w._action("Save project", self.save_project_action, QtGui.QKeySequence.StandardKey.Save)
-        self.act_save_project_as = w._action("Save project &as…", self.save_project_as_dialog, "Ctrl+Alt+S")
-        self.act_import_images = w._action("&Import my images…", self.import_images_dialog, "Ctrl+I",
+        self.act_new_project = w.add_action("&New project", self.new_project, QtGui.QKeySequence.StandardKey.New)
+        self.act_open_project = w.add_action("Open &project…", self.open_project_dialog, "Ctrl+Shift+O")
+        self.act_save_project = w.add_action("Save project", self.save_project_action, QtGui.QKeySequence.StandardKey.Save)
+        self.act_save_project_as = w.add_action("Save project &as…", self.save_project_as_dialog, "Ctrl+Alt+S")
+        self.act_import_images = w.add_action("&Import my images…", self.import_images_dialog, "Ctrl+I",
                                            "Fit bodies to your own painted images of the current cameras")
-        self.act_refit = w._action("&Re-fit without painting", self.refit_from_gallery, "Ctrl+Shift+R")
-        self.act_more = w._action("&More like this", self.more_like_selected, "Ctrl+M")
-        self.act_add_person = w._action("Add &person", self.add_person, "Ctrl+Shift+P")
-        self.act_setup = w._action("Set up &models…", self.show_model_setup)
-        mb = w.menuBar()
-        file_menu = mb.actions()[0].menu()
+        self.act_refit = w.add_action("&Re-fit without painting", self.refit_from_gallery, "Ctrl+Shift+R")
+        self.act_more = w.add_action("&More like this", self.more_like_selected, "Ctrl+M")
+        self.act_add_person = w.add_action("Add &person", self.add_person, "Ctrl+Shift+P")
+        self.act_setup = w.add_action("Set up &models…", self.show_model_setup)
+        name_actions(self)
+        file_menu = w.menus["file"]
         first = file_menu.actions()[0]
         for a in (self.act_new_project, self.act_open_project):
             file_menu.insertAction(first, a)
@@ -148,13 +149,13 @@ class GenerationController(ProjectActions, QtCore.QObject):
             file_menu.insertAction(first, a)
         file_menu.insertSeparator(first)
         self.recent_projects_menu.aboutToShow.connect(self._rebuild_recent_projects)
-        gen_menu = next(a.menu() for a in mb.actions() if a.menu() is not None and "Generate" in a.text())
+        gen_menu = w.menus["generate"]
         gen_menu.addSeparator()
         for a in (self.act_import_images, self.act_refit, self.act_more, self.act_add_person):
             gen_menu.addAction(a)
-        help_menu = next(a.menu() for a in mb.actions() if a.menu() is not None and "Help" in a.text())
+        help_menu = w.menus["help"]
         help_menu.addAction(self.act_setup)
-        view_menu = next(a.menu() for a in mb.actions() if a.menu() is not None and "View" in a.text())
+        view_menu = w.menus["view"]
         for title in ("Prompt", "Models", "Results", "Gallery"):
             view_menu.addAction(w.docks[title].toggleViewAction())
 
@@ -201,8 +202,8 @@ class GenerationController(ProjectActions, QtCore.QObject):
         w.design.target = Target.from_dict(person.target) if person.target else None
         w.design.cameras = [Camera.from_dict(c) for c in person.cameras]
         w.undo_stack.clear()
-        w._design_changed("target")
-        w._design_changed("cameras")
+        w.design_changed("target")
+        w.design_changed("cameras")
         self.prompt_panel.set_values(person.prompt)
         self.gallery.clear()
         if person.runs:
@@ -490,10 +491,10 @@ class GenerationController(ProjectActions, QtCore.QObject):
         runner.done.connect(self.on_runner_done)
         self.runner = runner
         verb = {"generate": "Generating", "import": "Fitting your images", "refit": "Re-fitting"}[job.kind]
-        w._show_progress(f"{verb}…")
+        w.show_progress(f"{verb}…")
         log.info("%s for %s into %s", verb, self.project.person.name, job.run_dir)
         runner.start()
-        w._update_actions()
+        w.update_actions()
         self.prompt_panel.generate_button.setEnabled(False)  # the menu action follows can_generate()
         return True
 
@@ -513,7 +514,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         from pipeline.generation.user_cameras import cameras_for_run
 
         renderer = self._scene_renderer()
-        self.window._show_progress("Rendering views…")
+        self.window.show_progress("Rendering views…")
         images = []
         for cam in cameras_for_run(cameras, request.settings().image_size):
             images.append(np.ascontiguousarray(np.asarray(renderer.rgb(cam))[..., :3]))
@@ -533,7 +534,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
     def on_stage_started(self, stage: str, detail: str, round_index: int) -> None:
         self._stage = stage
         text = STAGE_NAMES.get(stage, stage) + (f" (round {round_index})" if round_index else "")
-        self.window._on_progress(text + "…", 0, 0)
+        self.window.report_progress(text + "…", 0, 0)
         self.window.progress_bar.setRange(0, 0)
         log.info("%s %s", text, detail)
 
@@ -545,11 +546,11 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     @QtCore.Slot(str, int, int, str)
     def on_progress(self, stage: str, step: int, total: int, detail: str) -> None:
-        self.window._on_progress(stage_progress_text(stage, detail), step, total)
+        self.window.report_progress(stage_progress_text(stage, detail), step, total)
 
     @QtCore.Slot(str, int, int, object, object, object, object, int)
     def on_lifting_step(self, set_name, iteration, total, vertices, faces, weights, losses, round_index) -> None:
-        self.window._on_progress(f"Fitting {set_name}: step {iteration + 1} of {total}", iteration + 1, total)
+        self.window.report_progress(f"Fitting {set_name}: step {iteration + 1} of {total}", iteration + 1, total)
         if faces is not None:
             self._live_faces = faces
         last = iteration >= total - 1
@@ -625,8 +626,8 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if runner is not None:
             runner.deleteLater()
         msg = self.window.statusBar().currentMessage()  # the outcome; hiding the progress clears it
-        self.window._hide_progress()
-        self.window._update_actions()
+        self.window.hide_progress()
+        self.window.update_actions()
         self.prompt_panel.generate_button.setEnabled(True)  # idle without a target it says what is missing
         if msg:
             self.window.statusBar().showMessage(msg, 10000)
