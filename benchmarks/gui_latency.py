@@ -82,7 +82,7 @@ def main(argv=None) -> int:
         return float(np.median(times))
 
     def measure(orbit_on: bool, live_body: bool = True) -> dict:
-        c.show_live_body = live_body
+        c.feed.show_live_body = live_body
         lateness: list[float] = []
         render_ms: list[float] = []
         phase = {"fitting": False, "steps": 0, "live": 0}

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging()
     from PySide6 import QtWidgets
 
-    from genzi_desktop.dialogs.errors import install_excepthook, set_interactive, show_error
+    from genzi_desktop.dialogs.errors import install_excepthook, set_interactive
     from genzi_desktop.window.main_window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -122,22 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     install_excepthook(lambda: window)
     runner = _ScriptedRun(app, window, args.screenshot, args.quit) if scripted else None
     window.show()
-    generation = getattr(window, "generation", None)
-    if args.project is not None and generation is not None and hasattr(generation, "open_project"):
-        if not generation.open_project(args.project) and runner is not None:
+    projects = window.generation.projects
+    if args.project is not None:
+        if not projects.open_project(args.project) and runner is not None:
             runner.on_failed(f"Could not open the project {args.project}")
     else:
-        if args.project is not None:
-            message = f"Opening projects ({args.project.name}) is not available in this version."
-            log.error("%s", message)
-            if not scripted:
-                show_error(window, "Project not opened", message, "Open the scene file instead with File > Open.")
-        recovered = (not scripted and args.scene is None and generation is not None
-                     and hasattr(generation, "check_recovery") and generation.check_recovery())
+        recovered = not scripted and args.scene is None and projects.check_recovery()
         if not recovered:
             window.open_scene(args.scene if args.scene is not None else SAMPLE_SCENE)
-    if not scripted and generation is not None and hasattr(generation, "first_run"):
-        generation.first_run()  # the model set-up dialog, once (modeless)
+    if not scripted:
+        window.generation.first_run()  # the model set-up dialog, once (modeless)
     code = app.exec()
     window.shutdown()
     if runner is not None:

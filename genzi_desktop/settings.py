@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from PySide6 import QtCore
@@ -84,3 +85,12 @@ class AppSettings:
 
     def sync(self) -> None:
         self.qs.sync()
+
+
+def app_data_dir() -> Path:
+    """Where workspaces and autosaves live: the user's app data folder, or $GENZI_DESKTOP_DATA."""
+    override = os.environ.get("GENZI_DESKTOP_DATA")
+    base = override or QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
+    path = Path(base or Path.home() / ".genzi-desktop")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -61,7 +61,7 @@ def test_no_autosave_starts_after_shutdown(window, qtbot, tmp_path):
     window.open_scene(SAMPLE)
     qtbot.waitUntil(lambda: window.scene_path is not None, timeout=30000)
     window.generation.shutdown()
-    assert window.generation.autosave(background=True) is None
+    assert window.generation.projects.autosave(background=True) is None
     assert not [t for t in running_tasks() if t.name == "autosave"]
 
 

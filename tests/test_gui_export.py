@@ -36,7 +36,7 @@ def _add_result(window, name="Sitter"):
         f.writelines(f"f {a + 1} {b + 1} {d + 1}\n" for a, b, d in body.faces)
     c.project.person.results.append(ResultEntry(id=rid, name=name, prompt="sitting", score=0.9,
                                                 mesh=c.project.relative(path)))
-    c._show_results(select=(0, rid))
+    c.results.show_results(select=(0, rid))
     return body, rid
 
 
@@ -171,12 +171,12 @@ def test_export_image_of_viewport_and_camera(window, qtbot, sample_scene, tmp_pa
     uv, depth = big.project(np.asarray(body.vertices.mean(0))[None])
     assert depth[0] > 0
     u, v = np.floor(uv[0]).astype(int)
-    window.generation.set_result_visible(0, _rid, False)
+    window.generation.results.set_result_visible(0, _rid, False)
     assert ex.export_image(ImageChoice(camera=0, width=1280, supersample=1), tmp_path / "no_body.png")
     empty = np.asarray(Image.open(tmp_path / "no_body.png").convert("RGB"))
     patch = (slice(v - 5, v + 6), slice(u - 5, u + 6))
     assert np.abs(image[patch].astype(int) - empty[patch].astype(int)).mean() > 20
-    window.generation.set_result_visible(0, _rid, True)
+    window.generation.results.set_result_visible(0, _rid, True)
     save_artifact(window.grab_window_image(), "gui_export_image_window.png")
 
     # the viewport at another size, straight through the controller
@@ -212,7 +212,7 @@ def test_rigged_glb_export_rebuilds_the_fitted_anny_body(window, qtbot, tmp_path
 
     rest = AxesUnits("y", "m").points(body.skinned_mesh(params).rest_vertices)  # glTF frame
     _capsule, rid = _add_result(window)
-    entry = window.generation.find_result(0, rid)
+    entry = window.generation.results.find_result(0, rid)
     entry.params = body.params_to_json(params)
     files, _ = _export_through_dialog(window, qtbot, monkeypatch, tmp_path / "rigged.glb", "glb")
     gltf = pygltflib.GLTF2().load(files[0])
@@ -263,7 +263,7 @@ def test_rigged_glb_export_of_an_smplx_result_has_a_skin(window, qtbot, tmp_path
     body = load_body_model("smplx", model_file)
     _capsule, rid = _add_result(window)
     c = window.generation
-    entry = c.find_result(0, rid)
+    entry = c.results.find_result(0, rid)
     entry.params = body.params_to_json(body.init_params())
     run_dir = c.project.root / "runs" / "smplx-run"
     run_dir.mkdir(parents=True)

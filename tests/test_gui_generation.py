@@ -72,16 +72,16 @@ def test_smplx_choice_goes_into_the_request(window, sample_scene):
                           fixed_shape={"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4}))
     assert not panel.shape_box.isEnabled()
     with pytest.raises(ValueError, match="no model file"):
-        c._request()
+        c.request()
     panel.confirm_pickle = lambda path: True
     assert panel.set_smplx_path("/models/SMPLX_NEUTRAL.pkl")
-    r = c._request()
+    r = c.request()
     assert (r.body_model, r.body_model_path, r.allow_pickle, r.fixed_shape) == (
         "smplx", "/models/SMPLX_NEUTRAL.pkl", True, None)
     window.docks["Models"].raise_()
     save_artifact(window.grab_window_image(), "gui_models_smplx.png")
     panel.set_values(dict(panel.values(), body_model="anny"))
-    r = c._request()
+    r = c.request()
     assert panel.shape_box.isEnabled() and r.body_model == "anny" and r.body_model_path is None
     assert r.fixed_shape == {"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4}
 

@@ -97,9 +97,9 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
 
     # a second person with their own (empty) target; switching back restores the first
     first_target = window.design.target
-    c.add_person()
+    c.results.add_person()
     assert len(c.project.people) == 2 and window.design.target is None and window.design.cameras == []
-    c.activate_person(0)
+    c.results.activate_person(0)
     assert window.design.target == first_target and len(window.design.cameras) == len(cameras)
     save_artifact(window.grab_window_image(), "gui_two_people.png")
 
@@ -112,14 +112,14 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
     plain_read = gc._read_obj
     gc._read_obj = lambda path: reads.append(path) or plain_read(path)
     try:
-        c._show_results(select=(0, person.results[0].id))
+        c.results.show_results(select=(0, person.results[0].id))
     finally:
         gc._read_obj = plain_read
     assert reads == [] and window.viewport.plotter.actors[shown_key] is actor
 
     # delete the result
     rid = person.results[0].id
-    c.delete_result(0, rid)
+    c.results.delete_result(0, rid)
     assert person.results == [] and f"body-p0-{rid}" not in window.viewport.plotter.actors
 
 
@@ -129,13 +129,13 @@ def test_save_reopen_and_recover_project(window, qtbot, sample_scene, tmp_path, 
 
     c = window.generation
     cameras, _known = _import_known_body(window, qtbot, sample_scene, tmp_path, views=2)
-    c.add_person()
+    c.results.add_person()
     c.prompt_panel.prompt_edit.setPlainText("a woman standing by the window")
-    c.activate_person(0)
+    c.results.activate_person(0)
     before = c.project.to_dict()
-    saved = c.save_project(tmp_path / "living room", embed_scene=True)
+    saved = c.projects.save_project(tmp_path / "living room", embed_scene=True)
     assert saved.name == "living room.genzi" and saved.is_file()
-    assert str(saved.resolve()) in c.recent_projects()
+    assert str(saved.resolve()) in c.projects.recent_projects()
     import zipfile
 
     names = zipfile.ZipFile(saved).namelist()
@@ -143,7 +143,7 @@ def test_save_reopen_and_recover_project(window, qtbot, sample_scene, tmp_path, 
     assert not any(n.endswith((".pkl", ".pickle")) for n in names)
 
     # a crash: the autosave stays behind with a lock naming a process that is gone
-    autosave = c.autosave()
+    autosave = c.projects.autosave()
     assert autosave is not None and autosave.exists()
     crashed = autosave.with_name("session-crashed.genzi")
     crashed.write_bytes(autosave.read_bytes())
@@ -169,12 +169,12 @@ def test_save_reopen_and_recover_project(window, qtbot, sample_scene, tmp_path, 
         qtbot.waitExposed(other)
         try:
             g = other.generation
-            with qtbot.waitSignal(g.projectOpened, timeout=180_000):
+            with qtbot.waitSignal(g.projects.projectOpened, timeout=180_000):
                 if how == "open":
-                    assert g.open_project(saved)
+                    assert g.projects.open_project(saved)
                 else:
-                    g.recovery_provider = lambda path: "restore"
-                    assert g.check_recovery()
+                    g.projects.recovery_provider = lambda path: "restore"
+                    assert g.projects.check_recovery()
             state = reopened_state(other)
             assert state[:3] == expected[:3]
             assert state[3] == expected[3]

@@ -235,7 +235,7 @@ def test_slow_live_renders_are_spaced_out(window, monkeypatch):
     must space them out by their cost (and still show the last step), or the window stutters."""
     import trimesh
 
-    from genzi_desktop.controllers.generation import LIVE_RENDER_SHARE
+    from genzi_desktop.controllers.run_feed import LIVE_RENDER_SHARE
 
     sphere = trimesh.creation.icosphere(subdivisions=2, radius=0.3)
     v, f = np.asarray(sphere.vertices), np.asarray(sphere.faces)
@@ -247,11 +247,11 @@ def test_slow_live_renders_are_spaced_out(window, monkeypatch):
 
     monkeypatch.setattr(window.viewport, "set_body", slow_set_body)
     c = window.generation
-    c.show_live_body = True
-    c._next_live_render = 0.0
+    c.feed.show_live_body = True
+    c.feed._next_live_render = 0.0
     start = time.perf_counter()
     for i in range(40):  # step events every 5 ms, as a fast fit sends them
-        c.on_lifting_step("set0", i, 40, v + 0.001 * i, f if i == 0 else None, None, None, 1)
+        c.feed.on_lifting_step("set0", i, 40, v + 0.001 * i, f if i == 0 else None, None, None, 1)
         time.sleep(0.005)
     elapsed = time.perf_counter() - start
     assert elapsed < 0.02 / LIVE_RENDER_SHARE  # all within one spacing: only the first and the last render

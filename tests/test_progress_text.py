@@ -1,6 +1,6 @@
 """The generation progress line names the stage once, with the worker's detail after it."""
 
-from genzi_desktop.controllers.generation import stage_progress_text
+from genzi_desktop.controllers.run_feed import stage_progress_text
 
 
 def test_detail_that_repeats_the_stage_label_is_dropped():

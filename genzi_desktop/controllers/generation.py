@@ -4,107 +4,60 @@ The main window creates one :class:`GenerationController`; it adds the Prompt, M
 Gallery and Results docks and the project/generation menu entries, keeps the project
 (``genzi_desktop.model.project.Project``: people, each with target, cameras, prompt and results) in step
 with the window's design, runs jobs through :class:`GenerationRunner` (a QThread worker) and
-autosaves (saving, opening, recent projects and autosave live in :mod:`.project_controller`).
+autosaves through :class:`~genzi_desktop.controllers.project.ProjectController`; people and
+results live in :class:`~genzi_desktop.controllers.results.ResultsController`.
 All slots here run in the GUI thread; the worker only sends values.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import time
-import shutil
-import uuid
 from pathlib import Path
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from pipeline.views.cameras import Camera
-from genzi_desktop.model.project import AutosaveSlot, Project, ResultEntry, new_project, new_session_id
+from genzi_desktop.model.project import Project
 from pipeline.scene.targets import Target
 
 from genzi_desktop.dialogs.errors import show_error
+from genzi_desktop.settings import app_data_dir
 from genzi_desktop.window.actions import name_actions
+from genzi_desktop.viewport.gui_thread_renderer import GuiThreadRenderer, SceneRenders
 from genzi_desktop.workers.generation import GenerationJob, GenerationRunner
-from genzi_desktop.model.licences import licences_html
 from genzi_desktop.panels.gallery_panel import GalleryPanel
 from genzi_desktop.panels.model_panel import ModelPanel
 from genzi_desktop.panels.prompt_panel import PromptPanel
 from genzi_desktop.panels.results_panel import ResultsPanel
-from genzi_desktop.controllers.project import MAX_RECENT_PROJECTS, ProjectActions  # noqa: F401 - re-exported
-from genzi_desktop.viewport.view import BODY_COLOR, SELECTED_CAMERA_COLOR
+from genzi_desktop.controllers.project import ProjectController
+from genzi_desktop.controllers.results import ResultsController
+from genzi_desktop.controllers.requests import request_from_panels, settings_from_prompt
+from genzi_desktop.controllers.run_feed import RunFeed
 
 log = logging.getLogger("genzi_desktop.generation")
 
-LIVE_BODY = "live"
-# Share of the GUI thread that live body updates may take. A live update blocks the event loop
-# for its render (5 ms on a GPU, 50-100 ms with software OpenGL); spacing them by
-# render time / share keeps 10-plus updates a second on a GPU and keeps the window's p99
-# latency under 50 ms with software OpenGL (benchmarks/results/gui_latency.json).
-LIVE_RENDER_SHARE = 0.04
-AUTOSAVE_MINUTES_DEFAULT = 5
-STAGE_NAMES = {
-    "body": "Preparing the body model", "views": "Rendering views", "sdf": "Measuring the scene", "inpaint": "Painting people",
-    "keypoints": "Finding keypoints", "lifting": "Fitting bodies", "ranking": "Ranking", "export": "Writing results",
-}
 
-
-def stage_progress_text(stage: str, detail: str) -> str:
-    """The stage's label plus the worker's detail, without repeating the label
-    ("Preparing the body model", not "Preparing the body model preparing body model")."""
-    label = STAGE_NAMES.get(stage, stage)
-    detail = (detail or "").strip()
-    if not detail or set(detail.lower().split()) <= set(label.lower().split()):
-        return label
-    return f"{label}: {detail}"
-
-
-def app_data_dir() -> Path:
-    """Where workspaces and autosaves live: the user's app data folder, or $GENZI_DESKTOP_DATA."""
-    override = os.environ.get("GENZI_DESKTOP_DATA")
-    base = override or QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.AppDataLocation)
-    path = Path(base or Path.home() / ".genzi-desktop")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-class GenerationController(ProjectActions, QtCore.QObject):
-    """Owns the generation docks, actions, the project and the running job (project files:
-    :class:`genzi_desktop.controllers.project.ProjectActions`)."""
+class GenerationController(QtCore.QObject):
+    """Owns the generation docks and actions and the running job; ``projects`` owns the
+    project file, ``results`` the people and their bodies, ``feed`` the live view of a run."""
 
     generationFinished = QtCore.Signal(int)  # number of new results
     generationFailed = QtCore.Signal(str)
     generationCancelled = QtCore.Signal()
-    projectOpened = QtCore.Signal(str)
-    projectSaved = QtCore.Signal(str)
-    autosaved = QtCore.Signal(str)
 
     def __init__(self, window, data_dir: str | Path | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.qs = window.settings.qs
         self.data_dir = Path(data_dir) if data_dir is not None else app_data_dir()
-        self.workspace = self.data_dir / "workspaces"
-        self.workspace.mkdir(parents=True, exist_ok=True)
-        self.autosave_slot = AutosaveSlot(self.data_dir / "autosave", new_session_id())
-        self.autosave_slot.claim()
-        self.project: Project = new_project(self.workspace)
-        self.project_path: Path | None = None
         self.runner: GenerationRunner | None = None
         self._job: GenerationJob | None = None
         self._job_person = 0
-        self._opening: Project | None = None
-        self._live_faces = None
-        self._shown_meshes: dict[str, Path] = {}  # viewport key -> result mesh file it shows
-        self._stage = ""
-        #: Show the body in the viewport while it is fitted (off: only the final bodies).
-        self.show_live_body = True
+        self.scene_renders = SceneRenders(window)
+        self._generate_after_views = False
         #: Hooks for tests and scripts (they replace dialogs).
         self.images_folder_provider = self._ask_images_folder
-        self.recovery_provider = self._ask_recovery
-        self.project_path_provider = self._ask_project_path
 
         self.prompt_panel = PromptPanel(window, self.qs)
         self.model_panel = ModelPanel(window, self.qs)
@@ -117,38 +70,29 @@ class GenerationController(ProjectActions, QtCore.QObject):
         window.add_dock("Gallery", self.gallery, area.BottomDockWidgetArea)
         window.tabifyDockWidget(window.docks["Prompt"], window.docks["Models"])
         window.docks["Prompt"].raise_()
+        self.projects = ProjectController(self, self.data_dir)
+        self.results = ResultsController(self)
+        self.feed = RunFeed(window, self.gallery)
         self._build_actions()
         self._connect()
-        self.autosave_timer = QtCore.QTimer(self)
-        self.autosave_timer.timeout.connect(self.autosave)
-        self.set_autosave_minutes(self.qs.value("autosave/minutes", AUTOSAVE_MINUTES_DEFAULT, type=int))
         self.results_panel.show_project(self.project)
+
+    @property
+    def project(self) -> Project:
+        """The open project (``projects`` replaces it on File > New/Open project)."""
+        return self.projects.project
 
     # ------------------------------------------------------------------ construction
     def _build_actions(self) -> None:
         w = self.window
         w.act_generate.setShortcuts([QtGui.QKeySequence("Ctrl+G"), QtGui.QKeySequence("Ctrl+Return")])
-        self.act_new_project = w.add_action("&New project", self.new_project, QtGui.QKeySequence.StandardKey.New)
-        self.act_open_project = w.add_action("Open &project…", self.open_project_dialog, "Ctrl+Shift+O")
-        self.act_save_project = w.add_action("Save project", self.save_project_action, QtGui.QKeySequence.StandardKey.Save)
-        self.act_save_project_as = w.add_action("Save project &as…", self.save_project_as_dialog, "Ctrl+Alt+S")
         self.act_import_images = w.add_action("&Import my images…", self.import_images_dialog, "Ctrl+I",
                                            "Fit bodies to your own painted images of the current cameras")
         self.act_refit = w.add_action("&Re-fit without painting", self.refit_from_gallery, "Ctrl+Shift+R")
         self.act_more = w.add_action("&More like this", self.more_like_selected, "Ctrl+M")
-        self.act_add_person = w.add_action("Add &person", self.add_person, "Ctrl+Shift+P")
+        self.act_add_person = w.add_action("Add &person", self.results.add_person, "Ctrl+Shift+P")
         self.act_setup = w.add_action("Set up &models…", self.show_model_setup)
         name_actions(self)
-        file_menu = w.menus["file"]
-        first = file_menu.actions()[0]
-        for a in (self.act_new_project, self.act_open_project):
-            file_menu.insertAction(first, a)
-        self.recent_projects_menu = QtWidgets.QMenu("Recent projects", file_menu)
-        file_menu.insertMenu(first, self.recent_projects_menu)
-        for a in (self.act_save_project, self.act_save_project_as):
-            file_menu.insertAction(first, a)
-        file_menu.insertSeparator(first)
-        self.recent_projects_menu.aboutToShow.connect(self._rebuild_recent_projects)
         gen_menu = w.menus["generate"]
         gen_menu.addSeparator()
         for a in (self.act_import_images, self.act_refit, self.act_more, self.act_add_person):
@@ -163,16 +107,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         self.prompt_panel.generateRequested.connect(self.generate)
         self.gallery.refitRequested.connect(self.refit)
         self.gallery.importRequested.connect(self.import_images_dialog)
-        rp = self.results_panel
-        rp.personActivated.connect(self.activate_person)
-        rp.visibilityChanged.connect(self.set_result_visible)
-        rp.renameRequested.connect(self.rename)
-        rp.deleteRequested.connect(self.delete_result)
-        rp.addPersonRequested.connect(self.add_person)
-        rp.removePersonRequested.connect(self.remove_person)
-        rp.moreLikeThisRequested.connect(self.more_like_this)
-        rp.resultSelected.connect(self.highlight_result)
-        self.window.sceneLoaded.connect(self._on_scene_loaded)
+        self.results_panel.moreLikeThisRequested.connect(self.more_like_this)
         self.window.viewsSelected.connect(self._views_selected)
         self.window.viewSelectionFailed.connect(self._views_failed)
 
@@ -195,7 +130,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         person.excluded_images = self.gallery.excluded()
         self.project.settings = self.model_panel.values()
 
-    def _restore_design(self) -> None:
+    def restore_design(self) -> None:
         """Show the active person's target, cameras, prompt and gallery in the window."""
         w = self.window
         person = self.project.person
@@ -211,141 +146,19 @@ class GenerationController(ProjectActions, QtCore.QObject):
             if run.is_dir():
                 self.gallery.load_run(run)
                 self.gallery.set_excluded(person.excluded_images)
-        self._show_results()
-
-    # ------------------------------------------------------------------ people and results
-    @QtCore.Slot(int)
-    def activate_person(self, index: int) -> None:
-        if index == self.project.active_person or not (0 <= index < len(self.project.people)) or self.is_busy():
-            return
-        self.store_design()
-        self.project.active_person = index
-        self._restore_design()
-
-    @QtCore.Slot()
-    def add_person(self) -> None:
-        if self.is_busy():
-            return
-        self.store_design()
-        prompt = self.prompt_panel.values()
-        person = self.project.add_person()
-        person.prompt = prompt
-        self._restore_design()
-        self.window.statusBar().showMessage(f"{person.name}: click a surface to place their target.", 6000)
-
-    @QtCore.Slot(int)
-    def remove_person(self, index: int) -> None:
-        if len(self.project.people) <= 1 or self.is_busy():
-            return
-        person = self.project.people.pop(index)
-        for r in person.results:
-            self.window.viewport.set_body(self._body_key(index, r.id), None)
-        self.project.active_person = min(self.project.active_person, len(self.project.people) - 1)
-        self._restore_design()
-
-    def _body_key(self, person: int, result_id: str) -> str:
-        return f"p{person}-{result_id}"
-
-    def _show_results(self, select: tuple[int, str] | None = None) -> None:
-        """Results list and every kept body in the viewport. Bodies already shown from the same
-        file are only restyled: re-reading every result after each run stalled the window
-        (0.3-1 s with three results, growing with every person added)."""
-        vp = self.window.viewport
-        wanted = {}
-        for pi, person in enumerate(self.project.people):
-            for r in person.results:
-                wanted[self._body_key(pi, r.id)] = (pi, r, self.project.path_of(r.mesh))
-        shown = self._shown_meshes
-        with vp.batch():  # one render at the end
-            for key in [k for k in list(shown) if k not in wanted or shown[k] != wanted[k][2]]:
-                vp.set_body(key, None)
-                shown.pop(key)
-            for key, (pi, r, mesh) in wanted.items():
-                if key in shown and vp.style_body(key, visible=r.visible, selected=select == (pi, r.id)):
-                    continue
-                if not mesh.exists():
-                    log.warning("Result %s: mesh %s is missing", r.name, r.mesh)
-                    continue
-                vertices, faces = _read_obj(mesh)
-                vp.set_body(key, vertices, faces, visible=r.visible, selected=select == (pi, r.id))
-                shown[key] = mesh
-        self.results_panel.show_project(self.project, select)
-
-    def find_result(self, person: int, result_id: str) -> ResultEntry | None:
-        if not (0 <= person < len(self.project.people)):
-            return None
-        return next((r for r in self.project.people[person].results if r.id == result_id), None)
-
-    @QtCore.Slot(int, str, bool)
-    def set_result_visible(self, person: int, result_id: str, visible: bool) -> None:
-        r = self.find_result(person, result_id)
-        if r is None:
-            return
-        r.visible = bool(visible)
-        actor = self.window.viewport.plotter.actors.get(f"body-{self._body_key(person, result_id)}")
-        if actor is not None:
-            actor.visibility = r.visible
-            self.window.viewport.plotter.render()
-
-    @QtCore.Slot(int, str)
-    def highlight_result(self, person: int, result_id: str) -> None:
-        vp = self.window.viewport
-        for pi, p in enumerate(self.project.people):
-            for r in p.results:
-                actor = vp.plotter.actors.get(f"body-{self._body_key(pi, r.id)}")
-                if actor is not None:
-                    selected = (pi, r.id) == (person, result_id)
-                    actor.prop.color = SELECTED_CAMERA_COLOR if selected else BODY_COLOR
-        vp.plotter.render()
-
-    @QtCore.Slot(int, str, str)
-    def rename(self, person: int, result_id: str, name: str) -> None:
-        name = name.strip()
-        if not name or not (0 <= person < len(self.project.people)):
-            return
-        if result_id:
-            r = self.find_result(person, result_id)
-            if r is not None:
-                r.name = name
-        else:
-            self.project.people[person].name = name
-
-    @QtCore.Slot(int, str)
-    def delete_result(self, person: int, result_id: str) -> None:
-        if self.project.remove_result(person, result_id) is not None:
-            self.window.viewport.set_body(self._body_key(person, result_id), None)
-            self.results_panel.show_project(self.project)
+        self.results.show_results()
 
     # ------------------------------------------------------------------ generating
-    def _request(self, seed: int | None = None):
-        from pipeline.generation import GenerationRequest
-
+    def request(self, seed: int | None = None):
+        """The run the panels describe now (ValueError with advice for a missing SMPL-X file)."""
         w = self.window
         p = self.prompt_panel.values()
-        m = self.model_panel.values()
-        smplx = m["body_model"] == "smplx"
-        if smplx and not m["smplx_path"]:
-            raise ValueError("SMPL-X is chosen but no model file: choose your SMPLX_NEUTRAL.npz (or its folder) "
-                             "in the Models panel, or choose Anny.")
-        overrides = _overrides_of(p)
-        t = w.design.target
-        return GenerationRequest(
-            scene=str(w.scene_path), target=list(t.point), normal=list(t.normal),
-            radius=t.radius if t.radius > 0 else None, prompt=p.prompt,
-            negative_prompt=p.negative_prompt or None,
-            subject_words=[p.subject_word] if p.subject_word else None,
-            seed=int(p.seed if seed is None else seed), preset=p.preset, overrides=overrides,
-            model=m["model"], device=m["device"], dtype=m["dtype"], body_model=m["body_model"],
-            body_model_path=m["smplx_path"] if smplx else None, allow_pickle=bool(smplx and m["allow_pickle"]),
-            fixed_shape=None if smplx else m["fixed_shape"],  # the shape controls are Anny's
-        )
+        seed = int(p.seed if seed is None else seed)
+        return request_from_panels(p, self.model_panel.values(), w.scene_path, w.design.target, seed)
 
     def job_settings(self):
         """The settings a job started now runs with: the Prompt panel's preset and Advanced values."""
-        from pipeline.generation.config import settings_for
-
-        p = self.prompt_panel.values()
-        return settings_for(p.preset, _overrides_of(p))
+        return settings_from_prompt(self.prompt_panel.values())
 
     def _check_ready(self) -> bool:
         w = self.window
@@ -372,7 +185,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
             self.window.select_views()
             return False
         try:
-            request = self._request(seed)
+            request = self.request(seed)
         except ValueError as exc:
             show_error(self.window, "Cannot generate", str(exc))
             return False
@@ -384,7 +197,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     @QtCore.Slot(int)
     def _views_selected(self, count: int) -> None:
-        if getattr(self, "_generate_after_views", False):
+        if self._generate_after_views:
             self._generate_after_views = False
             if count > 0:
                 self.generate()
@@ -407,7 +220,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
             from pipeline.generation.imagination import scan_user_images
 
             scan_user_images(folder)
-            request = self._request()
+            request = self.request()
         except (FileNotFoundError, ValueError) as exc:
             show_error(self.window, "Images not imported", str(exc))
             return False
@@ -431,11 +244,11 @@ class GenerationController(ProjectActions, QtCore.QObject):
     @QtCore.Slot(int, str)
     def more_like_this(self, person: int, result_id: str) -> bool:
         """Generate again with the chosen body's prompt and a new seed."""
-        r = self.find_result(person, result_id)
+        r = self.results.find_result(person, result_id)
         if r is None:
             return False
         if person != self.project.active_person:
-            self.activate_person(person)
+            self.results.activate_person(person)
         p = self.prompt_panel.values()
         p.prompt = r.prompt or p.prompt
         p.seed = random.Random(f"{r.seed}-{r.id}").randrange(1, 2**31 - 1)
@@ -459,32 +272,19 @@ class GenerationController(ProjectActions, QtCore.QObject):
             job.scene = w.scene
             if job.cameras:
                 try:
-                    job.view_images = self._render_views(job.request, job.cameras)
+                    w.show_progress("Rendering views…")
+                    job.view_images = self.scene_renders.views(job.cameras, job.request.settings().image_size)
                 except Exception as exc:  # noqa: BLE001 - a bad camera or settings
                     show_error(w, "Cannot render the views", str(exc))
                     return False
             self.project.person.runs.append(self.project.relative(job.run_dir))
             self.gallery.clear()
         if self.window.scene is not None:
-            from genzi_desktop.viewport.gui_thread_renderer import GuiThreadRenderer
-
-            job.renderer = GuiThreadRenderer(self._scene_renderer, parent=self)
+            job.renderer = GuiThreadRenderer(self.scene_renders.renderer, parent=self)
         self._job, self._job_person = job, person_index
-        self._live_faces = None
-        self._next_live_render = 0.0
         runner = GenerationRunner(job, self)
         wk = runner.worker
-        g = self.gallery
-        wk.viewRendered.connect(g.on_view_rendered)
-        wk.inpaintStep.connect(g.on_inpaint_step)
-        wk.inpaintDone.connect(g.on_inpaint_done)
-        wk.keypointsDetected.connect(g.on_keypoints)
-        wk.liftingStep.connect(g.on_lifting_step)
-        wk.liftingStep.connect(self.on_lifting_step)
-        wk.stageStarted.connect(self.on_stage_started)
-        wk.stageFinished.connect(self.on_stage_finished)
-        wk.progress.connect(self.on_progress)
-        wk.warning.connect(self.on_warning)
+        self.feed.follow(wk)
         wk.finished.connect(self.on_finished)
         wk.failed.connect(self.on_failed)
         wk.cancelled.connect(self.on_cancelled)
@@ -498,29 +298,6 @@ class GenerationController(ProjectActions, QtCore.QObject):
         self.prompt_panel.generate_button.setEnabled(False)  # the menu action follows can_generate()
         return True
 
-    def _scene_renderer(self):
-        """The GUI thread's off-screen renderer of the window's scene (made again for a new scene)."""
-        from pipeline.views.render import SceneRenderer
-
-        scene = self.window.scene
-        if getattr(self, "_renderer", None) is None or self._renderer.scene is not scene:
-            if getattr(self, "_renderer", None) is not None:
-                self._renderer.close()
-            self._renderer = SceneRenderer(scene)
-        return self._renderer
-
-    def _render_views(self, request, cameras) -> list[np.ndarray]:
-        """The cameras' views at the run's image size, rendered here in the GUI thread."""
-        from pipeline.generation.user_cameras import cameras_for_run
-
-        renderer = self._scene_renderer()
-        self.window.show_progress("Rendering views…")
-        images = []
-        for cam in cameras_for_run(cameras, request.settings().image_size):
-            images.append(np.ascontiguousarray(np.asarray(renderer.rgb(cam))[..., :3]))
-            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        return images
-
     def cancel(self) -> None:
         if self.runner is not None and self.runner.is_running():
             self.runner.cancel()
@@ -529,43 +306,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
     def wait(self, ms: int = 60000) -> bool:
         return self.runner.wait(ms) if self.runner is not None else True
 
-    # ---- worker slots (GUI thread) ----------------------------------------------------------------
-    @QtCore.Slot(str, str, int)
-    def on_stage_started(self, stage: str, detail: str, round_index: int) -> None:
-        self._stage = stage
-        text = STAGE_NAMES.get(stage, stage) + (f" (round {round_index})" if round_index else "")
-        self.window.report_progress(text + "…", 0, 0)
-        self.window.progress_bar.setRange(0, 0)
-        log.info("%s %s", text, detail)
-
-    @QtCore.Slot(str, str, int, float)
-    def on_stage_finished(self, stage: str, detail: str, round_index: int, seconds: float) -> None:
-        log.info("%s done in %.1f s: %s", STAGE_NAMES.get(stage, stage), seconds, detail)
-        if stage in ("lifting",):
-            self.gallery.fitting_finished()
-
-    @QtCore.Slot(str, int, int, str)
-    def on_progress(self, stage: str, step: int, total: int, detail: str) -> None:
-        self.window.report_progress(stage_progress_text(stage, detail), step, total)
-
-    @QtCore.Slot(str, int, int, object, object, object, object, int)
-    def on_lifting_step(self, set_name, iteration, total, vertices, faces, weights, losses, round_index) -> None:
-        self.window.report_progress(f"Fitting {set_name}: step {iteration + 1} of {total}", iteration + 1, total)
-        if faces is not None:
-            self._live_faces = faces
-        last = iteration >= total - 1
-        now = time.perf_counter()
-        live = self.show_live_body and vertices is not None and self._live_faces is not None
-        if live and (last or now >= self._next_live_render):
-            self.window.viewport.set_body(LIVE_BODY, np.asarray(vertices), self._live_faces)
-            spent = time.perf_counter() - now
-            self._next_live_render = time.perf_counter() + spent / LIVE_RENDER_SHARE
-
-    @QtCore.Slot(str, str)
-    def on_warning(self, message: str, stage: str) -> None:
-        # the pipeline has logged it already (View > Log); the status bar shows it briefly
-        self.window.statusBar().showMessage(f"Warning: {message[:160]}", 6000)
-
+    # ---- the run's outcome (GUI thread) -----------------------------------------------------------
     @QtCore.Slot(object)
     def on_finished(self, result) -> None:
         job, person_index = self._job, self._job_person
@@ -574,25 +315,11 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if job is not None and job.kind == "generate" and run_rel not in person.runs:
             person.runs.append(run_rel)  # the pipeline chose the views
         if job is not None and job.kind == "refit":  # the re-fit replaces that run's bodies
-            for old in [r for r in person.results if r.run == run_rel]:
-                person.results.remove(old)
-                self.window.viewport.set_body(self._body_key(person_index, old.id), None)
-        prompt = self.prompt_panel.values()
-        count = 0
-        for body in result.bodies:
-            rid = uuid.uuid4().hex[:8]
-            keep = self.project.root / "results" / f"{rid}.obj"
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(body.mesh_path, keep)  # run folders are rewritten by re-fits
-            person.results.append(ResultEntry(
-                id=rid, name=f"{person.name} #{len(person.results) + 1}", prompt=prompt.prompt,
-                score=float(body.score), metrics=dict(body.metrics), mesh=self.project.relative(keep), run=run_rel,
-                set_name=body.set_name, params=dict(body.params), view_weights=dict(body.view_weights),
-                seed=int(prompt.seed)))
-            count += 1
-        self.window.viewport.set_body(LIVE_BODY, None)
+            self.results.drop_run(person_index, run_rel)
+        count = self.results.keep(result, person_index)
+        self.feed.clear_live_body()
         best = result.bodies[0] if result.bodies else None
-        self._show_results()
+        self.results.show_results()
         if best is not None:
             self.gallery.set_confidences(best.set_name.split("/")[-1], best.view_weights)
         self.gallery.fitting_finished()
@@ -601,12 +328,12 @@ class GenerationController(ProjectActions, QtCore.QObject):
             msg += f" ({len(result.warnings)} warnings, see View > Log)"
         self.window.statusBar().showMessage(msg, 10000)
         log.info("%s in %s", msg, result.run_dir)
-        self.autosave(background=True)
+        self.projects.autosave(background=True)
         self.generationFinished.emit(count)
 
     @QtCore.Slot(str)
     def on_failed(self, message: str) -> None:
-        self.window.viewport.set_body(LIVE_BODY, None)
+        self.feed.clear_live_body()
         log.error("Generation failed: %s", message)
         self.window.statusBar().showMessage("Generation failed — " + message[:160], 15000)
         self.gallery.fitting_finished()
@@ -615,7 +342,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
     @QtCore.Slot()
     def on_cancelled(self) -> None:
-        self.window.viewport.set_body(LIVE_BODY, None)
+        self.feed.clear_live_body()
         self.window.statusBar().showMessage("Generation cancelled; the images made so far are kept in the gallery.", 8000)
         log.info("Generation cancelled")
         self.generationCancelled.emit()
@@ -636,7 +363,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         return QtWidgets.QFileDialog.getExistingDirectory(
             self.window, "Folder with your images (view_00.png, view_01.png, … for the current cameras)") or None
 
-    # ---- first run, about ---------------------------------------------------------------------------
+    # ---- first run ---------------------------------------------------------------------------
     def show_model_setup(self):
         from genzi_desktop.dialogs.model_setup import ModelSetupDialog
 
@@ -653,40 +380,12 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if not self.qs.value("setup/shown", False, type=bool):
             self.show_model_setup()
 
-    def about_html(self) -> str:
-        m = self.model_panel.values()
-        in_use = {"inpainting": m["model"], "body": m["body_model"] if m["body_model"] == "anny" else
-                  f"SMPL-X ({m['smplx_path'] or 'no file chosen'})", "keypoints": "MediaPipe BlazePose"}
-        return licences_html(in_use)
-
     # ---- closing ---------------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the job, drop the autosave (a clean exit) and the working folder (saved projects live elsewhere)."""
         self._shut_down = True
-        self.autosave_timer.stop()
         if self.runner is not None and self.runner.is_running():
             self.runner.cancel()
             self.runner.wait(60000)
-        from genzi_desktop.workers.tasks import running_tasks
-
-        for task in running_tasks():  # a background autosave must not outlive the release
-            if task.name == "autosave":
-                task.wait(60000)
-        self.autosave_slot.release()
-        self._discard_working_folder(self.project)
-        if getattr(self, "_renderer", None) is not None:
-            self._renderer.close()
-            self._renderer = None
-
-
-def _overrides_of(prompt) -> dict:
-    """The panel's Advanced overrides plus its number of results (round-1 inpaintings)."""
-    overrides = dict(prompt.overrides)
-    overrides.setdefault("inpaints_round1", int(prompt.num_results))
-    return overrides
-
-
-def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    from pipeline.generation.stages import read_obj
-
-    return read_obj(path)
+        self.projects.shutdown()
+        self.scene_renders.close()

@@ -1,8 +1,8 @@
 """Projects of the main window: open, save, the recent-projects menu, autosave and recovery.
 
-:class:`ProjectActions` is mixed into ``GenerationController`` (which owns the project, the
-docks and the signals ``projectOpened``, ``projectSaved`` and ``autosaved``); it was split
-out so the generation workflow and the project file handling can be read apart.
+The :class:`ProjectController` owns the open project and its file; the generation
+controller reads it (``generation.project``) and this controller asks the generation
+controller, through its public methods, to store and show the active person's design.
 """
 
 from __future__ import annotations
@@ -15,32 +15,94 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from genzi_desktop.model.project import (
     SUFFIX,
+    AutosaveSlot,
     Project,
     ProjectError,
     discard_autosave,
     new_project,
+    new_session_id,
     open_project,
     recoverable_autosaves,
     save_project,
 )
 
 from genzi_desktop.dialogs.errors import show_error
+from genzi_desktop.window.actions import name_actions
 
 log = logging.getLogger("genzi_desktop.generation")
 
 MAX_RECENT_PROJECTS = 10
+AUTOSAVE_MINUTES_DEFAULT = 5
 
 
-class ProjectActions:
-    """Project save/open/autosave/recent files; expects the attributes GenerationController sets
-    (window, qs, project, project_path, workspace, autosave_slot, autosave_timer, panels)."""
+class ProjectController(QtCore.QObject):
+    """File > New/Open/Save project, recent projects, autosave and recovery of the window's project."""
 
-    def _on_scene_loaded(self, _scene) -> None:
+    projectOpened = QtCore.Signal(str)
+    projectSaved = QtCore.Signal(str)
+    autosaved = QtCore.Signal(str)
+
+    def __init__(self, generation, data_dir: Path) -> None:
+        super().__init__(generation)
+        self.generation = generation
+        self.window = generation.window
+        self.qs = self.window.settings.qs
+        self.workspace = data_dir / "workspaces"
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        self.autosave_slot = AutosaveSlot(data_dir / "autosave", new_session_id())
+        self.autosave_slot.claim()
+        self.project: Project = new_project(self.workspace)
+        self.project_path: Path | None = None
+        self._opening: Project | None = None
+        self._shut_down = False
+        #: Hooks for tests and scripts (they replace dialogs).
+        self.recovery_provider = self._ask_recovery
+        self.project_path_provider = self._ask_project_path
+        self.autosave_timer = QtCore.QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.set_autosave_minutes(self.qs.value("autosave/minutes", AUTOSAVE_MINUTES_DEFAULT, type=int))
+        self._build_actions()
+        self.window.sceneLoaded.connect(self._on_scene_loaded)
+
+    def _build_actions(self) -> None:
+        w = self.window
+        SK = QtGui.QKeySequence.StandardKey
+        self.act_new_project = w.add_action("&New project", self.new_project, SK.New)
+        self.act_open_project = w.add_action("Open &project…", self.open_project_dialog, "Ctrl+Shift+O")
+        self.act_save_project = w.add_action("Save project", self.save_project_action, SK.Save)
+        self.act_save_project_as = w.add_action("Save project &as…", self.save_project_as_dialog, "Ctrl+Alt+S")
+        name_actions(self)
+        file_menu = w.menus["file"]
+        first = file_menu.actions()[0]
+        for a in (self.act_new_project, self.act_open_project):
+            file_menu.insertAction(first, a)
+        self.recent_projects_menu = QtWidgets.QMenu("Recent projects", file_menu)
+        self.recent_projects_menu.setObjectName("menu-recent-projects")
+        file_menu.insertMenu(first, self.recent_projects_menu)
+        for a in (self.act_save_project, self.act_save_project_as):
+            file_menu.insertAction(first, a)
+        file_menu.insertSeparator(first)
+        self.recent_projects_menu.aboutToShow.connect(self._rebuild_recent_projects)
+
+    def shutdown(self) -> None:
+        """Drop the autosave (a clean exit) and the working folder (saved projects live elsewhere)."""
+        self._shut_down = True
+        self.autosave_timer.stop()
+        from genzi_desktop.workers.tasks import running_tasks
+
+        for task in running_tasks():  # a background autosave must not outlive the release
+            if task.name == "autosave":
+                task.wait(60000)
+        self.autosave_slot.release()
+        self._discard_working_folder(self.project)
+
+    @QtCore.Slot(object)
+    def _on_scene_loaded(self, scene) -> None:
         opening, self._opening = self._opening, None
         path = self.window.scene_path
         if opening is not None:
-            self._restore_design()
-            self.results_panel.show_project(self.project)
+            self.generation.restore_design()
+            self.generation.results_panel.show_project(self.project)
             count = sum(len(p.results) for p in self.project.people)
             name = self.project_path.name if self.project_path else "the recovered project"
             self.window.statusBar().showMessage(
@@ -53,26 +115,24 @@ class ProjectActions:
             # a different scene: a new project (the old one stays in its autosave/workspace)
             self._replace_project(new_project(self.workspace))
             self.project_path = None
-            self.gallery.clear()
-            self._show_results()
+            self.generation.gallery.clear()
+            self.generation.results.show_results()
         self.project.scene.path = str(Path(path).resolve()) if path is not None else None
-        options = getattr(_scene, "options", None)
-        if options is not None and hasattr(options, "up_axis"):
-            self.project.scene.options = {"up_axis": options.up_axis, "unit": options.unit}
+        self.project.scene.options = {"up_axis": scene.options.up_axis, "unit": scene.options.unit}
 
     @QtCore.Slot()
     def new_project(self) -> None:
-        if self.is_busy():
+        if self.generation.is_busy():
             return
         self._replace_project(new_project(self.workspace))
         self.project.scene.path = str(self.window.scene_path.resolve()) if self.window.scene_path else None
         self.project_path = None
-        self._restore_design()
+        self.generation.restore_design()
         self._update_title()
 
     def save_project(self, path: str | Path, *, embed_scene: bool = False, as_folder: bool | None = None) -> Path:
         """Save to ``path`` (a .genzi zip, or a folder); raises ProjectError with advice."""
-        self.store_design()
+        self.generation.store_design()
         if embed_scene and self.window.scene_path is not None and not self.project.scene.embedded:
             self.project.embed_scene(self.window.scene_path)
         saved = save_project(self.project, path, as_folder=as_folder)
@@ -111,7 +171,7 @@ class ProjectActions:
 
     def open_project(self, path: str | Path, *, recovered: bool = False) -> bool:
         """Open a .genzi project: its scene loads in the background, then its people and results show."""
-        if self.is_busy():
+        if self.generation.is_busy():
             self.window.statusBar().showMessage("Wait for the generation to finish (or cancel it) first.", 5000)
             return False
         try:
@@ -134,7 +194,7 @@ class ProjectActions:
         if not recovered:
             self._add_recent_project(path)
         if project.settings:
-            self.model_panel.set_values(project.settings)
+            self.generation.model_panel.set_values(project.settings)
         self._opening = project
         options = None
         if project.scene.options:
@@ -207,10 +267,10 @@ class ProjectActions:
         result, so the window does not stall); the JSON is always written here first.
         Nothing after shutdown: its slot is released, and a late queued result must not start
         a thread that outlives the window."""
-        if self.window.scene_path is None or getattr(self, "_shut_down", False):
+        if self.window.scene_path is None or self._shut_down:
             return None
         try:
-            self.store_design()
+            self.generation.store_design()
             self.project.write_json()
             if background:
                 from genzi_desktop.workers.tasks import start_task

@@ -201,3 +201,12 @@ class ModelPanel(QtWidgets.QWidget):
         if self.qs is not None:
             self.qs.setValue("model/values", json.dumps(self.values()))
         self.changed.emit()
+
+    def about_html(self) -> str:
+        """The licences of the models chosen here (Help > About)."""
+        from genzi_desktop.model.licences import licences_html
+
+        m = self.values()
+        in_use = {"inpainting": m["model"], "body": m["body_model"] if m["body_model"] == "anny" else
+                  f"SMPL-X ({m['smplx_path'] or 'no file chosen'})", "keypoints": "MediaPipe BlazePose"}
+        return licences_html(in_use)

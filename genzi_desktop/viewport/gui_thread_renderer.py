@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from PySide6 import QtCore
+import numpy as np
+from PySide6 import QtCore, QtWidgets
 
 from pipeline.core.events import CancelToken
 
@@ -66,3 +67,37 @@ class GuiThreadRenderer(QtCore.QObject):
             request["error"] = exc
         finally:
             request["done"].set()
+
+
+class SceneRenders:
+    """The GUI thread's off-screen renderer of the window's scene (made again for a new scene)."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self._renderer = None
+
+    def renderer(self):
+        from pipeline.views.render import SceneRenderer
+
+        scene = self.window.scene
+        if self._renderer is None or self._renderer.scene is not scene:
+            self.close()
+            self._renderer = SceneRenderer(scene)
+        return self._renderer
+
+    def views(self, cameras, image_size: int) -> list[np.ndarray]:
+        """The cameras' views at the run's image size, rendered here in the GUI thread (the
+        window keeps painting between views)."""
+        from pipeline.generation.user_cameras import cameras_for_run
+
+        renderer = self.renderer()
+        images = []
+        for cam in cameras_for_run(cameras, image_size):
+            images.append(np.ascontiguousarray(np.asarray(renderer.rgb(cam))[..., :3]))
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        return images
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None

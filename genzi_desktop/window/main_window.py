@@ -295,7 +295,7 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, QtWidgets.QMainWind
                 f"Python {platform.python_version()}, PySide6 {PySide6.__version__}, "
                 f"pyvista {pyvista.__version__}<br>Package: {pkg}<br>"
                 "Sample scene: CC0 (Poly Haven, TRI via RobotLocomotion/models).<br><br>"
-                + (self.generation.about_html() if self.generation is not None else ""))
+                + (self.generation.model_panel.about_html() if self.generation is not None else ""))
         QtWidgets.QMessageBox.about(self, "About GenZI Desktop", text)
 
     def show_controls(self) -> None:

@@ -9,6 +9,7 @@ import logging
 
 from PySide6 import QtCore
 
+from genzi_desktop.controllers.requests import region_radius
 from genzi_desktop.dialogs.errors import describe_exception, show_error
 from genzi_desktop.model.edits import SetCameras
 from genzi_desktop.workers.tasks import start_task
@@ -39,7 +40,7 @@ class ViewSelection:
             return
         scene, target = self.scene, self.design.target
         prompt = self.generation.prompt_panel.values().prompt  # framing: "standing" prompts step back
-        radius = target.radius if target.is_region else None
+        radius = region_radius(target)
 
         def job(report, cancel):
             report("Selecting views…", 0, 0)

@@ -1,0 +1,176 @@
+"""People and their kept results: the Results panel, the bodies drawn in the viewport,
+visibility, highlighting, renaming and deleting."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from pathlib import Path
+
+from PySide6 import QtCore
+
+from genzi_desktop.model.project import ResultEntry
+from genzi_desktop.viewport.view import BODY_COLOR, SELECTED_CAMERA_COLOR
+
+log = logging.getLogger("genzi_desktop.generation")
+
+
+def body_key(person: int, result_id: str) -> str:
+    """The viewport key of a person's result body."""
+    return f"p{person}-{result_id}"
+
+
+class ResultsController(QtCore.QObject):
+    """The project's people and results as the Results panel and the viewport show them."""
+
+    def __init__(self, generation) -> None:
+        super().__init__(generation)
+        self.generation = generation
+        self.window = generation.window
+        self._shown_meshes: dict[str, Path] = {}  # viewport key -> result mesh file it shows
+        rp = generation.results_panel
+        rp.personActivated.connect(self.activate_person)
+        rp.visibilityChanged.connect(self.set_result_visible)
+        rp.renameRequested.connect(self.rename)
+        rp.deleteRequested.connect(self.delete_result)
+        rp.addPersonRequested.connect(self.add_person)
+        rp.removePersonRequested.connect(self.remove_person)
+        rp.resultSelected.connect(self.highlight_result)
+
+    @property
+    def project(self):
+        return self.generation.project
+
+    @QtCore.Slot(int)
+    def activate_person(self, index: int) -> None:
+        if index == self.project.active_person or not (0 <= index < len(self.project.people)) or self.generation.is_busy():
+            return
+        self.generation.store_design()
+        self.project.active_person = index
+        self.generation.restore_design()
+
+    @QtCore.Slot()
+    def add_person(self) -> None:
+        if self.generation.is_busy():
+            return
+        self.generation.store_design()
+        prompt = self.generation.prompt_panel.values()
+        person = self.project.add_person()
+        person.prompt = prompt
+        self.generation.restore_design()
+        self.window.statusBar().showMessage(f"{person.name}: click a surface to place their target.", 6000)
+
+    @QtCore.Slot(int)
+    def remove_person(self, index: int) -> None:
+        if len(self.project.people) <= 1 or self.generation.is_busy():
+            return
+        person = self.project.people.pop(index)
+        for r in person.results:
+            self.window.viewport.set_body(body_key(index, r.id), None)
+        self.project.active_person = min(self.project.active_person, len(self.project.people) - 1)
+        self.generation.restore_design()
+
+    def show_results(self, select: tuple[int, str] | None = None) -> None:
+        """Results list and every kept body in the viewport. Bodies already shown from the same
+        file are only restyled: re-reading every result after each run stalled the window
+        (0.3-1 s with three results, growing with every person added)."""
+        vp = self.window.viewport
+        wanted = {}
+        for pi, person in enumerate(self.project.people):
+            for r in person.results:
+                wanted[body_key(pi, r.id)] = (pi, r, self.project.path_of(r.mesh))
+        shown = self._shown_meshes
+        with vp.batch():  # one render at the end
+            for key in [k for k in list(shown) if k not in wanted or shown[k] != wanted[k][2]]:
+                vp.set_body(key, None)
+                shown.pop(key)
+            for key, (pi, r, mesh) in wanted.items():
+                if key in shown and vp.style_body(key, visible=r.visible, selected=select == (pi, r.id)):
+                    continue
+                if not mesh.exists():
+                    log.warning("Result %s: mesh %s is missing", r.name, r.mesh)
+                    continue
+                vertices, faces = read_obj(mesh)
+                vp.set_body(key, vertices, faces, visible=r.visible, selected=select == (pi, r.id))
+                shown[key] = mesh
+        self.generation.results_panel.show_project(self.project, select)
+
+    def find_result(self, person: int, result_id: str) -> ResultEntry | None:
+        if not (0 <= person < len(self.project.people)):
+            return None
+        return next((r for r in self.project.people[person].results if r.id == result_id), None)
+
+    @QtCore.Slot(int, str, bool)
+    def set_result_visible(self, person: int, result_id: str, visible: bool) -> None:
+        r = self.find_result(person, result_id)
+        if r is None:
+            return
+        r.visible = bool(visible)
+        actor = self.window.viewport.plotter.actors.get(f"body-{body_key(person, result_id)}")
+        if actor is not None:
+            actor.visibility = r.visible
+            self.window.viewport.plotter.render()
+
+    @QtCore.Slot(int, str)
+    def highlight_result(self, person: int, result_id: str) -> None:
+        vp = self.window.viewport
+        for pi, p in enumerate(self.project.people):
+            for r in p.results:
+                actor = vp.plotter.actors.get(f"body-{body_key(pi, r.id)}")
+                if actor is not None:
+                    selected = (pi, r.id) == (person, result_id)
+                    actor.prop.color = SELECTED_CAMERA_COLOR if selected else BODY_COLOR
+        vp.plotter.render()
+
+    @QtCore.Slot(int, str, str)
+    def rename(self, person: int, result_id: str, name: str) -> None:
+        name = name.strip()
+        if not name or not (0 <= person < len(self.project.people)):
+            return
+        if result_id:
+            r = self.find_result(person, result_id)
+            if r is not None:
+                r.name = name
+        else:
+            self.project.people[person].name = name
+
+    @QtCore.Slot(int, str)
+    def delete_result(self, person: int, result_id: str) -> None:
+        if self.project.remove_result(person, result_id) is not None:
+            self.window.viewport.set_body(body_key(person, result_id), None)
+            self.generation.results_panel.show_project(self.project)
+
+    def drop_run(self, person_index: int, run_rel: str) -> None:
+        """Forget a person's results of one run (a re-fit replaces them)."""
+        person = self.project.people[person_index]
+        for old in [r for r in person.results if r.run == run_rel]:
+            person.results.remove(old)
+            self.window.viewport.set_body(body_key(person_index, old.id), None)
+
+    def keep(self, result, person_index: int) -> int:
+        """Keep a finished run's bodies as the person's results (meshes copied into the
+        project: run folders are rewritten by re-fits); returns how many."""
+        person = self.project.people[person_index] if person_index < len(self.project.people) else self.project.person
+        run_rel = self.project.relative(result.run_dir)
+        prompt = self.generation.prompt_panel.values()
+        count = 0
+        for body in result.bodies:
+            rid = uuid.uuid4().hex[:8]
+            keep = self.project.root / "results" / f"{rid}.obj"
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(body.mesh_path, keep)  # run folders are rewritten by re-fits
+            person.results.append(ResultEntry(
+                id=rid, name=f"{person.name} #{len(person.results) + 1}", prompt=prompt.prompt,
+                score=float(body.score), metrics=dict(body.metrics), mesh=self.project.relative(keep), run=run_rel,
+                set_name=body.set_name, params=dict(body.params), view_weights=dict(body.view_weights),
+                seed=int(prompt.seed)))
+            count += 1
+        return count
+
+
+
+def read_obj(path: Path):
+    from pipeline.generation.stages import read_obj as read
+
+    return read(path)
