@@ -56,7 +56,7 @@ def _export_through_dialog(window, qtbot, monkeypatch, path, fmt, *, up=None, un
         if shot:
             qtbot.waitExposed(dialog)
             save_artifact(dialog.grab().toImage(), shot)
-        dialog._accept()  # what the Export… button does: remember, accept
+        dialog.accept_choice()  # what the Export… button does: remember, accept
         return True
 
     ex.run_dialog = run_dialog
@@ -155,7 +155,7 @@ def test_export_image_of_viewport_and_camera(window, qtbot, sample_scene, tmp_pa
         shots.append(save_artifact(dialog.grab().toImage(), "gui_export_image_dialog.png"))
         dialog.width_combo.setCurrentIndex(dialog.width_combo.findData(1280))
         dialog.view_combo.setCurrentIndex(dialog.view_combo.findData(0))  # the camera
-        dialog._accept()
+        dialog.accept_choice()
         return True
 
     ex.run_dialog = run_dialog

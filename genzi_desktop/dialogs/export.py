@@ -20,11 +20,11 @@ IMAGE_WIDTHS = (1280, 1920, 2560, 3840)
 
 
 def _export_buttons(dialog: QtWidgets.QDialog) -> QtWidgets.QDialogButtonBox:
-    """Export… / Cancel, wired to the dialog's ``_accept`` and ``reject``."""
+    """Export… / Cancel, wired to the dialog's ``accept_choice`` and ``reject``."""
     ok, cancel = QtWidgets.QDialogButtonBox.StandardButton.Ok, QtWidgets.QDialogButtonBox.StandardButton.Cancel
     buttons = QtWidgets.QDialogButtonBox(ok | cancel, dialog)
     buttons.button(ok).setText("Export…")
-    buttons.accepted.connect(dialog._accept)
+    buttons.accepted.connect(dialog.accept_choice)
     buttons.rejected.connect(dialog.reject)
     return buttons
 
@@ -125,7 +125,7 @@ class ExportDialog(QtWidgets.QDialog):
             self.qs.setValue(f"export/{c.format}/units", c.units)
         self.qs.setValue(f"export/{c.format}/with_scene", c.with_scene)
 
-    def _accept(self) -> None:
+    def accept_choice(self) -> None:
         self.remember()
         self.accept()
 
@@ -175,7 +175,7 @@ class ImageExportDialog(QtWidgets.QDialog):
         return ImageChoice(camera=int(self.view_combo.currentData()), width=int(self.width_combo.currentData()),
                            supersample=2 if self.smooth_check.isChecked() else 1)
 
-    def _accept(self) -> None:
+    def accept_choice(self) -> None:
         c = self.choice()
         self.qs.setValue("exportImage/width", c.width)
         self.qs.setValue("exportImage/smooth", c.supersample > 1)

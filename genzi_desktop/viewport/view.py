@@ -16,8 +16,8 @@ from typing import Sequence
 import numpy as np
 import pyvista as pv
 from PySide6 import QtCore, QtWidgets
-from pyvistaqt import QtInteractor
 
+from genzi_desktop.viewport.pyvistaqt_adapter import QtInteractor, forget_gl_context
 from pipeline.views.cameras import Camera
 from pipeline.scene.targets import Target
 from pipeline.views.geometry import camera_from_view, display_pixel_ray, frustum_points, viewer_pose
@@ -42,7 +42,7 @@ class _MouseFilter(QtCore.QObject):
 
     def __init__(self, viewport: "SceneViewport") -> None:
         super().__init__(viewport)
-        self._viewport = viewport
+        self.viewport = viewport
         self._press_pos: QtCore.QPointF | None = None
         self._dragging = False
 
@@ -54,23 +54,23 @@ class _MouseFilter(QtCore.QObject):
             # because Qt resolves shortcuts before the widget sees the key.
             return True
         if et in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.Wheel):
-            self._viewport._leave_camera()  # the view moves away from the camera looked through
+            self.viewport.leave_camera()  # the view moves away from the camera looked through
         if et == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
             self._press_pos = event.position()
             mods = event.modifiers()
             if mods & QtCore.Qt.KeyboardModifier.ShiftModifier:
                 self._dragging = "target"
-                self._viewport._begin_drag(*self._viewport._to_display(event.position()))
+                self.viewport.begin_drag(*self.viewport.to_display(event.position()))
                 return True
             if mods & QtCore.Qt.KeyboardModifier.ControlModifier:
                 self._dragging = "camera"
-                self._viewport._camera_drag(event.position() - self._press_pos, begin=True)
+                self.viewport.camera_drag(event.position() - self._press_pos, begin=True)
                 return True
         elif et == QtCore.QEvent.Type.MouseMove and self._dragging:
             if self._dragging == "camera":
-                self._viewport._camera_drag(event.position() - self._press_pos)
+                self.viewport.camera_drag(event.position() - self._press_pos)
             else:
-                self._viewport._continue_drag(*self._viewport._to_display(event.position()))
+                self.viewport.continue_drag(*self.viewport.to_display(event.position()))
             return True
         elif et == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
             press, self._press_pos = self._press_pos, None
@@ -79,17 +79,17 @@ class _MouseFilter(QtCore.QObject):
                 if kind == "camera" and press is not None:
                     moved = event.position() - press
                     if abs(moved.x()) + abs(moved.y()) <= CLICK_TOLERANCE_PX:  # Ctrl+click: pick a camera
-                        self._viewport.cameraClicked.emit(*self._viewport._to_display(event.position()))
+                        self.viewport.cameraClicked.emit(*self.viewport.to_display(event.position()))
                     else:
-                        self._viewport._camera_drag(moved, finished=True)
+                        self.viewport.camera_drag(moved, finished=True)
                 else:
-                    self._viewport._end_drag(*self._viewport._to_display(event.position()))
+                    self.viewport.end_drag(*self.viewport.to_display(event.position()))
                 return True
             if press is not None:
                 moved = event.position() - press
                 if abs(moved.x()) + abs(moved.y()) <= CLICK_TOLERANCE_PX:
-                    x, y = self._viewport._to_display(event.position())
-                    self._viewport.surfaceClicked.emit(x, y)
+                    x, y = self.viewport.to_display(event.position())
+                    self.viewport.surfaceClicked.emit(x, y)
         return False
 
 
@@ -137,12 +137,7 @@ class SceneViewport(QtWidgets.QWidget):
                 self.plotter.close()
             except Exception:  # pragma: no cover - teardown best effort
                 log.debug("plotter close failed", exc_info=True)
-            # pyvistaqt keeps Python wrappers of the widget's GL context and surface after close.
-            # Qt deletes those C++ objects with the widget, and a later Qt object allocated at the
-            # same address (a new QMenu, say) would come back from shiboken as the stale wrapper.
-            forget = getattr(self.plotter, "_forget_context", None)
-            if forget is not None:
-                forget()
+            forget_gl_context(self.plotter)  # stale GL wrappers must not outlive the widget
 
     # ---- helpers ----------------------------------------------------------------------
     @contextmanager
@@ -169,7 +164,7 @@ class SceneViewport(QtWidgets.QWidget):
         w, h = self.plotter.ren_win.GetSize()
         return int(w), int(h)
 
-    def _to_display(self, pos: QtCore.QPointF) -> tuple[int, int]:
+    def to_display(self, pos: QtCore.QPointF) -> tuple[int, int]:
         """Qt widget coordinates (logical, top-left) -> VTK display pixels (bottom-left)."""
         ratio = self.plotter.devicePixelRatioF()
         _, h = self.render_size()
@@ -178,7 +173,7 @@ class SceneViewport(QtWidgets.QWidget):
         return x, y
 
     def display_from_widget(self, x: float, y: float) -> tuple[int, int]:
-        return self._to_display(QtCore.QPointF(x, y))
+        return self.to_display(QtCore.QPointF(x, y))
 
     def widget_from_display(self, x: int, y: int) -> QtCore.QPoint:
         """VTK display pixel -> logical widget position (for simulated clicks)."""
@@ -186,20 +181,20 @@ class SceneViewport(QtWidgets.QWidget):
         _, h = self.render_size()
         return QtCore.QPoint(int((x + 0.5) / ratio), int((h - y - 1 + 0.5) / ratio))
 
-    # ---- drag plumbing ------------------------------------------------------------------
-    def _begin_drag(self, x: int, y: int) -> None:
+    # ---- drag plumbing (the mouse filter calls these) -------------------------------------
+    def begin_drag(self, x: int, y: int) -> None:
         self._drag_id += 1
         self.targetDragged.emit(x, y, self._drag_id, False)
 
-    def _camera_drag(self, delta: QtCore.QPointF, begin: bool = False, finished: bool = False) -> None:
+    def camera_drag(self, delta: QtCore.QPointF, begin: bool = False, finished: bool = False) -> None:
         if begin:
             self._drag_id += 1
         self.cameraDragged.emit(float(delta.x()), float(delta.y()), self._drag_id, finished)
 
-    def _continue_drag(self, x: int, y: int) -> None:
+    def continue_drag(self, x: int, y: int) -> None:
         self.targetDragged.emit(x, y, self._drag_id, False)
 
-    def _end_drag(self, x: int, y: int) -> None:
+    def end_drag(self, x: int, y: int) -> None:
         self.targetDragged.emit(x, y, self._drag_id, True)
 
     # ---- camera of the view -------------------------------------------------------------
@@ -346,7 +341,7 @@ class SceneViewport(QtWidgets.QWidget):
         with self.batch():
             self._draw_cameras()
 
-    def _leave_camera(self) -> None:
+    def leave_camera(self) -> None:
         if self._through_camera is not None:
             self._through_camera = None
             with self.batch():
