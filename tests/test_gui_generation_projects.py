@@ -104,17 +104,17 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
     save_artifact(window.grab_window_image(), "gui_two_people.png")
 
     # showing the results again restyles what is drawn instead of reading every mesh again
-    import genzi_desktop.controllers.generation as gc
+    import genzi_desktop.controllers.results as gc
 
     shown_key = f"body-p0-{person.results[0].id}"
     actor = window.viewport.plotter.actors[shown_key]
     reads = []
-    plain_read = gc._read_obj
-    gc._read_obj = lambda path: reads.append(path) or plain_read(path)
+    plain_read = gc.read_obj
+    gc.read_obj = lambda path: reads.append(path) or plain_read(path)
     try:
         c.results.show_results(select=(0, person.results[0].id))
     finally:
-        gc._read_obj = plain_read
+        gc.read_obj = plain_read
     assert reads == [] and window.viewport.plotter.actors[shown_key] is actor
 
     # delete the result
