@@ -122,8 +122,7 @@ class ExportController(QtCore.QObject):
             return False
         scene = self.window.scene if choice.with_scene else None
         models = self._generation().model_panel.values()  # for results without a run folder
-        fallback = BodySource(str(models.get("body_model") or "anny"), models.get("smplx_path") or None,
-                              bool(models.get("allow_pickle")))
+        fallback = BodySource(str(models.get("body_model") or "anny"), models.get("smplx_path") or None)
         up = None if info.frame_fixed else choice.up
         units = None if info.frame_fixed else choice.units
 
@@ -243,7 +242,6 @@ class BodySource:
 
     kind: str = "anny"
     path: str | None = None
-    allow_pickle: bool = False
 
 
 def _body_source(run_dir: Path | None, fallback: BodySource) -> BodySource:
@@ -255,7 +253,7 @@ def _body_source(run_dir: Path | None, fallback: BodySource) -> BodySource:
     if config is None or not config.exists():
         return fallback
     request = GenerationRequest.from_dict(read_json(config)["request"])
-    return BodySource(request.body_model, request.body_model_path, bool(request.allow_pickle))
+    return BodySource(request.body_model, request.body_model_path)
 
 
 def _build_bodies(entries, *, rigged: bool, fallback: BodySource) -> list[ExportBody]:
@@ -269,7 +267,7 @@ def _build_bodies(entries, *, rigged: bool, fallback: BodySource) -> list[Export
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "body"
         if rigged and params:
             source = _body_source(run_dir, fallback)
-            model = load_body(source.kind, "cpu", None, source.path, source.allow_pickle)  # cached per model
+            model = load_body(source.kind, "cpu", None, source.path)  # cached per model
             skin = model.skinned_mesh(model.params_from_json(params))
             out.append(ExportBody.from_skin(skin, name=safe))
             continue

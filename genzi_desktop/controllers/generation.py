@@ -25,6 +25,7 @@ from genzi_desktop.dialogs.errors import show_error
 from genzi_desktop.settings import app_data_dir
 from genzi_desktop.window.actions import name_actions
 from genzi_desktop.viewport.gui_thread_renderer import GuiThreadRenderer, SceneRenders
+from genzi_desktop.model.pickle_consent import PickleConsentStore
 from genzi_desktop.workers.generation import GenerationJob, GenerationRunner
 from genzi_desktop.panels.gallery_panel import GalleryPanel
 from genzi_desktop.panels.model_panel import ModelPanel
@@ -32,7 +33,7 @@ from genzi_desktop.panels.prompt_panel import PromptPanel
 from genzi_desktop.panels.results_panel import ResultsPanel
 from genzi_desktop.controllers.project import ProjectController
 from genzi_desktop.controllers.results import ResultsController
-from genzi_desktop.controllers.requests import request_from_panels, settings_from_prompt
+from genzi_desktop.controllers.requests import consent_to_pickles, request_from_panels, settings_from_prompt
 from genzi_desktop.controllers.run_feed import RunFeed
 
 log = logging.getLogger("genzi_desktop.generation")
@@ -60,7 +61,7 @@ class GenerationController(QtCore.QObject):
         self.images_folder_provider = self._ask_images_folder
 
         self.prompt_panel = PromptPanel(window, self.qs)
-        self.model_panel = ModelPanel(window, self.qs)
+        self.model_panel = ModelPanel(window, self.qs, PickleConsentStore(self.data_dir / "trusted_pickles.json"))
         self.gallery = GalleryPanel(window)
         self.results_panel = ResultsPanel(window)
         area = QtCore.Qt.DockWidgetArea
@@ -263,6 +264,8 @@ class GenerationController(QtCore.QObject):
 
     def _start(self, job: GenerationJob, new_run: bool = True) -> bool:
         w = self.window
+        if not consent_to_pickles(job, self.model_panel, w):
+            return False
         self.store_design()
         person_index = self.project.active_person
         if new_run:

@@ -120,8 +120,7 @@ class GenerationRequest:
     device: str = "auto"
     dtype: str = "auto"
     body_model: str = "anny"  # "anny", or "smplx" with the user's model in body_model_path
-    body_model_path: str | None = None  # SMPL-X: the model file (.npz, or .pkl with allow_pickle) or its folder
-    allow_pickle: bool = False  # the user agreed to open a pickled SMPL-X model (it can run code)
+    body_model_path: str | None = None  # SMPL-X: the model file (.npz or .pkl) or its folder
     fixed_shape: dict[str, float] | None = None  # Anny phenotype values held fixed during fitting
 
     def __post_init__(self) -> None:

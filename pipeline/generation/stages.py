@@ -234,15 +234,16 @@ _BODY_CACHE: dict[tuple, Any] = {}
 
 
 def load_body(name: str, device: str = "cpu", fixed_shape: dict | None = None, path: str | None = None,
-              allow_pickle: bool = False):
-    """The body model, cached per process (Anny takes seconds to build); ``path``: SMPL-X's model."""
-    key = (name, str(device), tuple(sorted((fixed_shape or {}).items())), path, allow_pickle)
+              trusted_pickles: frozenset[str] = frozenset()):
+    """The body model, cached per process (Anny takes seconds to build); ``path``: SMPL-X's model;
+    ``trusted_pickles``: SHA-256s of ``.pkl`` models the user consented to open."""
+    key = (name, str(device), tuple(sorted((fixed_shape or {}).items())), path, frozenset(trusted_pickles))
     if key not in _BODY_CACHE:
         from pipeline.body import load_body_model
 
         kwargs = {"fixed_phenotypes": dict(fixed_shape)} if fixed_shape else {}
-        if allow_pickle:
-            kwargs["allow_pickle"] = True
+        if trusted_pickles:
+            kwargs["trusted_pickles"] = frozenset(trusted_pickles)
         _BODY_CACHE[key] = load_body_model(name, path, device=device, **kwargs)
     return _BODY_CACHE[key]
 
