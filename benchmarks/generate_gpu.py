@@ -125,11 +125,13 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
                                                                 facing_yaw_deg=180.0).known_params(body))
     best = result.best
     fitted = np.array([best.keypoints3d[n] for n in body.keypoint_names])
+    from pipeline.generation.settings import flatten
+
     settings = request.settings()
     return {
         "preset": preset,
-        "settings": {k: getattr(settings, k) for k in ("num_views", "image_size", "rounds", "inpaints_round1",
-                                                       "inpaints_round2", "steps", "fit_iterations")},
+        "settings": {k.rsplit(".", 1)[-1]: v for k, v in flatten(settings.to_dict()).items()
+                     if k.rsplit(".", 1)[-1] in ("num_views", "image_size", "rounds", "inpaints_round1", "inpaints_round2", "steps", "fit_iterations")},
         "total_s": round(total, 2),
         "stage_s": stage_s,
         "bodies": len(result.bodies),

@@ -95,7 +95,7 @@ def test_tiny_model_run_goes_through_every_stage_and_writes_every_artefact(tiny_
 
     config = read_json(run / "config.json")
     assert config["request"]["prompt"] == "a man sitting on the sofa"
-    assert config["settings"]["num_views"] == 3 and config["settings"]["steps"] == 2
+    assert config["settings"]["views"]["num_views"] == 3 and config["settings"]["inpaint"]["steps"] == 2
     assert config["seeds"]["run_seed"] == 5
     assert "torch" in config["versions"] and "diffusers" in config["versions"]
     assert config["imagination"]["kind"] == "diffusion"

@@ -327,7 +327,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
             raise ValueError("SMPL-X is chosen but no model file: choose your SMPLX_NEUTRAL.npz (or its folder) "
                              "in the Models panel, or choose Anny.")
         overrides = dict(p.overrides)
-        overrides.setdefault("inpaints_round1", int(p.num_results))
+        overrides.setdefault("inpaint.inpaints_round1", int(p.num_results))
         t = w.design.target
         return GenerationRequest(
             scene=str(w.scene_path), target=list(t.point), normal=list(t.normal),
@@ -509,7 +509,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         renderer = self._scene_renderer()
         self.window._show_progress("Rendering views…")
         images = []
-        for cam in cameras_for_run(cameras, request.settings().image_size):
+        for cam in cameras_for_run(cameras, request.settings().views):
             images.append(np.ascontiguousarray(np.asarray(renderer.rgb(cam))[..., :3]))
             QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         return images
