@@ -46,7 +46,9 @@ def main(argv=None) -> int:
                                 overrides=overrides, device="cpu")
     known = RenderedBodyImagination(posture="sitting_chair", at=SOFA_SEAT, facing_yaw_deg=180.0)
     t_body = time.perf_counter()
-    body = stages.load_body("anny")
+    from pipeline.body.spec import BodySpec, load_body
+
+    body = load_body(BodySpec())
     body_s = time.perf_counter() - t_body
     events = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -120,7 +120,9 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
         if isinstance(e, StageFinished):
             key = f"{e.stage}" + (f"_r{e.round}" if e.round else "")
             stage_s[key] = round(e.seconds, 3)
-    body = stages.load_body("anny")
+    from pipeline.body.spec import BodySpec, load_body
+
+    body = load_body(BodySpec())
     truth = stages.body_keypoints(body, RenderedBodyImagination(posture="sitting_chair", at=SOFA_SEAT,
                                                                 facing_yaw_deg=180.0).known_params(body))
     best = result.best

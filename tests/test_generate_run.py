@@ -300,7 +300,9 @@ def test_resume_skips_finished_stages_and_runs_the_rest_once(body_run):
 
 
 def test_rounds_and_ranking_recover_the_known_body(body_run):
-    body = stages.load_body("anny")
+    from pipeline.body.spec import BodySpec, load_body
+
+    body = load_body(BodySpec())
     truth = stages.body_keypoints(body, _known_body().known_params(body))
     best = body_run.result.best
     assert best.round == 2

@@ -133,7 +133,7 @@ class GenerationWorker(QtCore.QObject):
         """The fitted body's triangles (the run has loaded the body model by now; cached per process)."""
         import numpy as np
 
-        from pipeline.generation import stages
+        from pipeline.body.spec import load_body
 
         request = self.job.request
         if request is None:
@@ -143,7 +143,7 @@ class GenerationWorker(QtCore.QObject):
 
             request = GenerationRequest.from_dict(read_json(Path(self.job.run_dir) / "config.json")["request"])
         try:
-            return np.asarray(stages.load_body(request.body_model, "cpu", request.fixed_shape).faces)
+            return np.asarray(load_body(request.body_spec(), "cpu").faces)
         except Exception:  # noqa: BLE001 - live preview only
             log.debug("no faces for the live body", exc_info=True)
             return None

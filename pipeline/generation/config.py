@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Sequence
 
+from pipeline.body.spec import BodySpec
 from pipeline.generation.settings import DEFAULT_PRESET, GenerationSettings, settings_for
 
 DEFAULT_MODEL = "stabilityai/stable-diffusion-2-inpainting"
@@ -69,6 +70,10 @@ class GenerationRequest:
     def settings(self) -> GenerationSettings:
         """The run's settings tree (build it once per job and pass it on)."""
         return settings_for(self.preset, self.overrides)
+
+    def body_spec(self) -> BodySpec:
+        """The body model this run fits (rebuild it with :func:`pipeline.body.spec.load_body`)."""
+        return BodySpec.of(self.body_model, self.body_model_path, self.allow_pickle, self.fixed_shape)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -36,6 +36,7 @@ from pipeline.core.events import (
     Warning,
     null_sink,
 )
+from pipeline.body.spec import load_body
 from pipeline.generation import stages
 from pipeline.generation.config import GenerationRequest
 from pipeline.generation.settings import GenerationSettings, flatten, recorded_values
@@ -149,7 +150,7 @@ class _Run:
     def body(self):
         if self._body is None:
             r = self.request
-            self._body = stages.load_body(r.body_model, self.fit_device, r.fixed_shape, r.body_model_path, r.allow_pickle)
+            self._body = load_body(r.body_spec(), self.fit_device)
         return self._body
 
     @property

@@ -228,23 +228,6 @@ def load_sdf(path: Path):
 # =========================================================================================
 # body
 # =========================================================================================
-_BODY_CACHE: dict[tuple, Any] = {}
-
-
-def load_body(name: str, device: str = "cpu", fixed_shape: dict | None = None, path: str | None = None,
-              allow_pickle: bool = False):
-    """The body model, cached per process (Anny takes seconds to build); ``path``: SMPL-X's model."""
-    key = (name, str(device), tuple(sorted((fixed_shape or {}).items())), path, allow_pickle)
-    if key not in _BODY_CACHE:
-        from pipeline.body import load_body_model
-
-        kwargs = {"fixed_phenotypes": dict(fixed_shape)} if fixed_shape else {}
-        if allow_pickle:
-            kwargs["allow_pickle"] = True
-        _BODY_CACHE[key] = load_body_model(name, path, device=device, **kwargs)
-    return _BODY_CACHE[key]
-
-
 def params_from_json(body, params: dict) -> dict:
     import torch
 
