@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pipeline.body import KEYPOINT_NAMES, load_body_model
-from pipeline.body.smplx_body import PickleNotAllowedError
+from pipeline.body.smplx_body import PickleNotAllowedError, pickle_consent
 
 smplx = pytest.importorskip("smplx")
 
@@ -141,7 +141,9 @@ def test_pickle_needs_consent(tmp_path):
     make_model(pkl, fmt="pkl")
     with pytest.raises(PickleNotAllowedError, match="arbitrary code"):
         load_body_model("smplx", path=pkl)
-    body = load_body_model("smplx", path=pkl, allow_pickle=True)
+    with pytest.raises(PickleNotAllowedError, match="--allow-pickle"):
+        pickle_consent(pkl, allowed=False)
+    body = load_body_model("smplx", path=pkl, trusted_pickles=pickle_consent(pkl, allowed=True))
     assert body(body.init_params()).vertices.shape == (1, N_VERTS, 3)
 
 

@@ -43,19 +43,27 @@ def test_panels_docks_and_shortcuts_exist_and_values_are_remembered(window, gui_
     assert m["fixed_shape"] == {"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4}
 
 
-def test_smplx_pickle_needs_confirmation(window):
+def test_smplx_pickle_needs_confirmation_remembered_by_content(window, tmp_path, data_dir):
+    import hashlib
+
     panel = window.generation.model_panel
+    pkl = tmp_path / "SMPLX_NEUTRAL.pkl"
+    pkl.write_bytes(b"first content")
     asked = []
     panel.confirm_pickle = lambda path: asked.append(path) or False
-    assert not panel.set_smplx_path("/models/SMPLX_NEUTRAL.pkl")
-    assert asked == ["/models/SMPLX_NEUTRAL.pkl"]
-    assert panel.values()["smplx_path"] == "" and not panel.values()["allow_pickle"]
-    panel.confirm_pickle = lambda path: True
-    assert panel.set_smplx_path("/models/SMPLX_NEUTRAL.pkl")
+    assert not panel.set_smplx_path(str(pkl))
+    assert asked == [str(pkl)] and panel.values()["smplx_path"] == ""
+    panel.confirm_pickle = lambda path: asked.append(path) or True
+    assert panel.set_smplx_path(str(pkl))
     v = panel.values()
-    assert v["allow_pickle"] and v["body_model"] == "smplx"
-    assert panel.set_smplx_path("/models/SMPLX_NEUTRAL.npz") and not panel.values()["allow_pickle"]
-
+    assert v["body_model"] == "smplx" and v["smplx_path"] == str(pkl) and "allow_pickle" not in v
+    # the yes is kept by the file's hash in the user's data folder: not asked again for these bytes
+    panel.confirm_pickle = lambda path: asked.append(path) or False
+    sha = hashlib.sha256(b"first content").hexdigest()
+    assert panel.pickle_consent(str(pkl)) == {sha} and len(asked) == 2
+    assert sha in (data_dir / "trusted_pickles.json").read_text()
+    pkl.write_bytes(b"changed content")  # other bytes: asked again (and refused here)
+    assert panel.pickle_consent(str(pkl)) is None and len(asked) == 3
 
 
 def test_smplx_choice_goes_into_the_request(window, sample_scene):
@@ -74,11 +82,10 @@ def test_smplx_choice_goes_into_the_request(window, sample_scene):
     assert not panel.shape_box.isEnabled()
     with pytest.raises(ValueError, match="no model file"):
         c._request()
-    panel.confirm_pickle = lambda path: True
-    assert panel.set_smplx_path("/models/SMPLX_NEUTRAL.pkl")
+    assert panel.set_smplx_path("/models/SMPLX_NEUTRAL.pkl")  # not there yet: asked about when used
     r = c._request()
-    assert (r.body_model, r.body_model_path, r.allow_pickle, r.fixed_shape) == (
-        "smplx", "/models/SMPLX_NEUTRAL.pkl", True, None)
+    assert (r.body_model, r.body_model_path, r.fixed_shape) == ("smplx", "/models/SMPLX_NEUTRAL.pkl", None)
+    assert "allow_pickle" not in r.to_dict()
     window.docks["Models"].raise_()
     save_artifact(window.grab_window_image(), "gui_models_smplx.png")
     panel.set_values(dict(panel.values(), body_model="anny"))

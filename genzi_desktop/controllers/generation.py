@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from pipeline.generation.config import GenerationRequest
+from pipeline.generation.run_folder import read_json
 from pipeline.views.cameras import Camera
 from genzi_desktop.model.project import AutosaveSlot, Project, ResultEntry, new_project, new_session_id
 from pipeline.scene.targets import Target
@@ -28,6 +30,7 @@ from pipeline.scene.targets import Target
 from genzi_desktop.dialogs.errors import show_error
 from genzi_desktop.workers.generation import GenerationJob, GenerationRunner
 from genzi_desktop.model.licences import licences_html
+from genzi_desktop.model.pickle_consent import PickleConsentStore
 from genzi_desktop.panels.gallery_panel import GalleryPanel
 from genzi_desktop.panels.model_panel import ModelPanel
 from genzi_desktop.panels.prompt_panel import PromptPanel
@@ -106,7 +109,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
         self.project_path_provider = self._ask_project_path
 
         self.prompt_panel = PromptPanel(window, self.qs)
-        self.model_panel = ModelPanel(window, self.qs)
+        self.model_panel = ModelPanel(window, self.qs, PickleConsentStore(self.data_dir / "trusted_pickles.json"))
         self.gallery = GalleryPanel(window)
         self.results_panel = ResultsPanel(window)
         area = QtCore.Qt.DockWidgetArea
@@ -336,7 +339,7 @@ class GenerationController(ProjectActions, QtCore.QObject):
             subject_words=[p.subject_word] if p.subject_word else None,
             seed=int(p.seed if seed is None else seed), preset=p.preset, overrides=overrides,
             model=m["model"], device=m["device"], dtype=m["dtype"], body_model=m["body_model"],
-            body_model_path=m["smplx_path"] if smplx else None, allow_pickle=bool(smplx and m["allow_pickle"]),
+            body_model_path=m["smplx_path"] if smplx else None,
             fixed_shape=None if smplx else m["fixed_shape"],  # the shape controls are Anny's
         )
 
@@ -441,8 +444,33 @@ class GenerationController(ProjectActions, QtCore.QObject):
         if kind == "result":
             self.more_like_this(person, rid)
 
+    def _consent_to_pickles(self, job: GenerationJob) -> bool:
+        """Ask (naming the file) before a pickled SMPL-X model is opened; the run or project only names it."""
+        request = job.request
+        if request is None:
+            try:
+                request = GenerationRequest.from_dict(read_json(Path(job.run_dir) / "config.json")["request"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return True  # not a readable run: the re-fit itself says so
+        if request.body_model != "smplx" or not request.body_model_path:
+            return True
+        try:
+            trusted = self.model_panel.pickle_consent(request.body_model_path)
+        except (OSError, ValueError) as exc:
+            show_error(self.window, "SMPL-X model not found", str(exc))
+            return False
+        if trusted is None:
+            show_error(self.window, "SMPL-X model not opened",
+                       f"You did not allow opening the pickle {request.body_model_path}.",
+                       "Use the .npz version of the SMPL-X model, or choose Anny in the Models panel.")
+            return False
+        job.trusted_pickles = trusted
+        return True
+
     def _start(self, job: GenerationJob, new_run: bool = True) -> bool:
         w = self.window
+        if not self._consent_to_pickles(job):
+            return False
         self.store_design()
         person_index = self.project.active_person
         if new_run:

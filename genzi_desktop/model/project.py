@@ -222,7 +222,8 @@ class Project:
             scene=SceneRef(path=scene.get("path"), embedded=scene.get("embedded"), options=dict(scene.get("options") or {})),
             people=people,
             active_person=int(d.get("active_person", 0)),
-            settings=dict(d.get("settings") or {}),
+            # consent to open a pickle is the user's, never a file's: old files' flag is dropped
+            settings={k: v for k, v in dict(d.get("settings") or {}).items() if k != "allow_pickle"},
             created_at=str(d.get("created_at", "")),
         )
 

@@ -1,8 +1,9 @@
 """The model panel: which inpainting model, device and precision, which body model and shape.
 
-SMPL-X ``.pkl`` files are Python pickles, which can run code when opened; choosing one asks
-for an explicit confirmation (the pipeline refuses pickles without ``allow_pickle``).
-Everything is remembered in QSettings (``model/...``).
+SMPL-X ``.pkl`` files are Python pickles, which can run code when opened; before one is used
+the user is asked, naming the file, and the answer is remembered by the file's content hash in
+a per-user consent store (never in QSettings or a project, which are data that can be shared).
+Everything else is remembered in QSettings (``model/...``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
+from pipeline.body.smplx_body import model_file_sha256, resolve_model_file
 from pipeline.generation.config import DEFAULT_MODEL
 
+from genzi_desktop.model.pickle_consent import PickleConsentStore
 from genzi_desktop.panels.widgets import ask_inpaint_model_file, ask_inpaint_model_folder
 
 PICKLE_WARNING = (
@@ -30,10 +33,12 @@ class ModelPanel(QtWidgets.QWidget):
 
     changed = QtCore.Signal()
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None, qsettings: QtCore.QSettings | None = None) -> None:
+    def __init__(self, parent: QtWidgets.QWidget | None = None, qsettings: QtCore.QSettings | None = None,
+                 consent_store: PickleConsentStore | None = None) -> None:
         super().__init__(parent)
         self.qs = qsettings
-        #: Hook for tests: (path) -> bool, asked before a pickle is accepted.
+        self.consent_store = consent_store
+        #: Hook for tests: (path) -> bool, asked before a pickle is used.
         self.confirm_pickle = self._ask_pickle
         form = QtWidgets.QFormLayout(self)
         self.model_edit = QtWidgets.QLineEdit(self)
@@ -68,7 +73,6 @@ class ModelPanel(QtWidgets.QWidget):
         srow.addWidget(smplx_btn)
         form.addRow("Body model", self.body_combo)
         form.addRow("SMPL-X model", srow)
-        self.allow_pickle = False
         self.shape_box = QtWidgets.QGroupBox("Fix the body shape", self)
         self.shape_box.setCheckable(True)
         self.shape_box.setChecked(False)
@@ -106,7 +110,6 @@ class ModelPanel(QtWidgets.QWidget):
             "dtype": self.dtype_combo.currentData(),
             "body_model": self.body_combo.currentData(),
             "smplx_path": self.smplx_edit.text().strip(),
-            "allow_pickle": bool(self.allow_pickle),
             "fixed_shape": ({k: round(s.value(), 4) for k, s in self.shape_sliders.items()}
                             if self.shape_box.isChecked() else None),
         }
@@ -120,7 +123,6 @@ class ModelPanel(QtWidgets.QWidget):
                                         (self.body_combo, "body_model", "anny")):
                 combo.setCurrentIndex(max(0, combo.findData(v.get(key) or default)))
             self.smplx_edit.setText(v.get("smplx_path") or "")
-            self.allow_pickle = bool(v.get("allow_pickle", False))
             shape = v.get("fixed_shape")
             self.shape_box.setChecked(bool(shape))
             for k, s in self.shape_sliders.items():
@@ -154,25 +156,36 @@ class ModelPanel(QtWidgets.QWidget):
             self.set_smplx_path(path)
 
     def set_smplx_path(self, path: str) -> bool:
-        """Use ``path`` as the SMPL-X model; a pickle needs the user's confirmation. Returns whether accepted."""
-        if path and Path(path).suffix.lower() == ".pkl":
-            if not self.confirm_pickle(path):
+        """Use ``path`` as the SMPL-X model; an existing pickle is asked about now. Returns whether accepted."""
+        if path and Path(path).suffix.lower() == ".pkl" and Path(path).is_file():
+            if self.pickle_consent(path) is None:
                 self.smplx_edit.setText("")
-                self.allow_pickle = False
                 self._changed()
                 return False
-            self.allow_pickle = True
-        else:
-            self.allow_pickle = False
         self.smplx_edit.setText(path)
         if path:
             self.body_combo.setCurrentIndex(self.body_combo.findData("smplx"))
         self._changed()
         return True
 
+    def pickle_consent(self, path: str) -> frozenset[str] | None:
+        """The SHA-256s the pipeline may unpickle for the model at ``path``: empty for a non-pickle,
+        the file's hash once the user agreed (now or before, to these exact bytes), None if not."""
+        file = resolve_model_file(path)
+        if file.suffix.lower() != ".pkl":
+            return frozenset()
+        sha = model_file_sha256(file)
+        if self.consent_store is not None and self.consent_store.trusts(sha):
+            return frozenset({sha})
+        if not self.confirm_pickle(str(file)):
+            return None
+        if self.consent_store is not None:
+            self.consent_store.remember(sha)
+        return frozenset({sha})
+
     def _smplx_edited(self) -> None:
         text = self.smplx_edit.text().strip()
-        if text.lower().endswith(".pkl") and not self.allow_pickle:
+        if text.lower().endswith(".pkl"):
             self.set_smplx_path(text)
         else:
             self._changed()

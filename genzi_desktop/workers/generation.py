@@ -44,6 +44,7 @@ class GenerationJob:
     view_images: list = field(default_factory=list)  # the cameras' views, rendered in the GUI thread
     imagination: Any = None  # tests: a ready Imagination (overrides the kind's default)
     renderer: Any = None  # GuiThreadRenderer: mid-job scene renders (round 2, ranking) in the GUI thread
+    trusted_pickles: frozenset = frozenset()  # SHA-256s of .pkl models the user just agreed to open
 
 
 class GenerationWorker(QtCore.QObject):
@@ -170,7 +171,8 @@ class GenerationWorker(QtCore.QObject):
         if job.renderer is not None:
             job.renderer.set_cancel(self.token)
         if job.kind == "refit":
-            return refit_from_images(job.run_dir, job.excluded, self.emit_event, self.token, renderer=job.renderer)
+            return refit_from_images(job.run_dir, job.excluded, self.emit_event, self.token, renderer=job.renderer,
+                                     trusted_pickles=job.trusted_pickles)
         if job.kind not in ("generate", "import"):
             raise ValueError(f"unknown job kind {job.kind!r}")
         if job.request is not None and job.request.body_model == "anny":
@@ -186,7 +188,7 @@ class GenerationWorker(QtCore.QObject):
                                      normal=job.normal, scene=job.scene, images=job.view_images or None,
                                      emit=self.emit_event, cancel=self.token)
         return run_generation(job.request, job.run_dir, self.emit_event, self.token, imagination=imagination,
-                              resume=True, renderer=job.renderer)
+                              resume=True, renderer=job.renderer, trusted_pickles=job.trusted_pickles)
 
 
 def worker_threads() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import torch
@@ -16,14 +17,14 @@ def load_body_model(
     path: str | Path | None = None,
     device: str | torch.device = "cpu",
     *,
-    allow_pickle: bool = False,
+    trusted_pickles: Collection[str] = (),
     progress=None,
     **kwargs,
 ) -> BodyModel:
     """The body model to fit: ``"anny"`` (default, no files needed) or ``"smplx"``.
 
-    ``path`` is the user's SMPL-X model file (``.npz``; ``.pkl`` only with
-    ``allow_pickle=True`` after the user agreed) or a folder holding ``SMPLX_NEUTRAL.npz``.
+    ``path`` is the user's SMPL-X model file (``.npz``; a ``.pkl`` only when its SHA-256 is in
+    ``trusted_pickles``, the user's consent) or a folder holding ``SMPLX_NEUTRAL.npz``.
     ``progress(step, total, detail)`` reports Anny's first-run cache build.
     """
     kind = kind.lower().replace("-", "")
@@ -39,5 +40,5 @@ def load_body_model(
             )
         from pipeline.body.smplx_body import SmplxBody
 
-        return SmplxBody(path, device=device, allow_pickle=allow_pickle, **kwargs)
+        return SmplxBody(path, device=device, trusted_pickles=trusted_pickles, **kwargs)
     raise ValueError(f"Unknown body model {kind!r}; use 'anny' or 'smplx'.")

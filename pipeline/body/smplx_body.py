@@ -2,8 +2,10 @@
 
 The model files are never shipped or fetched (MPI licence). ``.npz`` files are read without
 unpickling (object entries such as ``joint2num`` are skipped); ``.pkl`` files are Python
-pickles, which can run arbitrary code when loaded, so they are only opened with
-``allow_pickle=True``, which the GUI passes after asking the user.
+pickles, which can run arbitrary code when loaded, so one is only opened when the caller
+names its SHA-256 in ``trusted_pickles``: the user's consent to that exact content (given on
+the command line or in a dialog, never read from a project or run file). The bytes that are
+hashed are the bytes that are unpickled, so the file cannot change in between.
 
 Conventions, the same as :mod:`pipeline.body.anny_body`:
 
@@ -25,8 +27,10 @@ Conventions, the same as :mod:`pipeline.body.anny_body`:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +76,8 @@ class PickleNotAllowedError(PermissionError):
     """A ``.pkl`` model file was given without the user's consent to unpickle it."""
 
 
-def _resolve_model_file(path: str | Path, gender: str) -> Path:
+def resolve_model_file(path: str | Path, gender: str = "neutral") -> Path:
+    """The model file itself: ``path``, or ``SMPLX_<GENDER>.npz`` (or ``.pkl``) in the folder ``path``."""
     p = Path(path).expanduser()
     if p.is_dir():
         for ext in ("npz", "pkl"):
@@ -116,7 +121,7 @@ class SmplxBody(BodyModel):
         path: str | Path,
         device: str | torch.device = "cpu",
         *,
-        allow_pickle: bool = False,
+        trusted_pickles: Collection[str] = (),
         gender: str = "neutral",
         num_betas: int = 10,
         paper_correspondences: bool = False,
@@ -129,15 +134,19 @@ class SmplxBody(BodyModel):
             raise RuntimeError("The smplx package is needed for SMPL-X: pip install smplx==0.1.28") from exc
         self._lbs = smplx_lbs
         self._device = torch.device(device)
-        file = _resolve_model_file(path, gender)
+        file = resolve_model_file(path, gender)
         if file.suffix.lower() == ".pkl":
-            if not allow_pickle:
+            content = file.read_bytes()
+            if hashlib.sha256(content).hexdigest() not in set(trusted_pickles):
                 raise PickleNotAllowedError(
-                    f"{file.name} is a Python pickle; loading a pickle can run arbitrary code. "
-                    "Only load it if you trust where it came from (then allow it explicitly), "
-                    "or use the .npz version of the SMPL-X model."
+                    f"{file} is a Python pickle; loading a pickle can run arbitrary code, so it is only "
+                    "opened with your consent: on the command line add --allow-pickle, in the app confirm "
+                    "the question that names the file. Better: use the .npz version of the SMPL-X model."
                 )
-            model = smplx.SMPLX(str(file), ext="pkl", num_betas=num_betas, use_pca=False, flat_hand_mean=False)
+            with tempfile.TemporaryDirectory() as tmp:  # unpickle exactly the bytes that were checked
+                copy = Path(tmp) / "SMPLX_MODEL.pkl"
+                copy.write_bytes(content)
+                model = smplx.SMPLX(str(copy), ext="pkl", num_betas=num_betas, use_pca=False, flat_hand_mean=False)
         elif file.suffix.lower() == ".npz":
             with tempfile.TemporaryDirectory() as tmp:
                 clean = _sanitised_npz(file, tmp)
@@ -273,3 +282,25 @@ class SmplxBody(BodyModel):
             joint_indices=self._skin_index.cpu().numpy().astype(np.int64),
             joint_weights=self._skin_weights.cpu().numpy().astype(np.float32),
         )
+
+
+def model_file_sha256(path: str | Path, gender: str = "neutral") -> str:
+    """SHA-256 of the model file ``path`` names (what consent to a ``.pkl`` is given for)."""
+    return hashlib.sha256(resolve_model_file(path, gender).read_bytes()).hexdigest()
+
+
+def pickle_consent(path: str | Path | None, allowed: bool, gender: str = "neutral") -> frozenset[str]:
+    """``trusted_pickles`` for the model at ``path`` when the user said ``allowed`` (a command-line
+    flag: consent for this invocation); raises :class:`PickleNotAllowedError` for a ``.pkl``
+    without it, before anything else runs."""
+    if path is None:
+        return frozenset()
+    file = resolve_model_file(path, gender)
+    if file.suffix.lower() != ".pkl":
+        return frozenset()
+    if not allowed:
+        raise PickleNotAllowedError(
+            f"{file} is a Python pickle; loading a pickle can run arbitrary code. Add --allow-pickle "
+            "only if you downloaded this file yourself from the official SMPL-X site, or use its .npz version."
+        )
+    return frozenset({model_file_sha256(file)})

@@ -18,6 +18,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--prompt", default=None, help="the prompt; 'sit' / 'lie' / 'stand' words pick a start posture")
     parser.add_argument("--model", default="anny", choices=["anny", "smplx"], help="body model (default anny)")
     parser.add_argument("--model-path", default=None, help="SMPL-X model file or folder (for --model smplx)")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="open a .pkl SMPL-X model (a pickle can run code: only your own download)")
     parser.add_argument("--iterations", type=int, default=None, help="total iterations (default: the paper's 1600)")
     parser.add_argument("--no-scene", action="store_true", help="fit without scene penetration/contact terms")
     parser.add_argument("--sdf-cell", type=float, default=0.02, help="SDF grid cell size in metres (default 0.02)")
@@ -39,6 +41,14 @@ def run(args) -> int:
         if not args.quiet:
             print(msg, flush=True)
 
+    from pipeline.body.smplx_body import PickleNotAllowedError, pickle_consent
+
+    try:  # before any work: a pickle is opened only with --allow-pickle, the user's consent
+        trusted = pickle_consent(args.model_path, args.allow_pickle) if args.model == "smplx" else frozenset()
+    except (FileNotFoundError, PickleNotAllowedError) as exc:
+        print(f"genzi fit: {exc}", file=sys.stderr)
+        return 2
+
     try:
         cameras, meta = load_views(args.views)
         if not cameras:
@@ -46,6 +56,15 @@ def run(args) -> int:
         target = np.asarray(meta["target"], dtype=np.float64) if meta.get("target") is not None else None
         sets = find_hypothesis_sets(args.hypotheses, [c.name for c in cameras])
     except (ViewsFileError, HypothesisFolderError) as exc:
+        print(f"genzi fit: {exc}", file=sys.stderr)
+        return 2
+
+    from pipeline.body.spec import BodySpec, load_body
+    from pipeline.generation.body_record import write_body_spec
+
+    try:
+        body = load_body(BodySpec.of(args.model, args.model_path), trusted_pickles=trusted)
+    except (ValueError, FileNotFoundError, PickleNotAllowedError) as exc:
         print(f"genzi fit: {exc}", file=sys.stderr)
         return 2
 
@@ -69,15 +88,6 @@ def run(args) -> int:
         centre = target if target is not None else np.mean([c.look_at for c in cameras if c.look_at is not None], axis=0)
         say(f"building the scene distance grid around {np.round(centre, 2).tolist()} ...")
         sdf = build_sdf_grid(scene, centre, args.sdf_half_extent, args.sdf_cell)
-
-    from pipeline.body.spec import BodySpec, load_body
-    from pipeline.generation.body_record import write_body_spec
-
-    try:
-        body = load_body(BodySpec.of(args.model, args.model_path))
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"genzi fit: {exc}", file=sys.stderr)
-        return 2
 
     def emit(event) -> None:
         from pipeline.core.events import KeypointsDetected, LiftingStep

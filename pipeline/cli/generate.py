@@ -115,6 +115,7 @@ class ProgressPrinter:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.body.smplx_body import PickleNotAllowedError, pickle_consent
     from pipeline.core.events import Cancelled, CancelToken
     from pipeline.generation import (
         GenerationError,
@@ -141,18 +142,19 @@ def run(args: argparse.Namespace) -> int:
             dtype=args.dtype,
             body_model=args.body_model,
             body_model_path=args.body_model_path,
-            allow_pickle=args.allow_pickle,
         )
         request.settings()  # validate overrides before anything heavy
+        trusted = pickle_consent(args.body_model_path, args.allow_pickle) if args.body_model == "smplx" else frozenset()
         imagination = UserImagesImagination(args.images, args.views) if args.images else None
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, PickleNotAllowedError) as exc:
         print(f"genzi generate: {exc}", file=sys.stderr)
         return 2
 
     printer = ProgressPrinter(quiet=args.quiet)
     cancel = CancelToken()
     try:
-        result = run_generation(request, args.out, printer, cancel, imagination=imagination, resume=args.resume)
+        result = run_generation(request, args.out, printer, cancel, imagination=imagination, resume=args.resume,
+                                trusted_pickles=trusted)
     except KeyboardInterrupt:
         print(f"\nstopped; resume with the same command plus --resume (folder {args.out})", file=sys.stderr)
         return 130

@@ -28,8 +28,7 @@ def body_spec_of_run(run_dir: str | Path) -> BodySpec | None:
     if config.is_file():
         request = read_json(config).get("request") or {}
         if request.get("body_model"):
-            return BodySpec.of(request["body_model"], request.get("body_model_path"),
-                               request.get("allow_pickle", False), request.get("fixed_shape"))
+            return BodySpec.of(request["body_model"], request.get("body_model_path"), request.get("fixed_shape"))
     if (run_dir / BODY_FILE).is_file():
         return BodySpec.from_dict(read_json(run_dir / BODY_FILE))
     return None

@@ -34,8 +34,7 @@ class GenerationRequest:
     device: str = "auto"
     dtype: str = "auto"
     body_model: str = "anny"  # "anny", or "smplx" with the user's model in body_model_path
-    body_model_path: str | None = None  # SMPL-X: the model file (.npz, or .pkl with allow_pickle) or its folder
-    allow_pickle: bool = False  # the user agreed to open a pickled SMPL-X model (it can run code)
+    body_model_path: str | None = None  # SMPL-X: the model file (.npz or .pkl) or its folder
     fixed_shape: dict[str, float] | None = None  # Anny phenotype values held fixed during fitting
 
     def __post_init__(self) -> None:
@@ -73,7 +72,7 @@ class GenerationRequest:
 
     def body_spec(self) -> BodySpec:
         """The body model this run fits (rebuild it with :func:`pipeline.body.spec.load_body`)."""
-        return BodySpec.of(self.body_model, self.body_model_path, self.allow_pickle, self.fixed_shape)
+        return BodySpec.of(self.body_model, self.body_model_path, self.fixed_shape)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -90,8 +90,10 @@ class _Run:
         *,
         allow_painting: bool = True,
         renderer=None,
+        trusted_pickles: frozenset[str] = frozenset(),
     ) -> None:
         self.request = request
+        self.trusted_pickles = frozenset(trusted_pickles)  # the user's consent, never stored in the folder
         self.settings: GenerationSettings = request.settings()
         self.folder = RunFolder(run_dir)
         self._emit = emit or null_sink
@@ -150,7 +152,7 @@ class _Run:
     def body(self):
         if self._body is None:
             r = self.request
-            self._body = load_body(r.body_spec(), self.fit_device)
+            self._body = load_body(r.body_spec(), self.fit_device, self.trusted_pickles)
         return self._body
 
     @property
@@ -756,6 +758,7 @@ def run_generation(
     imagination: Imagination | None = None,
     resume: bool = True,
     renderer=None,
+    trusted_pickles: Iterable[str] = (),
 ) -> GenerationResult:
     """Run (or resume) the whole method for one target; returns the ranked final bodies.
 
@@ -763,12 +766,13 @@ def run_generation(
     steps and raises :class:`~pipeline.core.events.Cancelled`, leaving a folder that resumes.
     ``imagination`` defaults to diffusion inpainting with ``request.model``. ``renderer``: an
     object with SceneRenderer's ``rgb``/``render_bodies``/``silhouettes`` for the run's scene
-    (the desktop passes one that renders in its GUI thread).
+    (the desktop passes one that renders in its GUI thread). ``trusted_pickles``: SHA-256s
+    of ``.pkl`` SMPL-X models the user consented to open (never read from the request).
     Raises :class:`NothingUsableError` (message = the explanation) when no body could be
     made, :class:`GenerationError` for unusable inputs or folders.
     """
     run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), imagination or make_imagination(request),
-               renderer=renderer)
+               renderer=renderer, trusted_pickles=frozenset(trusted_pickles))
     return _execute(run, resume=resume)
 
 
@@ -778,6 +782,7 @@ def refit_from_images(
     emit: EventSink | None = None,
     cancel: CancelToken | None = None,
     renderer=None,
+    trusted_pickles: Iterable[str] = (),
 ) -> GenerationResult:
     """Fit, rank and report again from the saved images, without painting anything.
 
@@ -803,7 +808,7 @@ def refit_from_images(
                 path.unlink()
     folder.clear_marker("report")
     run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), None, allow_painting=False,
-               renderer=renderer)
+               renderer=renderer, trusted_pickles=frozenset(trusted_pickles))
     run.imagination = _described_imagination(config)
     return _execute(run, resume=True, painted_rounds_only=True)
 
