@@ -46,7 +46,9 @@ def main(argv=None) -> int:
                                 overrides=overrides, device="cpu")
     known = RenderedBodyImagination(posture="sitting_chair", at=SOFA_SEAT, facing_yaw_deg=180.0)
     t_body = time.perf_counter()
-    body = stages.load_body("anny")
+    from pipeline.body.spec import BodySpec, load_body
+
+    body = load_body(BodySpec())
     body_s = time.perf_counter() - t_body
     events = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,13 +59,15 @@ def main(argv=None) -> int:
                for e in events if isinstance(e, StageFinished)}
     truth = stages.body_keypoints(body, known.known_params(body))
     fitted = np.array([result.best.keypoints3d[n] for n in body.keypoint_names])
+    from pipeline.generation.settings import flatten
+
     settings = request.settings()
     out = {
         "benchmark": "generate_cpu",
         "preset": args.preset,
         "imagination": "rendered known body (no diffusion)",
-        "settings": {k: getattr(settings, k) for k in ("num_views", "image_size", "rounds", "inpaints_round1",
-                                                       "inpaints_round2", "fit_iterations")},
+        "settings": {k.rsplit(".", 1)[-1]: v for k, v in flatten(settings.to_dict()).items()
+                     if k.rsplit(".", 1)[-1] in ("num_views", "image_size", "rounds", "inpaints_round1", "inpaints_round2", "fit_iterations")},
         "total_s": round(total, 1),
         "stage_s": stage_s,
         "body_model_load_s": round(body_s, 1),

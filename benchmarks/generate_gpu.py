@@ -120,16 +120,20 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
         if isinstance(e, StageFinished):
             key = f"{e.stage}" + (f"_r{e.round}" if e.round else "")
             stage_s[key] = round(e.seconds, 3)
-    body = stages.load_body("anny")
+    from pipeline.body.spec import BodySpec, load_body
+
+    body = load_body(BodySpec())
     truth = stages.body_keypoints(body, RenderedBodyImagination(posture="sitting_chair", at=SOFA_SEAT,
                                                                 facing_yaw_deg=180.0).known_params(body))
     best = result.best
     fitted = np.array([best.keypoints3d[n] for n in body.keypoint_names])
+    from pipeline.generation.settings import flatten
+
     settings = request.settings()
     return {
         "preset": preset,
-        "settings": {k: getattr(settings, k) for k in ("num_views", "image_size", "rounds", "inpaints_round1",
-                                                       "inpaints_round2", "steps", "fit_iterations")},
+        "settings": {k.rsplit(".", 1)[-1]: v for k, v in flatten(settings.to_dict()).items()
+                     if k.rsplit(".", 1)[-1] in ("num_views", "image_size", "rounds", "inpaints_round1", "inpaints_round2", "steps", "fit_iterations")},
         "total_s": round(total, 2),
         "stage_s": stage_s,
         "bodies": len(result.bodies),

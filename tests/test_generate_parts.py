@@ -22,16 +22,17 @@ from pipeline.generation.seeds import image_seed
 
 def test_presets_match_the_paper_and_the_fast_preview():
     paper = settings_for("paper")
-    assert (paper.num_views, paper.inpaints_round1, paper.inpaints_round2, paper.steps, paper.rounds) == (16, 4, 2, 50, 2)
-    assert paper.mask_stop == 25
+    assert (paper.views.num_views, paper.inpaint.inpaints_round1, paper.inpaint.inpaints_round2,
+            paper.inpaint.steps, paper.rounds) == (16, 4, 2, 50, 2)
+    assert paper.inpaint.mask_stop == 25
     fast = settings_for("fast")
-    assert (fast.num_views, fast.inpaints_round1, fast.steps, fast.rounds) == (8, 2, 25, 1)
+    assert (fast.views.num_views, fast.inpaint.inpaints_round1, fast.inpaint.steps, fast.rounds) == (8, 2, 25, 1)
 
 
 def test_every_setting_can_be_overridden_and_unknown_names_are_refused():
-    s = settings_for("fast", {"num_views": 5, "steps": 3, "rounds": 2, "image_size": 128})
-    assert (s.num_views, s.steps, s.rounds, s.image_size) == (5, 3, 2, 128)
-    with pytest.raises(ValueError, match="Unknown setting 'num_view'.*num_views"):
+    s = settings_for("fast", {"views.num_views": 5, "steps": 3, "rounds": 2, "image_size": 128})
+    assert (s.views.num_views, s.inpaint.steps, s.rounds, s.views.image_size) == (5, 3, 2, 128)
+    with pytest.raises(ValueError, match="Unknown setting 'num_view'.*views.num_views"):
         settings_for("fast", {"num_view": 5})
     with pytest.raises(ValueError, match="image_size"):
         settings_for("fast", {"image_size": 100})
@@ -74,7 +75,7 @@ def test_request_checks_its_inputs_and_round_trips():
                             overrides={"steps": 4}, fixed_shape={"height": 0.7})
     again = GenerationRequest.from_dict(json.loads(json.dumps(req.to_dict())))
     assert again == req
-    assert again.settings().steps == 4
+    assert again.settings().inpaint.steps == 4
 
 
 def test_image_seeds_are_stable_and_distinct():

@@ -95,7 +95,7 @@ def test_tiny_model_run_goes_through_every_stage_and_writes_every_artefact(tiny_
 
     config = read_json(run / "config.json")
     assert config["request"]["prompt"] == "a man sitting on the sofa"
-    assert config["settings"]["num_views"] == 3 and config["settings"]["steps"] == 2
+    assert config["settings"]["views"]["num_views"] == 3 and config["settings"]["inpaint"]["steps"] == 2
     assert config["seeds"]["run_seed"] == 5
     assert "torch" in config["versions"] and "diffusers" in config["versions"]
     assert config["imagination"]["kind"] == "diffusion"
@@ -300,7 +300,9 @@ def test_resume_skips_finished_stages_and_runs_the_rest_once(body_run):
 
 
 def test_rounds_and_ranking_recover_the_known_body(body_run):
-    body = stages.load_body("anny")
+    from pipeline.body.spec import BodySpec, load_body
+
+    body = load_body(BodySpec())
     truth = stages.body_keypoints(body, _known_body().known_params(body))
     best = body_run.result.best
     assert best.round == 2

@@ -24,7 +24,9 @@ class KnownAnnyPainter(RenderedBodyImagination):
 
     def prepare(self, context, emit):
         Imagination.prepare(self, context, emit)
-        anny = stages.load_body("anny")
+        from pipeline.body.spec import BodySpec, load_body
+
+        anny = load_body(BodySpec())
         self._vertices, self._faces = stages.body_mesh(anny, self.known_params(anny))
 
 

@@ -36,7 +36,8 @@ def test_panels_docks_and_shortcuts_exist_and_values_are_remembered(window, gui_
 
     again = PromptPanel(None, gui_settings.qs).values()
     assert (again.prompt, again.seed, again.num_results) == ("a woman reading on the stool", 17, 3)
-    assert again.overrides == {"steps": 9, "guidance_scale": 6.0, "self_penetration": True}
+    # the panel keeps settings by their path in the settings tree
+    assert again.overrides == {"inpaint.steps": 9, "inpaint.guidance_scale": 6.0, "lifting.self_penetration": True}
     m = ModelPanel(None, gui_settings.qs).values()
     assert m["device"] == "cpu" and m["dtype"] == "float32"
     assert m["fixed_shape"] == {"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4}

@@ -9,7 +9,6 @@ message and a wait cursor instead.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +78,34 @@ class ExportController(QtCore.QObject):
             return True
         return kind == "person" and bool(self._generation().project.people[person].results)
 
+    def _body_specs(self, entries) -> dict | None:
+        """entry index -> (body model spec, trusted pickle hashes) for rebuilding rigged bodies: the
+        model each run recorded (the Models panel's for results without a run folder); the
+        user is asked before a pickled SMPL-X model is opened. None when that cannot be done."""
+        from pipeline.body.spec import BodySpec
+        from pipeline.generation.body_record import body_spec_of_run
+
+        panel = self._generation().model_panel
+        models = panel.values()
+        fallback = BodySpec.of(models["body_model"], models["smplx_path"] or None)
+        out = {}
+        for index, (name, _mesh, params, run_dir) in enumerate(entries):
+            if not params:
+                continue
+            spec = (body_spec_of_run(run_dir) if run_dir is not None else None) or fallback
+            try:
+                trusted = panel.pickle_consent(spec.path) if spec.kind == "smplx" and spec.path else frozenset()
+            except (OSError, ValueError) as exc:
+                show_error(self.window, "SMPL-X model not found", f"{name} was fitted with SMPL-X: {exc}",
+                           "Put the model file back where it was, or choose it again in the Models panel.")
+                return None
+            if trusted is None:
+                show_error(self.window, "Export stopped", f"You did not allow opening the pickle {spec.path}.",
+                           "Use the .npz version of the SMPL-X model.")
+                return None
+            out[index] = (spec, trusted)
+        return out
+
     # ------------------------------------------------------------------ bodies
     def _ask(self, dialog):
         """The dialog's choice, or None when the user cancelled; the dialog is disposed of."""
@@ -121,13 +148,14 @@ class ExportController(QtCore.QObject):
                        "Select a body in the Results panel, or choose All bodies.")
             return False
         scene = self.window.scene if choice.with_scene else None
-        models = self._generation().model_panel.values()  # for results without a run folder
-        fallback = BodySource(str(models.get("body_model") or "anny"), models.get("smplx_path") or None)
+        bodies_of = self._body_specs(entries) if info.rigged else {}
+        if bodies_of is None:
+            return False
         up = None if info.frame_fixed else choice.up
         units = None if info.frame_fixed else choice.units
 
         def work(report, cancel):
-            bodies = _build_bodies(entries, rigged=info.rigged, fallback=fallback)
+            bodies = _build_bodies(entries, bodies_of)
             report(f"Writing {path.name}", 0, 0)
             return export_bodies(bodies, path, format=choice.format, up=up, units=units, scene=scene)
 
@@ -236,38 +264,19 @@ class ExportController(QtCore.QObject):
         return self.task is None or self.task.wait(ms)
 
 
-@dataclass(frozen=True)
-class BodySource:
-    """Which body model made a result: its kind and, for SMPL-X, the user's model file."""
-
-    kind: str = "anny"
-    path: str | None = None
-
-
-def _body_source(run_dir: Path | None, fallback: BodySource) -> BodySource:
-    """The body model recorded in the run's ``config.json`` (the one the result was fitted with)."""
-    from pipeline.generation.config import GenerationRequest
-    from pipeline.generation.run_folder import RunFolder, read_json
-
-    config = RunFolder(run_dir).config_path if run_dir is not None else None
-    if config is None or not config.exists():
-        return fallback
-    request = GenerationRequest.from_dict(read_json(config)["request"])
-    return BodySource(request.body_model, request.body_model_path)
-
-
-def _build_bodies(entries, *, rigged: bool, fallback: BodySource) -> list[ExportBody]:
-    """ExportBody per (name, mesh, params, run folder): rebuilt from the body model that made
-    it, with its skeleton, for rigged formats when parameters are known, otherwise the kept
-    posed mesh."""
-    from pipeline.generation.stages import load_body, read_obj
+def _build_bodies(entries, bodies_of: dict) -> list[ExportBody]:
+    """ExportBody per (name, mesh, params, run folder): rebuilt with its skeleton from the body
+    model that made it when ``bodies_of`` has one (rigged formats, parameters known),
+    otherwise the kept posed mesh."""
+    from pipeline.body.spec import load_body
+    from pipeline.generation.stages import read_obj
 
     out = []
-    for name, mesh, params, run_dir in entries:
+    for index, (name, mesh, params, _run) in enumerate(entries):
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "body"
-        if rigged and params:
-            source = _body_source(run_dir, fallback)
-            model = load_body(source.kind, "cpu", None, source.path)  # cached per model
+        if index in bodies_of:
+            spec, trusted = bodies_of[index]
+            model = load_body(spec, "cpu", trusted)  # a small cache: one model for many bodies
             skin = model.skinned_mesh(model.params_from_json(params))
             out.append(ExportBody.from_skin(skin, name=safe))
             continue

@@ -276,7 +276,7 @@ class GenerationController(QtCore.QObject):
             if job.cameras:
                 try:
                     w.show_progress("Rendering views…")
-                    job.view_images = self.scene_renders.views(job.cameras, job.request.settings().image_size)
+                    job.view_images = self.scene_renders.views(job.cameras, job.request.settings().views)
                 except Exception as exc:  # noqa: BLE001 - a bad camera or settings
                     show_error(w, "Cannot render the views", str(exc))
                     return False

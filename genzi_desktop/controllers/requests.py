@@ -18,7 +18,7 @@ from pipeline.scene.targets import Target
 def overrides_of(prompt: PromptSettings) -> dict:
     """The panel's Advanced overrides plus its number of results (round-1 inpaintings)."""
     overrides = dict(prompt.overrides)
-    overrides.setdefault("inpaints_round1", int(prompt.num_results))
+    overrides.setdefault("inpaint.inpaints_round1", int(prompt.num_results))
     return overrides
 
 

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from pipeline.generation.settings import DEFAULT_PRESET
+
 FORMAT = "genzi-project/1"
 PROJECT_JSON = "project.json"
 SUFFIX = ".genzi"
@@ -41,7 +43,7 @@ class PromptSettings:
     subject_word: str = ""
     seed: int = 0
     num_results: int = 2  # hypothesis sets in round 1
-    preset: str = "fast"
+    preset: str = DEFAULT_PRESET
     overrides: dict[str, Any] = field(default_factory=dict)  # advanced settings by name
 
     @classmethod

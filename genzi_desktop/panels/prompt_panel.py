@@ -11,6 +11,10 @@ import json
 from PySide6 import QtCore, QtWidgets
 
 from genzi_desktop.model.project import PromptSettings
+from pipeline.generation.settings import PRESET_NAMES, resolve_path
+
+# the Advanced box's spin boxes and the settings-tree path each one sets
+ADVANCED_SPINS = ("views.num_views", "inpaint.steps", "views.image_size", "lifting.fit_iterations")
 
 PRESET_TIPS = {
     "fast": "Quick first look: 8 views, 2 inpaintings per view, 25 steps, 1 round.",
@@ -49,7 +53,7 @@ class PromptPanel(QtWidgets.QWidget):
         self.results_spin.setRange(1, 16)
         self.results_spin.setToolTip("Hypothesis sets painted in round 1 (one body each)")
         self.preset_combo = QtWidgets.QComboBox(self)
-        for name in ("fast", "paper"):
+        for name in PRESET_NAMES:
             self.preset_combo.addItem(name, name)
             self.preset_combo.setItemData(self.preset_combo.count() - 1, PRESET_TIPS[name], QtCore.Qt.ItemDataRole.ToolTipRole)
         form.addRow("Prompt", self.prompt_edit)
@@ -105,12 +109,11 @@ class PromptPanel(QtWidgets.QWidget):
         """The panel as PromptSettings; raises ValueError with advice on bad advanced JSON."""
         overrides: dict = {}
         if self.advanced_box.isChecked():
-            for key, spin in (("num_views", self.views_spin), ("steps", self.steps_spin),
-                              ("image_size", self.size_spin), ("fit_iterations", self.fit_spin)):
+            for key, spin in zip(ADVANCED_SPINS, self._advanced_spins()):
                 if spin.value() > spin.minimum():
                     overrides[key] = int(spin.value())
             if self.self_pen_check.isChecked():
-                overrides["self_penetration"] = True
+                overrides["lifting.self_penetration"] = True
             text = self.overrides_edit.text().strip()
             if text:
                 try:
@@ -120,7 +123,7 @@ class PromptPanel(QtWidgets.QWidget):
                                      '{"guidance_scale": 6, "rounds": 2}.') from exc
                 if not isinstance(extra, dict):
                     raise ValueError('The advanced settings must be a JSON object like {"guidance_scale": 6}.')
-                overrides.update(extra)
+                overrides.update({_tree_path(k): v for k, v in extra.items()})
         return PromptSettings(
             prompt=self.prompt_edit.toPlainText().strip(),
             negative_prompt=self.negative_edit.text().strip(),
@@ -141,17 +144,19 @@ class PromptPanel(QtWidgets.QWidget):
             self.results_spin.setValue(int(p.num_results))
             i = self.preset_combo.findData(p.preset)
             self.preset_combo.setCurrentIndex(max(0, i))
-            ov = dict(p.overrides or {})
+            ov = {_tree_path(k): v for k, v in (p.overrides or {}).items()}  # older projects: flat names
             self.advanced_box.setChecked(bool(ov))
-            for key, spin in (("num_views", self.views_spin), ("steps", self.steps_spin),
-                              ("image_size", self.size_spin), ("fit_iterations", self.fit_spin)):
+            for key, spin in zip(ADVANCED_SPINS, self._advanced_spins()):
                 value = ov.pop(key, None)
                 spin.setValue(int(value) if value is not None else spin.minimum())
-            self.self_pen_check.setChecked(bool(ov.pop("self_penetration", False)))
+            self.self_pen_check.setChecked(bool(ov.pop("lifting.self_penetration", False)))
             self.overrides_edit.setText(json.dumps(ov) if ov else "")
         finally:
             self._loading = False
         self._changed()
+
+    def _advanced_spins(self) -> tuple:
+        return (self.views_spin, self.steps_spin, self.size_spin, self.fit_spin)
 
     # ---- remembering ----------------------------------------------------------------------
     def restore(self) -> None:
@@ -189,3 +194,12 @@ def _optional_spin(minimum: int, maximum: int, special: str, step: int = 1) -> Q
     spin.setSpecialValueText(special)
     spin.setValue(spin.minimum())
     return spin
+
+
+def _tree_path(name: str) -> str:
+    """The settings-tree path of an advanced setting's name; a name the tree does not know is
+    kept as typed, so generating reports it."""
+    try:
+        return resolve_path(name)
+    except ValueError:
+        return name

@@ -85,14 +85,14 @@ class SceneRenders:
             self._renderer = SceneRenderer(scene)
         return self._renderer
 
-    def views(self, cameras, image_size: int) -> list[np.ndarray]:
-        """The cameras' views at the run's image size, rendered here in the GUI thread (the
-        window keeps painting between views)."""
+    def views(self, cameras, view_settings) -> list[np.ndarray]:
+        """The cameras' views as the run uses them (its number of views and image size),
+        rendered here in the GUI thread (the window keeps painting between views)."""
         from pipeline.generation.user_cameras import cameras_for_run
 
         renderer = self.renderer()
         images = []
-        for cam in cameras_for_run(cameras, image_size):
+        for cam in cameras_for_run(cameras, view_settings):
             images.append(np.ascontiguousarray(np.asarray(renderer.rgb(cam))[..., :3]))
             QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         return images

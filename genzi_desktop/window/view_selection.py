@@ -31,7 +31,7 @@ class ViewSelection:
             return
         if self._views_task is not None and self._views_task.is_running():
             return
-        from pipeline.generation.stages import select_views
+        from pipeline.views.run_settings import select_target_views
 
         try:
             settings = self.generation.job_settings()
@@ -45,7 +45,8 @@ class ViewSelection:
         def job(report, cancel):
             report("Selecting views…", 0, 0)
             # the job's settings: its preset's number of views, image size and framing, the region radius
-            return select_views(scene, target.point_array, target.normal_array, settings, radius, prompt)
+            return select_target_views(scene, target.point_array, settings.views, radius=radius,
+                                       normal=target.normal_array, prompt=prompt)
 
         self.show_progress("Selecting views…")
         self._views_task = start_task(self, job, name="select-views",

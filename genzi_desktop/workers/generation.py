@@ -136,7 +136,7 @@ class GenerationWorker(QtCore.QObject):
         the run has loaded it by now, cached per process). A failure is a warning, once."""
         import numpy as np
 
-        from pipeline.generation import stages
+        from pipeline.body.spec import load_body
 
         request = self.job.request
         if request is None:
@@ -146,9 +146,7 @@ class GenerationWorker(QtCore.QObject):
 
             request = GenerationRequest.from_dict(read_json(Path(self.job.run_dir) / "config.json")["request"])
         try:
-            body = stages.load_body(request.body_model, "cpu", request.fixed_shape, request.body_model_path,
-                                    self.job.trusted_pickles)
-            return np.asarray(body.faces)
+            return np.asarray(load_body(request.body_spec(), "cpu", self.job.trusted_pickles).faces)
         except Exception as exc:  # noqa: BLE001 - the run goes on; only the live preview is missing
             self._live_body_failed = True
             message = f"The body cannot be shown while it is fitted: {exc}"

@@ -56,6 +56,7 @@ class BodyModel(ABC):
 
     name: str = "body"
     keypoint_names: tuple[str, ...] = KEYPOINT_NAMES
+    phenotype_names: tuple[str, ...] = ()  # shape values a user can hold fixed (Anny's); none by default
 
     @property
     @abstractmethod

@@ -125,7 +125,7 @@ def phenotype_prior(phenotypes: torch.Tensor, free_mask: torch.Tensor | None = N
     return d.mean()
 
 
-# The paper's joint-angle prior for SMPL-X (section 7.4, term 8), on the 21 body joints'
+# The paper's joint-angle prior for SMPL-X, on the 21 body joints'
 # axis-angle components: (body-pose index, axis, sign of the penalised direction).
 _SMPLX_HINGES = (
     (0, 0, 1), (1, 0, 1), (2, 0, -1), (3, 0, -1), (4, 0, -1), (5, 0, -1), (6, 0, -1), (7, 0, -1),

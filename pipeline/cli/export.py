@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--up", choices=["z", "y"], help="up axis (default per format: obj/ply z, glb/fbx y)")
     parser.add_argument("--units", choices=["m", "cm", "mm"], help="unit (default per format: m; fbx cm)")
     parser.add_argument("--bodies", type=_indices, help="comma-separated body indices (default: all)")
+    parser.add_argument("--body-model-path", default=None,
+                        help="SMPL-X runs: your SMPLX_NEUTRAL.npz (or its folder) when the run's recorded one "
+                             "has moved; rigged formats (GLB, FBX) rebuild the bodies with it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         fmt = args.format or format_for_path(args.out)
         resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
-        bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged)
+        bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged,
+                               body_model_path=args.body_model_path)
         scene = None
         if args.with_scene:
             scene = scene_path_of(args.run_dir)

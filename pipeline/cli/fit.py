@@ -59,10 +59,11 @@ def run(args) -> int:
         print(f"genzi fit: {exc}", file=sys.stderr)
         return 2
 
-    from pipeline.body import load_body_model
+    from pipeline.body.spec import BodySpec, load_body
+    from pipeline.generation.body_record import write_body_spec
 
     try:
-        body = load_body_model(args.model, args.model_path, trusted_pickles=trusted)
+        body = load_body(BodySpec.of(args.model, args.model_path), trusted_pickles=trusted)
     except (ValueError, FileNotFoundError, PickleNotAllowedError) as exc:
         print(f"genzi fit: {exc}", file=sys.stderr)
         return 2
@@ -99,6 +100,7 @@ def run(args) -> int:
     say(f"{len(sets)} hypothesis set(s), {len(cameras)} view(s)")
     fits = fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=args.prompt, emit=emit)
     report = write_fit_outputs(Path(args.out), body, fits, scene=args.scene)
+    write_body_spec(Path(args.out), BodySpec.of(args.model, args.model_path))  # exporters rebuild the rig from it
     ok = [f for f in fits if f.result is not None]
     for f in fits:
         if f.result is None:

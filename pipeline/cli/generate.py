@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", required=True, help="what the person does, e.g. 'a man sitting on the sofa'")
     parser.add_argument("--out", required=True, help="run folder to write (or resume)")
     parser.add_argument("--model", default=None, help="inpainting model: hub id, diffusers folder or .safetensors file")
-    parser.add_argument("--preset", default="paper", choices=["paper", "fast"])
+    parser.add_argument("--preset", default=None,
+                        help="settings to start from: fast (the default: 8 views, 1 round) or paper "
+                             "(the authors' 16 views, 2 rounds)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cuda, cpu or mps")
     parser.add_argument("--dtype", default="auto", help="auto, fp16, bf16 or fp32")
@@ -32,8 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(folder of view_XX.png or set_K/view_XX.png, see 'genzi views --export')")
     parser.add_argument("--views", default=None,
                         help="with --images: the folder (or views.json) 'genzi views --export' wrote for those images")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                        help="override one setting, e.g. --set num_views=12 --set steps=30 (repeatable)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                        help="override one setting by its path in the settings tree, e.g. --set views.num_views=12 "
+                             "--set inpaint.steps=30 (repeatable; a unique last part such as steps=30 works too)")
     parser.add_argument("--resume", action="store_true", help="continue a stopped run in --out, skipping finished stages")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -122,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         run_generation,
     )
     from pipeline.generation.config import DEFAULT_MODEL
+    from pipeline.generation.settings import DEFAULT_PRESET
 
     try:
         request = GenerationRequest(
@@ -131,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             normal=args.normal,
             negative_prompt=args.negative_prompt,
             seed=args.seed,
-            preset=args.preset,
+            preset=args.preset or DEFAULT_PRESET,
             overrides=parse_overrides(args.overrides),
             model=args.model or DEFAULT_MODEL,
             device=args.device,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from pipeline.body.spec import BodySpec, load_body
 from pipeline.export.bodies import ExportBody
+from pipeline.generation.body_record import body_spec_of_run
 
 
 def read_report(run_dir: str | Path) -> dict:
@@ -56,26 +59,38 @@ def scene_path_of(run_dir: str | Path) -> Path | None:
     return None
 
 
-def _load_model(name: str, cache: dict):
-    """The named body model, or None when it cannot be built here (the error is kept)."""
-    if name not in cache:
-        try:
-            from pipeline.body import load_body_model
-
-            cache[name] = load_body_model(name)
-        except Exception as exc:  # noqa: BLE001 - e.g. SMPL-X without the user's model file
-            warnings.warn(f"Body model {name!r} unavailable ({exc}); using the run's mesh files.", stacklevel=3)
-            cache[name] = None
-    return cache[name]
+def _run_body_spec(run_dir: Path, kind: str, body_model_path: str | None) -> BodySpec:
+    """The body model recorded for the run (``body_model_path`` replaces its file);
+    older runs record none: the kind their report names, with ``body_model_path``."""
+    recorded = body_spec_of_run(run_dir)
+    if recorded is None or recorded.kind != kind:
+        recorded = BodySpec.of(kind)
+    return replace(recorded, path=str(body_model_path)) if body_model_path else recorded
 
 
-def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigged: bool = True) -> list[ExportBody]:
+def _load_model(spec: BodySpec, rigged: bool):
+    """The run's body model. A rigged export without it fails with what to give; a static
+    one falls back to the run's mesh files (with a warning)."""
+    try:
+        return load_body(spec)
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        if rigged:
+            raise ValueError(
+                f"Cannot rebuild the {spec.kind} bodies for a rigged export: {exc} "
+                "Give the model file with --body-model-path (or export OBJ/PLY, which need no model)."
+            ) from exc
+        warnings.warn(f"Body model {spec.kind!r} unavailable ({exc}); using the run's mesh files.", stacklevel=3)
+        return None
+
+
+def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigged: bool = True,
+                  body_model_path: str | Path | None = None) -> list[ExportBody]:
     """Rebuild the selected bodies (all when ``indices`` is None).
 
-    Rigged formats rebuild each body from its ``model`` + ``params`` to get the skeleton.
-    Static formats use the run's posed mesh file when it exists (no model load needed).
-    Whatever is missing falls back to the other source; a body without a rig is exported
-    as a plain mesh."""
+    Rigged formats rebuild each body from its ``model`` + ``params`` with the body model the
+    run recorded (``body_model_path``: SMPL-X's file, when the run's is elsewhere now) to get
+    the skeleton. Static formats use the run's posed mesh file when it exists (no model
+    load needed). A body without parameters is exported as a plain mesh."""
     import trimesh
 
     run_dir = Path(run_dir)
@@ -85,15 +100,19 @@ def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigg
     bad = [i for i in indices if not 0 <= i < len(entries)]
     if bad:
         raise ValueError(f"Body index {bad} out of range: this run has bodies 0..{len(entries) - 1}.")
-    models: dict = {}
+    models: dict[BodySpec, object] = {}
     out = []
     for i in indices:
         entry = entries[i]
         name = f"body_{i}"
         params = entry.get("params")
         mesh_file = run_dir / str(entry.get("mesh") or f"body_{i}.obj")
-        use_model = params and (rigged or not mesh_file.is_file())
-        model = _load_model(str(entry.get("model") or "anny"), models) if use_model else None
+        model = None
+        if params and (rigged or not mesh_file.is_file()):
+            spec = _run_body_spec(run_dir, str(entry.get("model") or "anny"), body_model_path)
+            if spec not in models:
+                models[spec] = _load_model(spec, rigged)
+            model = models[spec]
         if model is not None:
             skin = model.skinned_mesh(model.params_from_json(params))
             out.append(ExportBody.from_skin(skin, name=name))
@@ -103,7 +122,8 @@ def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigg
                 f"Body {i}: no body model to rebuild it and no mesh file {mesh_file.name} in {run_dir}."
             )
         if rigged:
-            warnings.warn(f"Body {i}: exported without a skeleton (no body model parameters).", stacklevel=2)
+            warnings.warn(f"Body {i}: exported without a skeleton (the run recorded no body model parameters).",
+                          stacklevel=2)
         mesh = trimesh.load(str(mesh_file), force="mesh", process=False)
         out.append(ExportBody(name, np.asarray(mesh.vertices, dtype=float), np.asarray(mesh.faces)))
     return out

@@ -5,14 +5,8 @@ described by a :class:`GenerationRequest` and its settings come from a preset
 (:data:`PRESETS`) plus overrides.
 """
 
-from pipeline.generation.config import (
-    DEFAULT_CLIP_MODEL,
-    DEFAULT_MODEL,
-    PRESETS,
-    GenerationRequest,
-    GenerationSettings,
-    settings_for,
-)
+from pipeline.generation.config import DEFAULT_MODEL, GenerationRequest
+from pipeline.generation.settings import DEFAULT_CLIP_MODEL, DEFAULT_PRESET, PRESETS, GenerationSettings, settings_for
 from pipeline.generation.errors import GenerationError, NothingUsableError, RunFolderMismatchError
 from pipeline.generation.imagination import (
     DiffusionImagination,
@@ -26,7 +20,7 @@ from pipeline.generation.orchestrator import refit_from_images, run_generation
 from pipeline.generation.results import FinalBody, FitRecord, GenerationResult
 
 __all__ = [
-    "DEFAULT_CLIP_MODEL", "DEFAULT_MODEL", "PRESETS", "GenerationRequest", "GenerationSettings", "settings_for",
+    "DEFAULT_CLIP_MODEL", "DEFAULT_MODEL", "DEFAULT_PRESET", "PRESETS", "GenerationRequest", "GenerationSettings", "settings_for",
     "GenerationError", "NothingUsableError", "RunFolderMismatchError",
     "DiffusionImagination", "Imagination", "PaintItem", "PaintResult", "RenderedBodyImagination",
     "UserImagesImagination", "refit_from_images", "run_generation", "FinalBody", "FitRecord", "GenerationResult",

@@ -122,7 +122,7 @@ class DiffusionImagination(Imagination):
     def paint(self, items, emit, cancel):
         settings = self.context.settings
         req = self.context.request
-        batch = max(1, int(settings.batch_size or 16))  # images handed over per call (saved after each)
+        batch = max(1, int(settings.inpaint.batch_size or 16))  # images handed over per call (saved after each)
         pending = list(items)
         painted = 0
         while pending:

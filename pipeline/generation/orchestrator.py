@@ -36,8 +36,10 @@ from pipeline.core.events import (
     Warning,
     null_sink,
 )
+from pipeline.body.spec import load_body
 from pipeline.generation import stages
-from pipeline.generation.config import GenerationRequest, GenerationSettings, settings_to_dict
+from pipeline.generation.config import GenerationRequest
+from pipeline.generation.settings import GenerationSettings, flatten, recorded_values
 from pipeline.generation.errors import GenerationError, NothingUsableError, RunFolderMismatchError
 from pipeline.generation.imagination import (
     Imagination,
@@ -150,14 +152,13 @@ class _Run:
     def body(self):
         if self._body is None:
             r = self.request
-            self._body = stages.load_body(r.body_model, self.fit_device, r.fixed_shape, r.body_model_path,
-                                          self.trusted_pickles)
+            self._body = load_body(r.body_spec(), self.fit_device, self.trusted_pickles)
         return self._body
 
     @property
     def fit_device(self) -> str:
         if not hasattr(self, "_fit_device"):
-            wanted = self.settings.fit_device
+            wanted = self.settings.lifting.fit_device
             if wanted == "auto":
                 try:
                     wanted = "cuda" if stages.resolve_device(self.request.device).startswith("cuda") else "cpu"
@@ -288,7 +289,7 @@ def _config_dict(run: _Run) -> dict[str, Any]:
         "format": "genzi-generation-run/1",
         "scene": str(run.request.scene),  # top level too: exporters look for it here
         "request": run.request.to_dict(),
-        "settings": settings_to_dict(run.settings),
+        "settings": run.settings.to_dict(),
         "imagination": imagination,
         "seeds": {
             "run_seed": run.request.seed,
@@ -311,7 +312,8 @@ def _check_or_write_config(run: _Run, resume: bool) -> None:
         differences = [
             name for name in _IDENTITY_FIELDS if _norm(old.get("request", {}).get(name)) != _norm(fresh["request"].get(name))
         ]
-        old_settings, new_settings = _norm(old.get("settings") or {}), _norm(fresh["settings"])
+        old_settings = _norm(recorded_values(old.get("settings") or {}))  # older folders: flat names
+        new_settings = _norm(flatten(fresh["settings"]))
         changed = [k for k, v in new_settings.items() if old_settings.get(k, v) != v]  # new knobs keep defaults
         if changed:
             differences.append("settings " + ", ".join(changed))
@@ -376,12 +378,12 @@ def _views_stage(run: _Run) -> str:
 def _sdf_stage(run: _Run) -> str:
     settings = run.settings
     grid = stages.build_sdf(
-        run.scene, run.request.target, settings.sdf_half_extent, settings.sdf_cell,
+        run.scene, run.request.target, settings.lifting.sdf_half_extent, settings.lifting.sdf_cell,
         progress=lambda f, message: run.emit(Progress("sdf", int(round(100 * f)), 100, message)),
     )
     stages.save_sdf(grid, run.folder.sdf_path)
     run._sdf = None
-    return f"half extent {settings.sdf_half_extent} m, cell {settings.sdf_cell} m"
+    return f"half extent {settings.lifting.sdf_half_extent} m, cell {settings.lifting.sdf_cell} m"
 
 
 # ---- round planning -----------------------------------------------------------------------
@@ -395,14 +397,14 @@ def _plan_round(run: _Run, round_index: int) -> list[dict[str, Any]]:
     if plan_path.exists():
         return read_json(plan_path)["sets"]
     if round_index == 1:
-        count = getattr(run.imagination, "num_sets", None) or run.settings.inpaints_round1  # user images: their sets
+        count = getattr(run.imagination, "num_sets", None) or run.settings.inpaint.inpaints_round1  # user images: their sets
         plan = [{"set": set_name(k), "index": k, "seed_set": None} for k in range(count)]
     else:
         seeds = choose_seeds(run, read_json(run.folder.ranking_path(round_index - 1)))
         plan = []
         for b, seed in enumerate(seeds):
-            for j in range(run.settings.inpaints_round2):
-                k = b * run.settings.inpaints_round2 + j
+            for j in range(run.settings.inpaint.inpaints_round2):
+                k = b * run.settings.inpaint.inpaints_round2 + j
                 plan.append({"set": set_name(k), "index": k, "seed_set": seed})
     write_json_atomic(plan_path, {"round": round_index, "sets": plan})
     return plan

@@ -1,7 +1,7 @@
 """Ranking fitted bodies: CLIP image-text similarity when a CLIP model is at hand, else the
 fit's own evidence. Ranking never fails a run for lack of CLIP.
 
-CLIP score (the paper's, section 6): render the body into the scene from every view of the
+CLIP score (the paper's): render the body into the scene from every view of the
 round, embed the renders and the prompt with CLIP, L2-normalise, and average the cosine
 similarities over the views.
 

@@ -70,13 +70,11 @@ class SelectedViews:
 
 
 def select_views(scene, target, normal, settings, radius, prompt) -> SelectedViews:
-    from pipeline.views import selection as vs
-    vs_settings = vs.ViewSelectionSettings(max_views=int(settings.num_views), image_size=int(settings.image_size))
-    if radius is not None:
-        vs_settings.patch_radius = float(radius)
+    from pipeline.views.run_settings import select_target_views
+    from pipeline.views.selection import ViewSelectionError
     try:
-        sel = vs.select_views(scene, target, normal=normal, settings=vs_settings, framing=settings.framing, prompt=prompt)
-    except vs.ViewSelectionError as exc:
+        sel = select_target_views(scene, target, settings.views, radius=radius, normal=normal, prompt=prompt)
+    except ViewSelectionError as exc:
         raise GenerationError(str(exc)) from exc
     return SelectedViews(
         cameras=list(sel.cameras),
@@ -183,14 +181,14 @@ def round2_mask(renderer, camera: Camera, vertices, faces, settings) -> np.ndarr
         silhouette_mask = None
     if silhouette_mask is not None:
         try:
-            return np.asarray(silhouette_mask(sil, kernel=settings.silhouette_kernel,
-                                              iterations=settings.silhouette_iterations)) > 0.5
+            return np.asarray(silhouette_mask(sil, kernel=settings.inpaint.silhouette_kernel,
+                                              iterations=settings.inpaint.silhouette_iterations)) > 0.5
         except TypeError:
             pass
     from scipy.ndimage import binary_dilation
 
-    k = int(settings.silhouette_kernel)
-    return binary_dilation(sil, structure=np.ones((k, k), bool), iterations=int(settings.silhouette_iterations))
+    k = int(settings.inpaint.silhouette_kernel)
+    return binary_dilation(sil, structure=np.ones((k, k), bool), iterations=int(settings.inpaint.silhouette_iterations))
 
 
 def _to_uint8_rgb(image) -> np.ndarray:
@@ -230,24 +228,6 @@ def load_sdf(path: Path):
 # =========================================================================================
 # body
 # =========================================================================================
-_BODY_CACHE: dict[tuple, Any] = {}
-
-
-def load_body(name: str, device: str = "cpu", fixed_shape: dict | None = None, path: str | None = None,
-              trusted_pickles: frozenset[str] = frozenset()):
-    """The body model, cached per process (Anny takes seconds to build); ``path``: SMPL-X's model;
-    ``trusted_pickles``: SHA-256s of ``.pkl`` models the user consented to open."""
-    key = (name, str(device), tuple(sorted((fixed_shape or {}).items())), path, frozenset(trusted_pickles))
-    if key not in _BODY_CACHE:
-        from pipeline.body import load_body_model
-
-        kwargs = {"fixed_phenotypes": dict(fixed_shape)} if fixed_shape else {}
-        if trusted_pickles:
-            kwargs["trusted_pickles"] = frozenset(trusted_pickles)
-        _BODY_CACHE[key] = load_body_model(name, path, device=device, **kwargs)
-    return _BODY_CACHE[key]
-
-
 def params_from_json(body, params: dict) -> dict:
     import torch
 
@@ -308,8 +288,8 @@ def make_detector(settings):
     from pipeline.keypoints import blazepose as pose2d
     maker = getattr(pose2d, "KeypointDetector", None) or getattr(pose2d, "PoseDetector", None)
     kwargs = {}
-    if settings.min_valid_joints is not None:
-        kwargs["min_valid_joints"] = int(settings.min_valid_joints)
+    if settings.keypoints.min_valid_joints is not None:
+        kwargs["min_valid_joints"] = int(settings.keypoints.min_valid_joints)
     return maker(**kwargs) if maker is not None else pose2d
 
 
@@ -342,23 +322,8 @@ def detect_person(detector, image: np.ndarray, camera: Camera, target: np.ndarra
 # lifting
 # =========================================================================================
 def lifting_settings(settings, body=None, fixed_shape: dict | None = None):
-    """The fit's settings; a fully fixed shape is not optimised at all (its learning rate is 0,
-    which also spares the costly shape gradient)."""
-    from dataclasses import replace
-
-    from pipeline.lifting.schedule import SELF_PENETRATION_WEIGHTS, LiftingSettings
-
-    ls = LiftingSettings()
-    if settings.fit_iterations is not None:
-        ls = ls.with_iterations(int(settings.fit_iterations))
-    if getattr(settings, "self_penetration", False):
-        ls = replace(ls, weights={**ls.weights, "self_penetration": SELF_PENETRATION_WEIGHTS})
-    names = getattr(body, "phenotype_names", None)
-    if fixed_shape and names and not set(names) - set(fixed_shape):
-        rates = dict(ls.learning_rates)
-        rates["shape"] = tuple(0.0 for _ in rates.get("shape", (0.0,) * 4))
-        ls = replace(ls, learning_rates=rates)
-    return ls
+    """The fit's schedule for this run and body (see :meth:`FitSettings.schedule`)."""
+    return settings.lifting.schedule(body.phenotype_names if body is not None else (), fixed_shape)
 
 
 def fit_set(body, observations, sdf, settings, request, *, init, target, set_name, emit, cancel):
@@ -471,28 +436,5 @@ def inpaint_batch(inpainter, items, request, settings, *, emit, cancel):
 
 
 def inpaint_settings_for(request, settings, round_index: int = 1):
-    """The inpainting stage's settings for this run (``inpaint_overrides`` win)."""
-    from dataclasses import fields, replace
-
-    from pipeline import inpaint
-
-    base = inpaint.InpaintSettings()
-    values = {
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt or "",
-        "subject_tokens": list(request.subject_words) if request.subject_words else None,
-        "steps": settings.steps,
-        "guidance_scale": settings.guidance_scale,
-        "dynamic_stop": settings.mask_stop,
-        "quantile_start": settings.mask_quantile,
-        "quantile_end": settings.mask_quantile,
-        "batch_size": settings.batch_size,
-        "preview_every": settings.preview_every,
-        "round": round_index,
-        **dict(settings.inpaint_overrides or {}),
-    }
-    names = {f.name for f in fields(base)}
-    unknown = set(settings.inpaint_overrides or {}) - names
-    if unknown:
-        raise GenerationError(f"Unknown inpainting setting(s) {sorted(unknown)}; choose from {sorted(names)}.")
-    return replace(base, **{k: v for k, v in values.items() if k in names})
+    """The inpainter's settings for one round of this run."""
+    return settings.inpaint.for_call(request.prompt, request.negative_prompt, request.subject_words, round_index)

@@ -17,9 +17,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from pipeline.views.cameras import Camera
-from pipeline.core.events import CancelToken, Progress, StageFinished, StageStarted, ViewRendered, null_sink
-from pipeline.generation.config import GenerationRequest, settings_to_dict
+from pipeline.core.events import CancelToken, Progress, StageFinished, StageStarted, ViewRendered, Warning, null_sink
+from pipeline.generation.config import GenerationRequest
 from pipeline.generation.errors import GenerationError
+from pipeline.views.run_settings import ViewSettings
 from pipeline.generation.run_folder import RunFolder, write_json_atomic, write_png_atomic
 
 
@@ -34,11 +35,13 @@ def camera_at_image_size(camera: Camera, image_size: int) -> Camera:
     return dataclasses.replace(camera, width=w, height=h)
 
 
-def cameras_for_run(cameras: Sequence[Camera], image_size: int) -> list[Camera]:
-    """The cameras as a run uses them: at the run's image size, named ``view_XX`` (the
-    run folder's file names; other names are replaced by their position)."""
+def cameras_for_run(cameras: Sequence[Camera], views: ViewSettings) -> list[Camera]:
+    """The cameras as a run uses them: the first ``views.num_views`` (a run never paints
+    more views than its settings say), at the run's image size, named ``view_XX`` (the run
+    folder's file names; other names are replaced by their position)."""
     used, names = [], set()
-    for i, cam in enumerate(cameras):
+    image_size = int(views.image_size)
+    for i, cam in enumerate(list(cameras)[: int(views.num_views)]):
         name = cam.name or f"view_{i:02d}"
         if not name.startswith("view_") or name in names:
             name = f"view_{i:02d}"
@@ -75,18 +78,22 @@ def prepare_run_with_cameras(
         raise GenerationError(f"{folder.root} already holds a run; choose a new folder.")
     folder.root.mkdir(parents=True, exist_ok=True)
     settings = request.settings()
-    used = cameras_for_run(cameras, settings.image_size)
+    used = cameras_for_run(cameras, settings.views)
+    if len(used) < len(cameras):
+        emit(Warning(f"{len(cameras)} cameras but the settings ask for at most {len(used)} views: "
+                     f"the first {len(used)} are used (raise Views in Advanced to use them all)", "views"))
     if images is not None and len(images) != len(used):
         raise GenerationError(f"{len(images)} rendered views for {len(used)} cameras.")
     config = {
         "format": "genzi-generation-run/1",
         "scene": str(request.scene),
         "request": request.to_dict(),
-        "settings": settings_to_dict(settings),
+        "settings": settings.to_dict(),
         "imagination": dict(imagination_description),
         "seeds": {"run_seed": request.seed,
                   "rule": "image seed = pipeline.generation.seeds.image_seed(run_seed, round, set_index, view_index)"},
         "cameras": "chosen by the user",
+        "views_written": [cam.name for cam in used],
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_json_atomic(folder.config_path, config)

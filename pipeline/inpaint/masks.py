@@ -1,4 +1,4 @@
-"""Mask arithmetic of GenZI's inpainting (method section 4.3-4.4), on torch tensors.
+"""Mask arithmetic of GenZI's inpainting, on torch tensors.
 
 Round 1 ("dynamic"): the mask starts empty and, at every step of ``[start, stop)``, is
 rebuilt from the last few steps' subject-token attention maps: average over steps, sum

@@ -1,4 +1,4 @@
-"""Assembling the diffusion prompt and negative prompt (method section 1.3).
+"""Assembling the diffusion prompt and negative prompt.
 
 Defaults live in ``resources/prompts/`` so they can be edited without touching code.
 """

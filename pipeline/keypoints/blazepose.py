@@ -39,7 +39,7 @@ BLAZEPOSE_INDEX: dict[str, int | None] = {
     "right_big_toe": 32, "right_small_toe": None, "right_heel": 30,
 }  # fmt: skip
 
-# The paper's torso/limb split (section 5) in KEYPOINT_NAMES terms; pelvis and neck are the
+# The paper's torso/limb split in KEYPOINT_NAMES terms; pelvis and neck are the
 # mid-points of the hips and shoulders.
 TORSO_GROUP: tuple[str, ...] = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
 LIMB_GROUP: tuple[str, ...] = (

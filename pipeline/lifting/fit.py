@@ -1,6 +1,6 @@
 """Robust multi-view lifting: one 3D body that agrees with the 2D people of many views.
 
-This is section 7 of genzi_method.md on top of the :class:`BodyModel` interface:
+The method's lifting step on top of the :class:`BodyModel` interface:
 Geman-McClure reprojection with torso/limb weights and detector scores, learned per-view
 confidences s_v = sigmoid(c_v) used as normalised weights with the hinge
 max(0, floor - sum s_v), pose and shape priors, scene penetration and contact from a signed
@@ -90,7 +90,7 @@ def posture_from_prompt(prompt: str | None) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-# ---- initialisation (genzi_method.md 7.2) ------------------------------------------------
+# ---- initialisation ------------------------------------------------
 def estimate_target(cameras: Sequence[Camera]) -> np.ndarray:
     """The point the cameras look at: their stored look_at, else the least-squares meeting
     point of their optical axes."""

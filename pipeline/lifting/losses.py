@@ -1,4 +1,4 @@
-"""Loss terms of the multi-view fit (genzi_method.md 7.4), as plain differentiable functions."""
+"""Loss terms of the multi-view fit, as plain differentiable functions."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Evaluation metrics: physical plausibility against the scene SDF, 2D agreement, 3D pose
-error and the diversity of a set of results (genzi_method.md 9.2)."""
+error and the diversity of a set of results."""
 
 from __future__ import annotations
 

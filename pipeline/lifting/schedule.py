@@ -1,4 +1,4 @@
-"""Settings and the piecewise-linear schedules of the multi-view fit (genzi_method.md 7.3).
+"""Settings and the piecewise-linear schedules of the multi-view fit.
 
 Every loss weight is five breakpoints ``[w0..w4]``; inside segment k the weight ramps
 linearly from w_k towards w_{k+1} (the end value is never reached exactly, as in the paper).

@@ -1,4 +1,4 @@
-"""Automatic camera selection around a target point (GenZI method, section 2).
+"""Automatic camera selection around a target point, the first step of GenZI.
 
 Why: the inpainting model needs views from which the surface the person interacts with is
 clearly visible, and the keypoint detector needs the whole person inside the image. This
@@ -160,7 +160,7 @@ def nearest_surface_point(scene: Any, point: Sequence[float]) -> tuple[np.ndarra
 
 
 def build_patch(mesh: trimesh.Trimesh, target: np.ndarray, settings: ViewSelectionSettings) -> SurfacePatch:
-    """Connected surface patch within ``patch_radius`` of ``target`` (method section 2, step 1-2).
+    """Connected surface patch within ``patch_radius`` of ``target``.
 
     The scene near the target is cropped to a small box and subdivided so the patch has
     vertices even on large flat triangles; patch faces touch a vertex within the radius,
