@@ -256,3 +256,22 @@ def test_slow_live_renders_are_spaced_out(window, monkeypatch):
     elapsed = time.perf_counter() - start
     assert elapsed < 0.02 / LIVE_RENDER_SHARE  # all within one spacing: only the first and the last render
     assert shown == ["live", "live"]
+
+
+def test_actions_and_menus_are_found_by_object(window):
+    """Every action is named after its attribute and every menu is kept by name, so code and
+    tests find them without reading their (translatable) text."""
+    from PySide6 import QtGui
+
+    owners = [window, window.generation, window.generation.projects, window.exporter]
+    actions = {name: a for o in owners for name, a in vars(o).items() if name.startswith("act_")
+               and isinstance(a, QtGui.QAction)}
+    assert len(actions) > 25
+    for name, action in actions.items():
+        assert action.objectName() == name
+        assert window.findChild(QtGui.QAction, name) is action
+    file_actions = window.menus["file"].actions()
+    assert window.generation.projects.act_save_project in file_actions
+    assert window.exporter.act_export_bodies in file_actions
+    assert window.generation.act_import_images in window.menus["generate"].actions()
+    assert window.menus["cameras"].objectName() == "menu-cameras"
