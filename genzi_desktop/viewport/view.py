@@ -17,6 +17,7 @@ import numpy as np
 import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 
+from genzi_desktop.viewport.mouse import MouseFilter
 from genzi_desktop.viewport.pyvistaqt_adapter import QtInteractor, forget_gl_context
 from pipeline.views.cameras import Camera
 from pipeline.scene.targets import Target
@@ -27,7 +28,6 @@ from pipeline.views.render import add_scene_actors, apply_default_lighting, scen
 
 log = logging.getLogger(__name__)
 
-CLICK_TOLERANCE_PX = 4
 MSAA_SAMPLES = 8  # with hardware OpenGL; software GL gets none unless the user asks
 BACKGROUND_TOP = "#dfe6ee"
 BACKGROUND_BOTTOM = "#ffffff"
@@ -35,62 +35,6 @@ TARGET_COLOR = "#e8412c"
 CAMERA_COLOR = "#1f6fd1"
 SELECTED_CAMERA_COLOR = "#f0a000"
 BODY_COLOR = "#d9a27c"
-
-
-class _MouseFilter(QtCore.QObject):
-    """Turns raw mouse events on the interactor into clicks and target drags."""
-
-    def __init__(self, viewport: "SceneViewport") -> None:
-        super().__init__(viewport)
-        self.viewport = viewport
-        self._press_pos: QtCore.QPointF | None = None
-        self._dragging = False
-
-    def eventFilter(self, obj, event):  # noqa: N802 - Qt API
-        et = event.type()
-        if et in (QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.KeyRelease):
-            # VTK's one-letter keys (w = wireframe, j = joystick, 3 = stereo, f = fly to ...)
-            # would change the view behind the app's back; the app's own shortcuts still work
-            # because Qt resolves shortcuts before the widget sees the key.
-            return True
-        if et in (QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.Wheel):
-            self.viewport.leave_camera()  # the view moves away from the camera looked through
-        if et == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
-            self._press_pos = event.position()
-            mods = event.modifiers()
-            if mods & QtCore.Qt.KeyboardModifier.ShiftModifier:
-                self._dragging = "target"
-                self.viewport.begin_drag(*self.viewport.to_display(event.position()))
-                return True
-            if mods & QtCore.Qt.KeyboardModifier.ControlModifier:
-                self._dragging = "camera"
-                self.viewport.camera_drag(event.position() - self._press_pos, begin=True)
-                return True
-        elif et == QtCore.QEvent.Type.MouseMove and self._dragging:
-            if self._dragging == "camera":
-                self.viewport.camera_drag(event.position() - self._press_pos)
-            else:
-                self.viewport.continue_drag(*self.viewport.to_display(event.position()))
-            return True
-        elif et == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
-            press, self._press_pos = self._press_pos, None
-            if self._dragging:
-                kind, self._dragging = self._dragging, False
-                if kind == "camera" and press is not None:
-                    moved = event.position() - press
-                    if abs(moved.x()) + abs(moved.y()) <= CLICK_TOLERANCE_PX:  # Ctrl+click: pick a camera
-                        self.viewport.cameraClicked.emit(*self.viewport.to_display(event.position()))
-                    else:
-                        self.viewport.camera_drag(moved, finished=True)
-                else:
-                    self.viewport.end_drag(*self.viewport.to_display(event.position()))
-                return True
-            if press is not None:
-                moved = event.position() - press
-                if abs(moved.x()) + abs(moved.y()) <= CLICK_TOLERANCE_PX:
-                    x, y = self.viewport.to_display(event.position())
-                    self.viewport.surfaceClicked.emit(x, y)
-        return False
 
 
 class SceneViewport(QtWidgets.QWidget):
@@ -114,7 +58,7 @@ class SceneViewport(QtWidgets.QWidget):
         self.plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
         self.plotter.enable_terrain_style(mouse_wheel_zooms=True, shift_pans=False)
         self.plotter.add_axes(interactive=False)
-        self._filter = _MouseFilter(self)
+        self._filter = MouseFilter(self)
         self.plotter.installEventFilter(self._filter)
         self._drag_id = 0
         self._scene = None
