@@ -217,7 +217,7 @@ class ExportController(QtCore.QObject):
         return True
 
     def visible_bodies(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        from pipeline.generation.stages import read_obj
+        from pipeline.core.obj_mesh import read_obj
 
         project = self._generation().project
         out = []
@@ -235,7 +235,7 @@ class ExportController(QtCore.QObject):
 def _build_bodies(entries, *, rigged: bool, body_model: str) -> list[ExportBody]:
     """ExportBody per (name, mesh, params): rebuilt from the body model with its skeleton
     for rigged formats when parameters are known, otherwise the kept posed mesh."""
-    from pipeline.generation.stages import read_obj
+    from pipeline.core.obj_mesh import read_obj
 
     model = None
     out = []

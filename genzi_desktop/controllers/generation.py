@@ -701,6 +701,6 @@ class GenerationController(ProjectActions, QtCore.QObject):
 
 
 def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    from pipeline.generation.stages import read_obj
+    from pipeline.core.obj_mesh import read_obj
 
     return read_obj(path)

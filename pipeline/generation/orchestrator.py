@@ -37,6 +37,8 @@ from pipeline.core.events import (
     null_sink,
 )
 from pipeline.body.spec import load_body
+from pipeline.core.device import pick_device
+from pipeline.core.obj_mesh import read_obj, write_obj
 from pipeline.generation import stages
 from pipeline.generation.config import GenerationRequest
 from pipeline.generation.settings import GenerationSettings, flatten, recorded_values
@@ -161,7 +163,7 @@ class _Run:
             wanted = self.settings.lifting.fit_device
             if wanted == "auto":
                 try:
-                    wanted = "cuda" if stages.resolve_device(self.request.device).startswith("cuda") else "cpu"
+                    wanted = "cuda" if pick_device(self.request.device).type == "cuda" else "cpu"
                 except Exception:  # noqa: BLE001
                     wanted = "cpu"
             self._fit_device = wanted
@@ -640,7 +642,7 @@ def _lifting_stage(run: _Run, round_index: int) -> str:
         record.seed_set = entry["seed_set"]
         for message in record.warnings:
             log.info("round %d %s: %s", round_index, entry["set"], message)
-        stages.write_obj(run.folder.fit_mesh_path(round_index, entry["set"]), vertices, faces)
+        write_obj(run.folder.fit_mesh_path(round_index, entry["set"]), vertices, faces)
         write_json_atomic(fit_path, record.to_json())  # last: the set counts as fitted
         fitted += 1
     run.emit(Progress("lifting", len(plan), len(plan), "done"))
@@ -697,7 +699,7 @@ def _ranking_stage(run: _Run, round_index: int) -> str:
     )
     for record in order:
         write_json_atomic(run.folder.fit_path(round_index, record.set_name), record.to_json())
-        vertices, faces = stages.read_obj(run.folder.fit_mesh_path(round_index, record.set_name))
+        vertices, faces = read_obj(run.folder.fit_mesh_path(round_index, record.set_name))
         run.emit(ResultReady(record.set_name, vertices, faces, record.score, dict(record.metrics), round=round_index))
     return f"{len(order)} bodies ranked by {ranker.method}"
 
@@ -903,7 +905,7 @@ def _result_from_folder(run: _Run) -> GenerationResult:
     bodies = []
     for rank, body in enumerate(report["bodies"]):
         mesh_path = run.folder.root / body["mesh"]
-        vertices, faces = stages.read_obj(mesh_path)
+        vertices, faces = read_obj(mesh_path)
         bodies.append(
             FinalBody(
                 rank=rank,
