@@ -345,7 +345,7 @@ def _norm(value: Any) -> Any:
 # =========================================================================================
 def _views_stage(run: _Run) -> str:
     req, settings = run.request, run.settings
-    views_file = getattr(run.imagination, "views_file", None)
+    views_file = run.imagination.views_file if run.imagination is not None else None
     if views_file is not None:  # images painted for exported views: use exactly those cameras
         selection = stages.views_from_file(views_file)
     else:
@@ -399,7 +399,7 @@ def _plan_round(run: _Run, round_index: int) -> list[dict[str, Any]]:
     if plan_path.exists():
         return read_json(plan_path)["sets"]
     if round_index == 1:
-        count = getattr(run.imagination, "num_sets", None) or run.settings.inpaint.inpaints_round1  # user images: their sets
+        count = (run.imagination.num_sets if run.imagination is not None else None) or run.settings.inpaint.inpaints_round1  # user images: their sets
         plan = [{"set": set_name(k), "index": k, "seed_set": None} for k in range(count)]
     else:
         seeds = choose_seeds(run, read_json(run.folder.ranking_path(round_index - 1)))
@@ -815,16 +815,18 @@ def refit_from_images(
     return _execute(run, resume=True, painted_rounds_only=True)
 
 
-class _DescribedImagination:
+class _DescribedImagination(Imagination):
     """Stands in for the original imagination when re-fitting (it is never asked to paint)."""
 
     def __init__(self, description: dict) -> None:
         self.description = description
         self.kind = description.get("kind", "diffusion")
-        self.max_rounds = 2
 
     def describe(self) -> dict:
         return self.description
+
+    def paint(self, items, emit, cancel):
+        raise GenerationError("Re-fitting uses the saved images; nothing is painted.")
 
 
 def _described_imagination(config: dict) -> Any:
@@ -851,7 +853,7 @@ def _execute(run: _Run, *, resume: bool, painted_rounds_only: bool = False) -> G
     finally:
         pipeline_log.removeHandler(handler)
         handler.close()
-        if run.imagination is not None and hasattr(run.imagination, "close"):
+        if run.imagination is not None:
             run.imagination.close()
         run.close_own_renderer()
 
@@ -859,7 +861,7 @@ def _execute(run: _Run, *, resume: bool, painted_rounds_only: bool = False) -> G
 def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
     settings = run.settings
     rounds = settings.rounds
-    if run.imagination is not None and getattr(run.imagination, "max_rounds", 2) < rounds:
+    if run.imagination is not None and run.imagination.max_rounds < rounds:
         run.warn(f"{run.imagination.kind} images exist for round 1 only; round 2 is skipped", "inpaint")
         rounds = run.imagination.max_rounds
     if painted_rounds_only:
@@ -867,9 +869,8 @@ def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
             rounds -= 1
 
     if not painted_rounds_only and not all(run.folder.is_done(f"r{r}_inpaint") for r in range(1, rounds + 1)):
-        check = getattr(run.imagination, "check_available", None)
-        if check is not None:
-            check(run.request)  # a missing model fails now, not after the views are rendered
+        if run.imagination is not None:
+            run.imagination.check_available(run.request)  # a missing model fails now, not after the views are rendered
     run.stage("views", "views", 0, lambda: _views_stage(run))
     run.stage("sdf", "sdf", 0, lambda: _sdf_stage(run))
     for r in range(1, rounds + 1):

@@ -206,37 +206,20 @@ def body_keypoints(body, params: dict) -> np.ndarray:
 # keypoints
 # =========================================================================================
 def make_detector(settings):
-    from pipeline.keypoints import blazepose as pose2d
-    maker = getattr(pose2d, "KeypointDetector", None) or getattr(pose2d, "PoseDetector", None)
-    kwargs = {}
-    if settings.keypoints.min_valid_joints is not None:
-        kwargs["min_valid_joints"] = int(settings.keypoints.min_valid_joints)
-    return maker(**kwargs) if maker is not None else pose2d
+    """The run's keypoint detector (BlazePose), with the keypoints section's settings."""
+    from pipeline.keypoints.blazepose import KeypointDetector
+
+    min_joints = settings.keypoints.min_valid_joints
+    return KeypointDetector(**({} if min_joints is None else {"min_valid_joints": int(min_joints)}))
 
 
 def detect_person(detector, image: np.ndarray, camera: Camera, target: np.ndarray):
-    """(keypoints (23, 3) pixels + confidence or None, valid, reason) for one image."""
+    """(keypoints (23, 3) pixels + confidence or None, valid, reason) for one image;
+    ``detector`` plays the :class:`pipeline.keypoints.blazepose.PersonDetector` role."""
     uv, _ = camera.project(np.asarray(target, dtype=np.float64)[None])
-    fn = getattr(detector, "detect", None) or getattr(detector, "detect_keypoints")
-    try:
-        result = fn(image, near=uv[0])
-    except TypeError:
-        result = fn(image)
-    if isinstance(result, (list, tuple)):
-        result = result[0]
-    kp = getattr(result, "keypoints", None)
-    conf = getattr(result, "confidence", None)
-    if conf is None:
-        conf = getattr(result, "conf", None)
-    valid = bool(getattr(result, "valid", kp is not None))
-    reason = str(getattr(result, "reason", "") or "")
-    if kp is None:
-        return None, False, reason or "no person found"
-    kp = np.asarray(kp, dtype=np.float64)
-    if kp.shape[-1] == 2:
-        c = np.ones(len(kp)) if conf is None else np.asarray(conf, dtype=np.float64).reshape(-1)
-        kp = np.concatenate([kp, c[:, None]], axis=1)
-    return kp, valid, reason
+    result = detector.detect(image, near=uv[0])
+    kp = np.concatenate([np.asarray(result.keypoints, np.float64), np.asarray(result.conf, np.float64)[:, None]], axis=1)
+    return kp, bool(result.valid), str(result.reason or "")
 
 
 # =========================================================================================
