@@ -41,7 +41,7 @@ def test_every_setting_can_be_overridden_and_unknown_names_are_refused():
 
 
 def test_obj_round_trip_and_faces_with_texture_indices(tmp_path):
-    from pipeline.generation.stages import read_obj, write_obj
+    from pipeline.core.obj_mesh import read_obj, write_obj
 
     rng = np.random.default_rng(0)
     v, f = rng.random((50, 3)), rng.integers(0, 50, (80, 3))
@@ -252,3 +252,22 @@ def test_painting_that_fails_from_the_start_stops_the_run(monkeypatch):
     painter = _diffusion_with(monkeypatch, "view_00")
     with pytest.raises(RuntimeError, match="NaN"):
         list(painter.paint(_items(3), lambda e: None, CancelToken()))
+
+
+def test_inpaint_batches_back_off_on_out_of_memory_and_keep_order():
+    from pipeline.inpaint.batching import run_in_batches
+    from pipeline.inpaint.errors import InpaintError
+
+    calls, backoffs = [], []
+
+    def run(chunk):
+        calls.append(len(chunk))
+        if len(chunk) > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+        return [x * 10 for x in chunk]
+
+    assert run_in_batches(list(range(7)), 8, run, lambda old, new: backoffs.append((old, new))) == [
+        x * 10 for x in range(7)]
+    assert backoffs == [(7, 3), (3, 1)] and max(calls[2:]) == 1  # the smaller size is kept
+    with pytest.raises(InpaintError, match="even one image"):
+        run_in_batches([1], 1, lambda chunk: (_ for _ in ()).throw(RuntimeError("out of memory")))

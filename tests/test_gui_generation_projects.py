@@ -55,7 +55,7 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
     mesh = c.project.path_of(result.mesh)
     assert mesh.exists()
     # the fitted body sits where the known body sat (both on the sofa)
-    from pipeline.generation.stages import read_obj
+    from pipeline.core.obj_mesh import read_obj
 
     vertices, faces = read_obj(mesh)
     assert np.linalg.norm(vertices.mean(0) - known.mean(0)) < 0.3

@@ -249,7 +249,7 @@ class ExportController(QtCore.QObject):
         return True
 
     def visible_bodies(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        from pipeline.generation.stages import read_obj
+        from pipeline.core.obj_mesh import read_obj
 
         project = self._generation().project
         out = []
@@ -269,7 +269,7 @@ def _build_bodies(entries, bodies_of: dict) -> list[ExportBody]:
     model that made it when ``bodies_of`` has one (rigged formats, parameters known),
     otherwise the kept posed mesh."""
     from pipeline.body.spec import load_body
-    from pipeline.generation.stages import read_obj
+    from pipeline.core.obj_mesh import read_obj
 
     out = []
     for index, (name, mesh, params, _run) in enumerate(entries):

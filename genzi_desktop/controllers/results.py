@@ -12,6 +12,7 @@ from PySide6 import QtCore
 
 from genzi_desktop.model.project import ResultEntry
 from genzi_desktop.viewport.view import BODY_COLOR, SELECTED_CAMERA_COLOR
+from pipeline.core.obj_mesh import read_obj
 
 log = logging.getLogger("genzi_desktop.generation")
 
@@ -167,10 +168,3 @@ class ResultsController(QtCore.QObject):
                 seed=int(prompt.seed)))
             count += 1
         return count
-
-
-
-def read_obj(path: Path):
-    from pipeline.generation.stages import read_obj as read
-
-    return read(path)

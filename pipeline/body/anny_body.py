@@ -419,6 +419,9 @@ class AnnyBody(BodyModel):
         return phenotype_prior(self.phenotypes(params), free_mask=~self._fixed_mask)
 
     # ---- export -----------------------------------------------------------------------------
+    def dominant_bones(self) -> np.ndarray:
+        return self._skin_index[:, 0].cpu().numpy()
+
     def skinned_mesh(self, params: dict[str, torch.Tensor]) -> SkinnedMesh:
         one = {k: v[:1].detach() for k, v in params.items()}
         with torch.no_grad():

@@ -57,6 +57,8 @@ class BodyModel(ABC):
     name: str = "body"
     keypoint_names: tuple[str, ...] = KEYPOINT_NAMES
     phenotype_names: tuple[str, ...] = ()  # shape values a user can hold fixed (Anny's); none by default
+    main_bones: tuple[str, ...] = ()  # bones without .L/.R sides that posture presets name directly
+    bone_names: list[str]
 
     @property
     @abstractmethod
@@ -89,6 +91,14 @@ class BodyModel(ABC):
     @abstractmethod
     def skinned_mesh(self, params: dict[str, torch.Tensor]) -> SkinnedMesh:
         """Skeleton, weights and transforms of the first body in the batch, for export."""
+
+    def set_bone_anatomical(self, params: dict[str, torch.Tensor], name: str, angles_deg) -> None:
+        """Set one bone's anatomical angles (degrees) in ``params``; a model without named
+        anatomical angles keeps its neutral pose, so posture presets only orient it."""
+
+    def dominant_bones(self) -> np.ndarray:
+        """(V,) index into :attr:`bone_names` of the bone that moves each vertex most."""
+        return self.skinned_mesh(self.init_params()).joint_indices[:, 0]
 
     def __call__(self, params: dict[str, torch.Tensor]) -> BodyOutput:
         return self.forward(params)

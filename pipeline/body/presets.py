@@ -112,11 +112,10 @@ def preset_params(body, posture: str, batch: int = 1, shape: torch.Tensor | None
     params = body.init_params(batch)
     if shape is not None:
         params["shape"] = torch.as_tensor(shape, dtype=torch.float32, device=body.device).expand_as(params["shape"]).clone()
-    if hasattr(body, "set_bone_anatomical"):
-        for bone, angles in spec["bones"].items():
-            sides = [bone] if bone.endswith((".L", ".R")) or bone in body.main_bones else [f"{bone}.L", f"{bone}.R"]
-            for b in sides:
-                body.set_bone_anatomical(params, b, angles)
+    for bone, angles in spec["bones"].items():
+        sides = [bone] if bone.endswith((".L", ".R")) or bone in body.main_bones else [f"{bone}.L", f"{bone}.R"]
+        for b in sides:
+            body.set_bone_anatomical(params, b, angles)
     axes, degs = spec["body"]
     r = euler_matrix(axes, degs).to(body.device)
     params["orientation"] = matrix_to_rot6d(r).expand(batch, 6).clone()
@@ -127,14 +126,10 @@ def contact_kind(posture: str) -> str:
     return POSTURES[posture]["contact"]
 
 
-def _seat_vertex_mask(body) -> np.ndarray | None:
-    names = getattr(body, "bone_names", None)
-    idx = getattr(body, "_skin_index", None)
-    if names is None or idx is None:
-        return None
+def _seat_vertex_mask(body) -> np.ndarray:
+    names = body.bone_names
     seat = [names.index(b) for b in _SEAT_BONES if b in names]
-    dominant = idx[:, 0].cpu().numpy()
-    return np.isin(dominant, seat)
+    return np.isin(body.dominant_bones(), seat)
 
 
 def place_body(
@@ -163,7 +158,7 @@ def place_body(
         v = verts[i]
         if kind == "seat":
             mask = _seat_vertex_mask(body)
-            z_contact = v[mask, 2].min() if mask is not None else v[:, 2].min()
+            z_contact = v[mask, 2].min() if mask.any() else v[:, 2].min()
         else:
             z_contact = v[:, 2].min()
         out["translation"][i] = torch.tensor([target[0], target[1], target[2] - z_contact], dtype=torch.float32)

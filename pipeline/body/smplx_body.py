@@ -264,6 +264,9 @@ class SmplxBody(BodyModel):
         return ((w * betas) ** 2).mean()
 
     # ---- export ----------------------------------------------------------------------------
+    def dominant_bones(self) -> np.ndarray:
+        return self._skin_index[:, 0].cpu().numpy()
+
     def skinned_mesh(self, params: dict[str, torch.Tensor]) -> SkinnedMesh:
         one = {k: v[:1].detach() for k, v in params.items()}
         with torch.no_grad():

@@ -22,7 +22,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, (RuntimeError, MemoryError)) and ("out of memory" in text or "mps backend out of memory" in text)
 
 
-def _free_gpu_memory() -> None:
+def free_gpu_memory() -> None:
     try:
         import torch
 
@@ -33,11 +33,13 @@ def _free_gpu_memory() -> None:
 
 
 def run_with_oom_backoff(
-    attempt: Callable[[int], Any], batch: int, *, emit: EventSink = null_sink, what: str = "step"
+    attempt: Callable[[int], Any], batch: int, *, emit: EventSink = null_sink, what: str = "step",
+    on_backoff: Callable[[int, int], None] | None = None,
 ) -> tuple[Any, int]:
     """Call ``attempt(batch)``; on out-of-memory halve the batch and retry (down to 1).
 
     Returns the result and the batch size that worked, so the caller keeps using it.
+    ``on_backoff(old, new)`` is told about every reduction; out of memory at batch 1 is raised.
     """
     batch = max(1, int(batch))
     while True:
@@ -46,9 +48,11 @@ def run_with_oom_backoff(
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is retried
             if not is_out_of_memory(exc) or batch == 1:
                 raise
-            _free_gpu_memory()
+            free_gpu_memory()
             smaller = max(1, batch // 2)
             message = f"GPU out of memory during {what} with batch {batch}; retrying with batch {smaller}"
             log.warning(message)
             emit(Warning(message, what))
+            if on_backoff is not None:
+                on_backoff(batch, smaller)
             batch = smaller

@@ -8,13 +8,13 @@ Optional supersampling renders larger and downsizes for smoother edges.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from pipeline.views.cameras import Camera
+from pipeline.views.cameras import resized_camera as views_resized_camera
 from pipeline.export.bodies import as_export_body
 from pipeline.export.errors import ExportError
 
@@ -22,18 +22,12 @@ MAX_SIDE = 8192  # off-screen GL buffers beyond this fail on many drivers
 
 
 def resized_camera(camera: Camera, width: int | None = None, height: int | None = None) -> Camera:
-    """The same camera (pose, vertical field of view) at another image size.
-    Give one side to keep the camera's aspect ratio, or both to choose a new one."""
-    if width is None and height is None:
-        return camera
-    if width is None:
-        width = round(height * camera.width / camera.height)
-    if height is None:
-        height = round(width * camera.height / camera.width)
-    width, height = int(width), int(height)
-    if not (16 <= width <= MAX_SIDE and 16 <= height <= MAX_SIDE):
-        raise ValueError(f"Image size {width} x {height} is out of range: each side must be 16..{MAX_SIDE} pixels.")
-    return dataclasses.replace(camera, width=width, height=height)
+    """:func:`pipeline.views.cameras.resized_camera`, refused when the image would be too
+    small to see anything or too large for an off-screen buffer."""
+    out = views_resized_camera(camera, width, height)
+    if not (16 <= out.width <= MAX_SIDE and 16 <= out.height <= MAX_SIDE):
+        raise ValueError(f"Image size {out.width} x {out.height} is out of range: each side must be 16..{MAX_SIDE} pixels.")
+    return out
 
 
 def render_presentation_image(

@@ -72,6 +72,11 @@ class Imagination(ABC):
 
     kind: str = "imagination"
     max_rounds: int = 2  # a source that cannot repaint for round 2 says 1
+    views_file: Path | None = None  # images painted for given cameras: their views.json
+    num_sets: int | None = None  # images that exist already: how many hypothesis sets they hold
+
+    def check_available(self, request: Any) -> None:
+        """Raise when the source cannot paint (a missing model), before any work is done."""
 
     def prepare(self, context: ImaginationContext, emit: EventSink) -> None:
         """Load models; called once per run before the first :meth:`paint`."""
@@ -213,7 +218,7 @@ class UserImagesImagination(Imagination):
         self.views_file = views_file
 
     @property
-    def num_sets(self) -> int:
+    def num_sets(self) -> int:  # type: ignore[override]
         return len(self.sets)
 
     def describe(self) -> dict:

@@ -37,6 +37,8 @@ from pipeline.core.events import (
     null_sink,
 )
 from pipeline.body.spec import load_body
+from pipeline.core.device import pick_device
+from pipeline.core.obj_mesh import read_obj, write_obj
 from pipeline.generation import stages
 from pipeline.generation.config import GenerationRequest
 from pipeline.generation.settings import GenerationSettings, flatten, recorded_values
@@ -161,7 +163,7 @@ class _Run:
             wanted = self.settings.lifting.fit_device
             if wanted == "auto":
                 try:
-                    wanted = "cuda" if stages.resolve_device(self.request.device).startswith("cuda") else "cpu"
+                    wanted = "cuda" if pick_device(self.request.device).type == "cuda" else "cpu"
                 except Exception:  # noqa: BLE001
                     wanted = "cpu"
             self._fit_device = wanted
@@ -343,7 +345,7 @@ def _norm(value: Any) -> Any:
 # =========================================================================================
 def _views_stage(run: _Run) -> str:
     req, settings = run.request, run.settings
-    views_file = getattr(run.imagination, "views_file", None)
+    views_file = run.imagination.views_file if run.imagination is not None else None
     if views_file is not None:  # images painted for exported views: use exactly those cameras
         selection = stages.views_from_file(views_file)
     else:
@@ -397,7 +399,7 @@ def _plan_round(run: _Run, round_index: int) -> list[dict[str, Any]]:
     if plan_path.exists():
         return read_json(plan_path)["sets"]
     if round_index == 1:
-        count = getattr(run.imagination, "num_sets", None) or run.settings.inpaint.inpaints_round1  # user images: their sets
+        count = (run.imagination.num_sets if run.imagination is not None else None) or run.settings.inpaint.inpaints_round1  # user images: their sets
         plan = [{"set": set_name(k), "index": k, "seed_set": None} for k in range(count)]
     else:
         seeds = choose_seeds(run, read_json(run.folder.ranking_path(round_index - 1)))
@@ -640,7 +642,7 @@ def _lifting_stage(run: _Run, round_index: int) -> str:
         record.seed_set = entry["seed_set"]
         for message in record.warnings:
             log.info("round %d %s: %s", round_index, entry["set"], message)
-        stages.write_obj(run.folder.fit_mesh_path(round_index, entry["set"]), vertices, faces)
+        write_obj(run.folder.fit_mesh_path(round_index, entry["set"]), vertices, faces)
         write_json_atomic(fit_path, record.to_json())  # last: the set counts as fitted
         fitted += 1
     run.emit(Progress("lifting", len(plan), len(plan), "done"))
@@ -697,7 +699,7 @@ def _ranking_stage(run: _Run, round_index: int) -> str:
     )
     for record in order:
         write_json_atomic(run.folder.fit_path(round_index, record.set_name), record.to_json())
-        vertices, faces = stages.read_obj(run.folder.fit_mesh_path(round_index, record.set_name))
+        vertices, faces = read_obj(run.folder.fit_mesh_path(round_index, record.set_name))
         run.emit(ResultReady(record.set_name, vertices, faces, record.score, dict(record.metrics), round=round_index))
     return f"{len(order)} bodies ranked by {ranker.method}"
 
@@ -813,16 +815,18 @@ def refit_from_images(
     return _execute(run, resume=True, painted_rounds_only=True)
 
 
-class _DescribedImagination:
+class _DescribedImagination(Imagination):
     """Stands in for the original imagination when re-fitting (it is never asked to paint)."""
 
     def __init__(self, description: dict) -> None:
         self.description = description
         self.kind = description.get("kind", "diffusion")
-        self.max_rounds = 2
 
     def describe(self) -> dict:
         return self.description
+
+    def paint(self, items, emit, cancel):
+        raise GenerationError("Re-fitting uses the saved images; nothing is painted.")
 
 
 def _described_imagination(config: dict) -> Any:
@@ -849,7 +853,7 @@ def _execute(run: _Run, *, resume: bool, painted_rounds_only: bool = False) -> G
     finally:
         pipeline_log.removeHandler(handler)
         handler.close()
-        if run.imagination is not None and hasattr(run.imagination, "close"):
+        if run.imagination is not None:
             run.imagination.close()
         run.close_own_renderer()
 
@@ -857,7 +861,7 @@ def _execute(run: _Run, *, resume: bool, painted_rounds_only: bool = False) -> G
 def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
     settings = run.settings
     rounds = settings.rounds
-    if run.imagination is not None and getattr(run.imagination, "max_rounds", 2) < rounds:
+    if run.imagination is not None and run.imagination.max_rounds < rounds:
         run.warn(f"{run.imagination.kind} images exist for round 1 only; round 2 is skipped", "inpaint")
         rounds = run.imagination.max_rounds
     if painted_rounds_only:
@@ -865,9 +869,8 @@ def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
             rounds -= 1
 
     if not painted_rounds_only and not all(run.folder.is_done(f"r{r}_inpaint") for r in range(1, rounds + 1)):
-        check = getattr(run.imagination, "check_available", None)
-        if check is not None:
-            check(run.request)  # a missing model fails now, not after the views are rendered
+        if run.imagination is not None:
+            run.imagination.check_available(run.request)  # a missing model fails now, not after the views are rendered
     run.stage("views", "views", 0, lambda: _views_stage(run))
     run.stage("sdf", "sdf", 0, lambda: _sdf_stage(run))
     for r in range(1, rounds + 1):
@@ -903,7 +906,7 @@ def _result_from_folder(run: _Run) -> GenerationResult:
     bodies = []
     for rank, body in enumerate(report["bodies"]):
         mesh_path = run.folder.root / body["mesh"]
-        vertices, faces = stages.read_obj(mesh_path)
+        vertices, faces = read_obj(mesh_path)
         bodies.append(
             FinalBody(
                 rank=rank,

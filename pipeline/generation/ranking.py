@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from pipeline.core.events import EventSink, Warning
+from pipeline.core.obj_mesh import read_obj
 
 log = logging.getLogger("pipeline.generation")
 
@@ -132,7 +133,7 @@ class ClipRanker(Ranker):
         scores = []
         for record in records:
             run.cancel.check()
-            vertices, faces = stages.read_obj(run.folder.fit_mesh_path(record.round, record.set_name))
+            vertices, faces = read_obj(run.folder.fit_mesh_path(record.round, record.set_name))
             images = [stages.render_body_in_scene(run.renderer, cam, vertices, faces)[0] for cam in cameras]
             scores.append(self.similarity(images, text))
         return scores
@@ -147,12 +148,11 @@ def make_ranker(settings: Any, request: Any, emit: EventSink) -> Ranker:
     """
     if settings.ranking == "fit":
         return FitRanker()
-    device = "cpu"
     try:
-        from pipeline.generation.stages import resolve_device
+        from pipeline.core.device import pick_device
 
-        device = resolve_device(request.device)
-    except Exception:  # noqa: BLE001
+        device = str(pick_device(request.device))
+    except RuntimeError:  # the requested GPU is missing: rank on the CPU
         device = "cpu"
     try:
         return ClipRanker.load(settings.clip_model, device=device, allow_download=settings.ranking == "clip")

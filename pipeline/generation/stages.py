@@ -7,7 +7,6 @@ API is absorbed here and nowhere else. Heavy imports stay inside the functions.
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from pipeline.views import views_io
 from pipeline.views.cameras import Camera
 from pipeline.generation.errors import GenerationError
 
@@ -37,14 +37,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return versions
-
-
-def resolve_device(device: str) -> str:
-    if device and device != "auto":
-        return str(device)
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # =========================================================================================
@@ -104,50 +96,11 @@ def views_from_file(path: Path) -> SelectedViews:
 
 def write_views(path: Path, cameras: Sequence[Camera], target, normal, visibility, relaxed=()) -> None:
     """``views.json`` in the shared shape (see ``genzi views``)."""
-    from pipeline.generation.run_folder import write_json_atomic
-
-    try:
-        from pipeline.views import views_io
-        writer = getattr(views_io, "write_views", None)
-    except ImportError:
-        writer = None
-    if writer is not None:
-        try:
-            writer(path, cameras, target=target, normal=normal, visibility=visibility, relaxed=list(relaxed))
-            return
-        except TypeError:
-            log.debug("views_io.write_views has another signature; writing views.json ourselves")
-    w, h = cameras[0].width, cameras[0].height
-    views = []
-    for cam, vis in zip(cameras, visibility):
-        entry = {"name": cam.name, "K": cam.K.tolist(), "world_to_camera": cam.world_to_camera.tolist(),
-                 "visibility": float(vis)}
-        if cam.look_at is not None:
-            entry["look_at"] = np.asarray(cam.look_at).tolist()
-        views.append(entry)
-    write_json_atomic(
-        path,
-        {"convention": "opencv", "target": np.asarray(target, float).tolist(),
-         "normal": np.asarray(normal, float).tolist(), "image_size": [int(w), int(h)], "views": views},
-    )
+    views_io.write_views(path, cameras, target=target, normal=normal, visibility=visibility, relaxed=list(relaxed))
 
 
 def read_views(path: Path) -> list[Camera]:
-    from pipeline.generation.run_folder import read_json
-
-    try:
-        from pipeline.views import views_io
-        reader = getattr(views_io, "read_views", None)
-    except ImportError:
-        reader = None
-    if reader is not None:
-        result = reader(path)
-        cameras = getattr(result, "cameras", result)
-        if isinstance(cameras, (list, tuple)) and cameras and isinstance(cameras[0], Camera):
-            return list(cameras)
-    data = read_json(path)
-    w, h = data["image_size"]
-    return [Camera.from_dict({**v, "width": w, "height": h}) for v in data["views"]]
+    return list(views_io.load_views(path).cameras)
 
 
 def make_renderer(scene):
@@ -211,12 +164,9 @@ def build_sdf(scene, target, half_extent: float, cell: float, progress=None):
 
 def save_sdf(grid, path: Path) -> None:
     """Write through a temporary file so a stop never leaves half a grid."""
-    import os
+    from pipeline.core.atomic import write_file_atomic
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.npz")
-    grid.save(tmp)
-    os.replace(tmp, path)
+    write_file_atomic(path, grid.save, suffix=".npz")
 
 
 def load_sdf(path: Path):
@@ -252,70 +202,24 @@ def body_keypoints(body, params: dict) -> np.ndarray:
     return out.keypoints[0].cpu().numpy().astype(np.float64)
 
 
-def write_obj(path: Path, vertices: np.ndarray, faces: np.ndarray) -> None:
-    from pipeline.generation.run_folder import write_bytes_atomic
-
-    buf = io.StringIO()
-    buf.write("# GenZI body, world metres, Z up\n")
-    np.savetxt(buf, np.asarray(vertices, dtype=np.float64), fmt="v %.6f %.6f %.6f")
-    np.savetxt(buf, np.asarray(faces, dtype=np.int64) + 1, fmt="f %d %d %d")
-    write_bytes_atomic(path, buf.getvalue().encode())
-
-
-def read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices and triangles of a triangle OBJ (the bodies this app writes; ``f a/b/c`` tokens
-    keep their vertex index). Parsed with numpy in one pass per kind of line: the per-line
-    Python loop took ~240 ms for one body, in the GUI thread when a run finished."""
-    lines = Path(path).read_text().splitlines()
-    v_text = " ".join(line[2:] for line in lines if line.startswith("v "))
-    f_lines = [line[2:] for line in lines if line.startswith("f ")]
-    verts = np.array(v_text.split(), dtype=np.float64).reshape(-1, 3) if v_text else np.zeros((0, 3))
-    if not f_lines:
-        return verts, np.zeros((0, 3), dtype=np.int64)
-    tokens = " ".join(f_lines).split()
-    if len(tokens) != 3 * len(f_lines):
-        raise ValueError(f"{path}: only triangle faces are supported")
-    if any("/" in line for line in f_lines):
-        tokens = [t.split("/", 1)[0] for t in tokens]
-    faces = np.array(tokens, dtype=np.int64).reshape(-1, 3) - 1
-    return verts, faces
-
-
 # =========================================================================================
 # keypoints
 # =========================================================================================
 def make_detector(settings):
-    from pipeline.keypoints import blazepose as pose2d
-    maker = getattr(pose2d, "KeypointDetector", None) or getattr(pose2d, "PoseDetector", None)
-    kwargs = {}
-    if settings.keypoints.min_valid_joints is not None:
-        kwargs["min_valid_joints"] = int(settings.keypoints.min_valid_joints)
-    return maker(**kwargs) if maker is not None else pose2d
+    """The run's keypoint detector (BlazePose), with the keypoints section's settings."""
+    from pipeline.keypoints.blazepose import KeypointDetector
+
+    min_joints = settings.keypoints.min_valid_joints
+    return KeypointDetector(**({} if min_joints is None else {"min_valid_joints": int(min_joints)}))
 
 
 def detect_person(detector, image: np.ndarray, camera: Camera, target: np.ndarray):
-    """(keypoints (23, 3) pixels + confidence or None, valid, reason) for one image."""
+    """(keypoints (23, 3) pixels + confidence or None, valid, reason) for one image;
+    ``detector`` plays the :class:`pipeline.keypoints.blazepose.PersonDetector` role."""
     uv, _ = camera.project(np.asarray(target, dtype=np.float64)[None])
-    fn = getattr(detector, "detect", None) or getattr(detector, "detect_keypoints")
-    try:
-        result = fn(image, near=uv[0])
-    except TypeError:
-        result = fn(image)
-    if isinstance(result, (list, tuple)):
-        result = result[0]
-    kp = getattr(result, "keypoints", None)
-    conf = getattr(result, "confidence", None)
-    if conf is None:
-        conf = getattr(result, "conf", None)
-    valid = bool(getattr(result, "valid", kp is not None))
-    reason = str(getattr(result, "reason", "") or "")
-    if kp is None:
-        return None, False, reason or "no person found"
-    kp = np.asarray(kp, dtype=np.float64)
-    if kp.shape[-1] == 2:
-        c = np.ones(len(kp)) if conf is None else np.asarray(conf, dtype=np.float64).reshape(-1)
-        kp = np.concatenate([kp, c[:, None]], axis=1)
-    return kp, valid, reason
+    result = detector.detect(image, near=uv[0])
+    kp = np.concatenate([np.asarray(result.keypoints, np.float64), np.asarray(result.conf, np.float64)[:, None]], axis=1)
+    return kp, bool(result.valid), str(result.reason or "")
 
 
 # =========================================================================================

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from pipeline.views.cameras import Camera
+from pipeline.views.cameras import Camera, camera_with_longest_side
 from pipeline.core.events import CancelToken, Progress, StageFinished, StageStarted, ViewRendered, Warning, null_sink
 from pipeline.generation.config import GenerationRequest
 from pipeline.generation.errors import GenerationError
@@ -27,12 +27,7 @@ from pipeline.generation.run_folder import RunFolder, write_json_atomic, write_p
 def camera_at_image_size(camera: Camera, image_size: int) -> Camera:
     """The camera with its longest image side = ``image_size``, both sides multiples of 8
     (the inpainting model's latent grid), same pose and vertical field of view."""
-    import dataclasses
-
-    scale = image_size / max(camera.width, camera.height)
-    w = max(8, int(round(camera.width * scale / 8)) * 8)
-    h = max(8, int(round(camera.height * scale / 8)) * 8)
-    return dataclasses.replace(camera, width=w, height=h)
+    return camera_with_longest_side(camera, image_size, multiple=8)
 
 
 def cameras_for_run(cameras: Sequence[Camera], views: ViewSettings) -> list[Camera]:

@@ -13,6 +13,7 @@ from typing import Callable, Sequence, TypeVar
 
 import torch
 
+from pipeline.core.oom import is_out_of_memory, run_with_oom_backoff
 from pipeline.inpaint.errors import InpaintError
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,6 @@ def auto_batch_size(device: torch.device, height: int, width: int, dtype: torch.
     return max(1, min(MAX_AUTO_IMAGES, images))
 
 
-def is_out_of_memory(exc: BaseException) -> bool:
-    if isinstance(exc, torch.cuda.OutOfMemoryError):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-
-
 def run_in_batches(
     items: Sequence[T],
     batch_size: int,
@@ -64,24 +59,17 @@ def run_in_batches(
     results: list[R] = []
     start, size = 0, max(1, int(batch_size))
     while start < len(items):
-        chunk = items[start : start + size]
+        remaining = len(items) - start
         try:
-            results.extend(run(chunk))
+            chunk, size = run_with_oom_backoff(lambda n: run(items[start : start + n]), min(size, remaining),
+                                               what="inpainting", on_backoff=on_backoff)
         except Exception as exc:
-            if not is_out_of_memory(exc):
-                raise
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            if len(chunk) == 1:
+            if is_out_of_memory(exc):
                 raise InpaintError(
                     "Not enough GPU memory for even one image. Close other GPU programs, use fp16, "
                     "or render smaller views."
                 ) from exc
-            new_size = max(1, len(chunk) // 2)
-            log.warning("out of GPU memory with %d images per batch; retrying with %d", len(chunk), new_size)
-            if on_backoff is not None:
-                on_backoff(len(chunk), new_size)
-            size = new_size
-            continue
-        start += len(chunk)
+            raise
+        results.extend(chunk)
+        start += size
     return results

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -164,6 +164,12 @@ def paper_joint_scores(names: Sequence[str], conf: np.ndarray) -> np.ndarray:
     scores = [min(c("left_hip"), c("right_hip")), min(c("left_shoulder"), c("right_shoulder"))]
     scores += [c(n) for n in TORSO_GROUP + LIMB_GROUP]
     return np.array(scores)
+
+
+class PersonDetector(Protocol):
+    """The keypoint detector's role: the person nearest ``near`` (pixels) in one image."""
+
+    def detect(self, image: np.ndarray, near: Sequence[float] | None = None, view: str = "") -> Keypoints2D: ...
 
 
 class KeypointDetector:

@@ -16,7 +16,6 @@ best of 12 yaws.
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
@@ -24,6 +23,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 import torch
 
+from pipeline.core.posture_words import posture_from_prompt
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel
 from pipeline.views.cameras import Camera, project_points, stack_cameras
 from pipeline.core.events import CancelToken, LiftingStep
@@ -69,25 +69,7 @@ class FitResult:
 
 
 # ---- prompt -> posture rule -------------------------------------------------------------
-_POSTURE_WORDS = {
-    "lie": r"\b(lie|lies|lying|lay|lays|laying|reclin\w*|sleep\w*|nap\w*|asleep|sprawl\w*)\b",
-    "sit": r"\b(sit|sits|sitting|sat|seated|perch\w*|squat\w*|kneel\w*|knelt)\b",
-    "stand": r"\b(stand|stands|standing|stood|walk\w*|lean\w*|reach\w*)\b",
-}
-
-
-def posture_from_prompt(prompt: str | None) -> str | None:
-    """'sit', 'lie' or 'stand' when exactly one of those word families occurs, else None.
-
-    The rule is deliberately simple and documented so a user can predict it: words like
-    "sitting", "seated", "kneeling" mean sit; "lying", "reclining", "sleeping" mean lie;
-    "standing", "walking", "leaning", "reaching" mean stand. Mixed or no cues: no preset.
-    """
-    if not prompt:
-        return None
-    text = prompt.lower()
-    hits = [name for name, pattern in _POSTURE_WORDS.items() if re.search(pattern, text)]
-    return hits[0] if len(hits) == 1 else None
+# the word list lives in pipeline.core.posture_words (the view selection reads it too)
 
 
 # ---- initialisation ------------------------------------------------

@@ -9,6 +9,7 @@ of pixel (i, j) is at (i + 0.5, j + 0.5) and the principal point of a W x H imag
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
@@ -190,8 +191,22 @@ def project_points(
     return uv, z
 
 
-def select_views(scene, target, **kwargs):
-    """Automatic GenZI view selection; see :func:`pipeline.views.selection.select_views`."""
-    from pipeline.views.selection import select_views as _select_views
+def resized_camera(camera: Camera, width: int | None = None, height: int | None = None) -> Camera:
+    """The same camera (pose, vertical field of view) at another image size.
+    Give one side to keep the camera's aspect ratio, or both to choose a new one."""
+    if width is None and height is None:
+        return camera
+    if width is None:
+        width = round(height * camera.width / camera.height)
+    if height is None:
+        height = round(width * camera.height / camera.width)
+    return dataclasses.replace(camera, width=int(width), height=int(height))
 
-    return _select_views(scene, target, **kwargs)
+
+def camera_with_longest_side(camera: Camera, side: int, multiple: int = 1) -> Camera:
+    """The camera with its longer image side ``side`` pixels, both sides rounded to a
+    ``multiple`` (8 for the inpainting model's latent grid), same pose and field of view."""
+    scale = side / max(camera.width, camera.height)
+    w = max(multiple, int(round(camera.width * scale / multiple)) * multiple)
+    h = max(multiple, int(round(camera.height * scale / multiple)) * multiple)
+    return resized_camera(camera, w, h)

@@ -13,13 +13,13 @@ Every number is a field of :class:`ViewSelectionSettings`; the defaults are the 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
 import trimesh
 
+from pipeline.core.posture_words import posture_from_prompt
 from pipeline.views.cameras import WORLD_UP, Camera
 from pipeline.scene.source import as_scene
 
@@ -238,12 +238,9 @@ def lowest_surface_below(scene: Any, point: np.ndarray, lift: float = 0.05) -> f
     return float(min(locations[:, 2].min(), point[2]))
 
 
-_STANDING_WORDS = re.compile(r"\b(stand|stands|standing|stood|walk|walks|walking|upright|on foot)\b", re.IGNORECASE)
-
-
 def prompt_implies_standing(prompt: str | None) -> bool:
-    """True when the prompt asks for a standing or walking person."""
-    return bool(prompt) and bool(_STANDING_WORDS.search(prompt))
+    """True when the prompt asks for a standing or walking person (and no other posture)."""
+    return posture_from_prompt(prompt) == "stand"
 
 
 # ------------------------------------------------------------------------------------------

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
+from pipeline.core.atomic import write_json_atomic
 from pipeline.views.cameras import Camera
 
 VIEWS_FILE = "views.json"
@@ -97,17 +97,7 @@ def write_views(
 ) -> Path:
     """Write views.json (``path`` is the file or its folder) atomically; returns the file."""
     data = views_to_dict(cameras, target=target, normal=normal, visibility=visibility, relaxed=relaxed)
-    out = _views_path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".views-", suffix=".json", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return write_json_atomic(_views_path(path), data)
 
 
 def write_selection(path: str | os.PathLike, selection: Any) -> Path:
