@@ -97,11 +97,11 @@ def test_desktop_asks_naming_the_file_wherever_the_path_came_from(window, sample
     c.model_panel.confirm_pickle = lambda p: asked.append(p) or False
 
     # 1. a project file whose settings name the pickle and claim consent
-    saved = c.save_project(tmp_path / "shared.genzi", as_folder=True)
+    saved = c.projects.save_project(tmp_path / "shared.genzi", as_folder=True)
     doc = json.loads((saved / "project.json").read_text())
     doc["settings"].update(body_model="smplx", smplx_path=str(path), allow_pickle=True)
     (saved / "project.json").write_text(json.dumps(doc))
-    assert c.open_project(saved)
+    assert c.projects.open_project(saved)
     _place_target(window, sample_scene)
     assert not c.generate()
     assert asked == [str(path)] and any("did not allow" in m for m in message_boxes)
@@ -125,7 +125,7 @@ def test_desktop_asks_naming_the_file_wherever_the_path_came_from(window, sample
     assert len(asked) == 3
 
     # nothing that was saved keeps a consent flag, and the payload never ran
-    c.save_project(saved, as_folder=True)
+    c.projects.save_project(saved, as_folder=True)
     assert "allow_pickle" not in (saved / "project.json").read_text()
     assert "allow_pickle" not in gui_settings.qs.value("model/values", "", type=str)
     assert not marker.exists()
