@@ -13,7 +13,7 @@ from pipeline.generation import GenerationRequest, settings_for
 from pipeline.cli.generate import parse_overrides
 from pipeline.generation.imagination import scan_user_images
 from pipeline.core.oom import run_with_oom_backoff
-from pipeline.generation.orchestrator import is_excluded, normalise_exclusions
+from pipeline.generation.exclusions import is_excluded, normalise_exclusions
 from pipeline.generation.ranking import fit_score, make_ranker
 from pipeline.generation.results import FitRecord
 from pipeline.generation.run_folder import RunFolder, read_png, write_png_atomic

@@ -21,6 +21,7 @@ from pipeline.core.events import CancelToken, Progress, StageFinished, StageStar
 from pipeline.generation.config import GenerationRequest
 from pipeline.generation.errors import GenerationError
 from pipeline.views.run_settings import ViewSettings
+from pipeline.generation.run_config import config_dict
 from pipeline.generation.run_folder import RunFolder, write_json_atomic, write_png_atomic
 
 
@@ -79,18 +80,8 @@ def prepare_run_with_cameras(
                      f"the first {len(used)} are used (raise Views in Advanced to use them all)", "views"))
     if images is not None and len(images) != len(used):
         raise GenerationError(f"{len(images)} rendered views for {len(used)} cameras.")
-    config = {
-        "format": "genzi-generation-run/1",
-        "scene": str(request.scene),
-        "request": request.to_dict(),
-        "settings": settings.to_dict(),
-        "imagination": dict(imagination_description),
-        "seeds": {"run_seed": request.seed,
-                  "rule": "image seed = pipeline.generation.seeds.image_seed(run_seed, round, set_index, view_index)"},
-        "cameras": "chosen by the user",
-        "views_written": [cam.name for cam in used],
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-    }
+    config = config_dict(request, settings, imagination_description, cameras="chosen by the user",
+                         views_written=[cam.name for cam in used])
     write_json_atomic(folder.config_path, config)
     if renderer is None and images is None:
         from pipeline.views.render import SceneRenderer
