@@ -198,7 +198,7 @@ def main() -> None:
     with torch.no_grad():
         rest_v = body(body.init_params()).vertices[0].cpu().numpy()
     w_coco_full = np.zeros((len(names), rest_v.shape[0]))
-    w_coco_full[:, body._kp_vertex_index.cpu().numpy()] = body._kp_weights.cpu().numpy()
+    w_coco_full[:, body.keypoint_vertex_index.cpu().numpy()] = body.keypoint_weights.cpu().numpy()
     coco_rest = w_coco_full @ rest_v
     radius = {"left_hip": 0.14, "right_hip": 0.14, "left_shoulder": 0.10, "right_shoulder": 0.10}
     idx_list, w_list, fitted, used_counts = [], [], [], {}

@@ -29,17 +29,20 @@ is cached while ``shape`` does not require a gradient (frozen shape) and recompu
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from pathlib import Path
-from typing import Callable
-
 import numpy as np
 import torch
 
+from pipeline.body import anny_adapter
+from pipeline.body.anny_model import (
+    ProgressCallback,
+    ensure_anny_cache,
+    get_anny_model,
+    load_detector_keypoint_weights,
+)
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel, BodyOutput, SkinnedMesh
 from pipeline.core.rotations import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
+
+__all__ = ["MAIN_BONES", "PHENOTYPES", "AnnyBody", "ensure_anny_cache", "get_anny_model", "identity_rot6d"]
 
 PHENOTYPES: tuple[str, ...] = ("gender", "age", "muscle", "weight", "height", "proportions")
 
@@ -53,118 +56,6 @@ MAIN_BONES: tuple[str, ...] = (
     "upperleg01.L", "lowerleg01.L", "foot.L",
     "upperleg01.R", "lowerleg01.R", "foot.R",
 )  # fmt: skip
-
-# Expected first-build time of Anny's cache on a laptop CPU, for the progress estimate only.
-_EXPECTED_BUILD_SECONDS = 70.0
-_MODELS: dict[str, object] = {}
-_MODELS_LOCK = threading.Lock()
-
-ProgressCallback = Callable[[int, int, str], None]
-
-
-class _StageLogHandler(logging.Handler):
-    """Turns Anny's cache-builder log lines into coarse progress messages."""
-
-    def __init__(self, report: Callable[[str], None]) -> None:
-        super().__init__(logging.INFO)
-        self._report = report
-
-    def emit(self, record: logging.LogRecord) -> None:
-        msg = record.getMessage()
-        if "Loading cached" in msg:
-            self._report("loading cached body model data")
-        elif "No cached model data" in msg:
-            self._report("building body model data (first run, about a minute)")
-        elif "Saved built" in msg:
-            self._report("saved body model cache")
-        elif "Compacted" in msg:
-            self._report("compacting phenotype blendshapes")
-
-
-def _build_anny(device: str):
-    import anny  # heavy: imports warp and roma
-
-    model = anny.Anny()  # float64 by default; builds ~/.cache/anny on first use
-    return model.to(dtype=torch.float32, device=device)
-
-
-def get_anny_model(device: str | torch.device = "cpu", progress: ProgressCallback | None = None):
-    """The process-wide shared float32 ``anny.Anny`` instance for ``device`` (built once)."""
-    key = str(torch.device(device))
-    with _MODELS_LOCK:
-        if key in _MODELS:
-            if progress:
-                progress(100, 100, "body model ready")
-            return _MODELS[key]
-        model = _build_with_progress(key, progress)  # from the disk cache: seconds
-        _MODELS[key] = model
-        return model
-
-
-def _build_with_progress(device: str, progress: ProgressCallback | None):
-    if progress is None:
-        return _build_anny(device)
-    state = {"msg": "preparing body model", "done": False}
-    start = time.monotonic()
-
-    def report(msg: str) -> None:
-        state["msg"] = msg
-
-    def ticker() -> None:
-        while not state["done"]:
-            frac = 1.0 - np.exp(-(time.monotonic() - start) / (_EXPECTED_BUILD_SECONDS / 2.5))
-            progress(int(min(99, 99 * frac)), 100, state["msg"])
-            time.sleep(0.5)
-
-    handler = _StageLogHandler(report)
-    loggers = [logging.getLogger("anny.models.model_data"), logging.getLogger("anny.models.model_transforms")]
-    old_levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        lg.setLevel(logging.INFO)
-    thread = threading.Thread(target=ticker, daemon=True)
-    thread.start()
-    try:
-        model = _build_anny(device)
-    finally:
-        state["done"] = True
-        thread.join(timeout=2.0)
-        for lg, level in zip(loggers, old_levels):
-            lg.removeHandler(handler)
-            lg.setLevel(level)
-    progress(100, 100, "body model ready")
-    return model
-
-
-def ensure_anny_cache(progress: ProgressCallback | None = None) -> None:
-    """Build Anny's on-disk cache (~70 s, ~800 MB, once per machine) and the shared CPU model.
-
-    ``progress(step, total, detail)`` is called with step in 0..100; it may be called from a
-    helper thread, so GUI callers should forward it through a signal. Safe to call repeatedly.
-    """
-    get_anny_model("cpu", progress=progress)
-
-
-DETECTOR_KEYPOINTS_FILE = Path(__file__).resolve().parents[2] / "resources" / "body" / "anny_blazepose_keypoints.npz"
-
-
-def load_detector_keypoint_weights(num_vertices: int, path: Path = DETECTOR_KEYPOINTS_FILE) -> torch.Tensor | None:
-    """(23, V) weights placing keypoints where BlazePose finds them (benchmarks/keypoint_bias.py).
-
-    None when the file is missing or made for another mesh (then Anny's COCO regressor is used).
-    """
-    if not path.exists():
-        return None
-    d = np.load(path)
-    if int(d["num_vertices"]) != num_vertices or list(d["names"]) != list(KEYPOINT_NAMES):
-        return None
-    w = torch.zeros(len(KEYPOINT_NAMES), num_vertices)
-    off = d["offsets"]
-    for k in range(len(KEYPOINT_NAMES)):
-        idx = torch.as_tensor(d["vertex_index"][off[k] : off[k + 1]].astype(np.int64))
-        w[k, idx] = torch.as_tensor(d["weights"][off[k] : off[k + 1]])
-    return w
-
 
 def identity_rot6d(*shape: int, device=None) -> torch.Tensor:
     eye = torch.eye(3, device=device)
@@ -212,15 +103,15 @@ class AnnyBody(BodyModel):
                 self.keypoint_set = "detector"
         # Sparse gather of the few vertices each keypoint uses: much cheaper than a dense product.
         cols = torch.nonzero(w.abs().sum(0) > 0).squeeze(1)
-        self._kp_vertex_index = cols
-        self._kp_weights = w[:, cols].contiguous()
+        self.keypoint_vertex_index = cols
+        self.keypoint_weights = w[:, cols].contiguous()
         self._faces = m.faces.detach().cpu().numpy().astype(np.int64)
         self._fixed: dict[str, float] = {}
         self.set_fixed_phenotypes(fixed_phenotypes or {})
         self._rest_cache: tuple[bytes, tuple[torch.Tensor, torch.Tensor]] | None = None
-        self._skin_index, self._skin_weights = self._top4_weights()
+        self.skin_index, self.skin_weights = self._top4_weights()
         dense = torch.zeros(self.num_vertices, len(self.bone_names), device=self._device)
-        self._skin_dense = dense.scatter_add_(1, self._skin_index, self._skin_weights)
+        self._skin_dense = dense.scatter_add_(1, self.skin_index, self.skin_weights)
         self._rest_delta = self._relaxed_rest_rotations(relaxed_fingers_deg)
         self.joint_prior = self._build_joint_prior()
 
@@ -332,16 +223,17 @@ class AnnyBody(BodyModel):
             key = phen.detach().cpu().numpy().tobytes()
             if self._rest_cache[0] == key:
                 return self._rest_cache[1]
-        m = self.model
-        empty = phen.new_zeros(phen.shape[0], 0)
-        coeffs = m._get_phenotype_blendshape_coefficients(phen, empty, empty)
-        rest = m.get_rest_model(coeffs)
+        coeffs = anny_adapter.phenotype_blendshape_coefficients(self.model, phen)
+        rest = self.model.get_rest_model(coeffs)
         out = (rest["rest_vertices"], rest["rest_bone_poses"])
         if frozen:
             self._rest_cache = (phen.detach().cpu().numpy().tobytes(), out)
         return out
 
-    def _posed(self, params: dict[str, torch.Tensor]):
+    def posed(self, params: dict[str, torch.Tensor]):
+        """(rest vertices, rest bone poses, skinning transforms, posed bone poses) of ``params``;
+        with ``skin_index``/``skin_weights`` (top-4 per vertex) and ``keypoint_vertex_index``/
+        ``keypoint_weights`` it is what a fit needs to skin only the vertices it reads."""
         t = params["translation"]
         b = t.shape[0]
         phen = self.phenotypes(params)
@@ -365,10 +257,10 @@ class AnnyBody(BodyModel):
         return rest_v, rest_poses, transforms, poses
 
     def forward(self, params: dict[str, torch.Tensor]) -> BodyOutput:
-        rest_v, _, transforms, poses = self._posed(params)
+        rest_v, _, transforms, poses = self.posed(params)
         b = transforms.shape[0]
         verts = self._skin(rest_v, transforms)
-        kp = torch.einsum("kv,bvd->bkd", self._kp_weights, verts[:, self._kp_vertex_index])
+        kp = torch.einsum("kv,bvd->bkd", self.keypoint_weights, verts[:, self.keypoint_vertex_index])
         return BodyOutput(vertices=verts, keypoints=kp, joints=poses[..., :3, 3])
 
     def _top4_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -420,13 +312,13 @@ class AnnyBody(BodyModel):
 
     # ---- export -----------------------------------------------------------------------------
     def dominant_bones(self) -> np.ndarray:
-        return self._skin_index[:, 0].cpu().numpy()
+        return self.skin_index[:, 0].cpu().numpy()
 
     def skinned_mesh(self, params: dict[str, torch.Tensor]) -> SkinnedMesh:
         one = {k: v[:1].detach() for k, v in params.items()}
         with torch.no_grad():
-            rest_v, rest_poses, _, poses = self._posed(one)
-        top_i, top_w = self._skin_index, self._skin_weights
+            rest_v, rest_poses, _, poses = self.posed(one)
+        top_i, top_w = self.skin_index, self.skin_weights
         return SkinnedMesh(
             rest_vertices=rest_v[0].cpu().numpy().astype(np.float32),
             faces=self._faces.copy(),

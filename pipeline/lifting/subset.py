@@ -18,7 +18,7 @@ import torch
 
 from pipeline.body.base import BodyModel
 
-_ANNY_PARTS = ("_posed", "_skin_index", "_skin_weights", "_kp_vertex_index", "_kp_weights")
+_ANNY_PARTS = ("posed", "skin_index", "skin_weights", "keypoint_vertex_index", "keypoint_weights")
 
 
 def supports_subset(body: BodyModel) -> bool:
@@ -35,14 +35,14 @@ def _fold_keypoints(body, rest_v: torch.Tensor) -> torch.Tensor:
     cache: _FoldCache = body.__dict__.setdefault("_lifting_fold_cache", _FoldCache())
     if not rest_v.requires_grad and cache.rest is rest_v:
         return cache.folded
-    idx = body._kp_vertex_index
-    w_kp = body._kp_weights  # (23, n)
-    si = body._skin_index[idx]  # (n, 4)
-    sw = body._skin_weights[idx]  # (n, 4)
+    idx = body.keypoint_vertex_index
+    w_kp = body.keypoint_weights  # (23, n)
+    si = body.skin_index[idx]  # (n, 4)
+    sw = body.skin_weights[idx]  # (n, 4)
     rv = rest_v[:, idx]  # (b, n, 3)
     rh = torch.cat([rv, torch.ones_like(rv[..., :1])], dim=-1)  # (b, n, 4)
     b, n = rh.shape[0], rh.shape[1]
-    n_bones = len(body.bone_names) if hasattr(body, "bone_names") else int(body._skin_index.max()) + 1
+    n_bones = len(body.bone_names) if hasattr(body, "bone_names") else int(body.skin_index.max()) + 1
     # contribution of (vertex, slot) to each keypoint: (b, 23, n*4, 4)
     contrib = w_kp[None, :, :, None, None] * (sw[None, None, :, :, None] * rh[:, None, :, None, :])
     contrib = contrib.reshape(b, w_kp.shape[0], n * 4, 4)
@@ -60,7 +60,7 @@ def forward_subset(body: BodyModel, params: dict[str, torch.Tensor], vertex_inde
     if not all(hasattr(body, a) for a in _ANNY_PARTS):
         out = body(params)
         return out.keypoints, None if vertex_index is None else out.vertices[:, vertex_index]
-    rest_v, _, transforms, _ = body._posed(params)
+    rest_v, _, transforms, _ = body.posed(params)
     b = transforms.shape[0]
     folded = _fold_keypoints(body, rest_v)
     if folded.shape[0] == 1:
@@ -70,7 +70,7 @@ def forward_subset(body: BodyModel, params: dict[str, torch.Tensor], vertex_inde
     if vertex_index is None:
         return keypoints, None
     t = transforms[..., :3, :].reshape(b, -1, 12)
-    blended = (t[:, body._skin_index[vertex_index]] * body._skin_weights[vertex_index][None, :, :, None]).sum(2)
+    blended = (t[:, body.skin_index[vertex_index]] * body.skin_weights[vertex_index][None, :, :, None]).sum(2)
     blended = blended.reshape(b, -1, 3, 4)
     rv = rest_v[:, vertex_index].expand(b, -1, -1)
     verts = (blended[..., :3] @ rv[..., None]).squeeze(-1) + blended[..., 3]
