@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.set_defaults(_module=None)
             continue
         module.add_arguments(p)
-        p.set_defaults(_module=module)
+        p.set_defaults(command_module=module)
     return parser
 
 
@@ -39,10 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    if args._module is None:
+    if args.command_module is None:
         print(f"genzi {args.command}: not available in this build", file=sys.stderr)
         return 2
-    return int(args._module.run(args) or 0)
+    return int(args.command_module.run(args) or 0)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,9 @@ def _candidates() -> list[Path]:
     env = os.environ.get(ASSIMP_ENV)
     if env:
         found.append(Path(env))
-    frozen_root = getattr(sys, "_MEIPASS", None)  # the desktop build ships it under assimp/
-    if frozen_root:
-        found.append(Path(frozen_root) / "assimp" / "bin" / "assimp")
+    if getattr(sys, "frozen", False):  # the desktop build ships it under assimp/ of its bundle folder,
+        # where the frozen app also places this module's file (pipeline/core/assimp_cli.pyc)
+        found.append(Path(__file__).resolve().parents[2] / "assimp" / "bin" / "assimp")
     try:
         import cmeel  # type: ignore[import-not-found]
 

@@ -82,7 +82,7 @@ def resolve_frame(fmt: str, up: str | None = None, units: str | None = None) -> 
     return frame
 
 
-def _friendly_os_error(exc: OSError, path: Path) -> ExportError:
+def friendly_os_error(exc: OSError, path: Path) -> ExportError:
     if exc.errno == errno.ENOSPC:
         what = "the disk is full. Free some space or choose another drive, then export again."
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -136,7 +136,7 @@ def export_bodies(
             return [write_glb(items, path, frame=frame, static_meshes=static)]
         return write_fbx(items, path, frame=frame, static_meshes=static)
     except OSError as exc:
-        raise _friendly_os_error(exc, path) from exc
+        raise friendly_os_error(exc, path) from exc
 
 
 __all__ = [

@@ -54,7 +54,7 @@ def render_presentation_image(
     Raises ExportError when the PNG cannot be written (full disk, no permission)."""
     from PIL import Image
 
-    from pipeline.export import _friendly_os_error
+    from pipeline.export import friendly_os_error
     from pipeline.views.render import BodyRenderer, SceneRenderer
 
     supersample = int(supersample)
@@ -87,5 +87,5 @@ def render_presentation_image(
             path.parent.mkdir(parents=True, exist_ok=True)
             image.save(path, format="PNG", optimize=False)
         except OSError as exc:
-            raise _friendly_os_error(exc, path) from exc
+            raise friendly_os_error(exc, path) from exc
     return np.asarray(image)

@@ -109,7 +109,7 @@ def _check_file(path: Path) -> None:
         raise SceneLoadError(f"'{path.name}' is empty (0 bytes). Export the design again.")
 
 
-def _to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trimesh.Trimesh], list[str], list[str]]:
+def to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trimesh.Trimesh], list[str], list[str]]:
     """Flatten whatever trimesh returned into world-space triangle meshes (visuals kept)."""
     notes: list[str] = []
     if isinstance(loaded, trimesh.Scene):
@@ -135,7 +135,7 @@ def _to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trime
     if isinstance(loaded, (list, tuple)):
         meshes, names = [], []
         for i, item in enumerate(loaded):
-            sub, sub_names, sub_notes = _to_triangle_meshes(item, path, fmt)
+            sub, sub_names, sub_notes = to_triangle_meshes(item, path, fmt)
             meshes += sub
             names += [f"{n}_{i}" for n in sub_names]
             notes += sub_notes
@@ -194,7 +194,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
             if generator is None:
                 generator = (loaded.metadata or {}).get("asset", {}).get("generator") if isinstance(loaded.metadata, dict) else None
         report(0.3, "Collecting geometry")
-        meshes, names, more_notes = _to_triangle_meshes(loaded, path, fmt)
+        meshes, names, more_notes = to_triangle_meshes(loaded, path, fmt)
         notes += more_notes
         # Drop parts without triangles (lines, empty nodes)
         kept = [(m, n) for m, n in zip(meshes, names) if len(m.faces) > 0 and len(m.vertices) > 0]

@@ -12,16 +12,17 @@ import numpy as np
 
 _lock = threading.Lock()
 _kernels = None
+_warp_ready = False
 
 
 def _warp():
+    global _warp_ready
     import warp as wp
 
-    if not getattr(_warp, "_initialised", False):
-        if hasattr(wp, "LOG_WARNING"):
-            wp.config.log_level = max(wp.config.log_level, wp.LOG_WARNING)  # no per-module load chatter
+    if not _warp_ready:
+        wp.config.log_level = max(wp.config.log_level, wp.LOG_WARNING)  # no per-module load chatter
         wp.init()
-        _warp._initialised = True
+        _warp_ready = True
     return wp
 
 

@@ -131,6 +131,9 @@ class Scene:
         self._bounds = None
         self._vertex_normals = None
         self._warp = None
+        # values other modules derive from the geometry (sign parts, exact-distance oracles), kept
+        # with the scene because its geometry never changes after loading; one key per kind
+        self.derived: dict[str, object] = {}
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -305,9 +308,9 @@ def guess_import_options(path_or_mesh) -> SceneImportOptions:
     if isinstance(path_or_mesh, (str, os.PathLike)):
         raw = read_raw(path_or_mesh)
     else:
-        from pipeline.scene.formats import FORMATS, _to_triangle_meshes
+        from pipeline.scene.formats import FORMATS, to_triangle_meshes
 
-        meshes, names, _ = _to_triangle_meshes(path_or_mesh, Path("mesh"), FORMATS[".obj"])
+        meshes, names, _ = to_triangle_meshes(path_or_mesh, Path("mesh"), FORMATS[".obj"])
         if not meshes or sum(len(m.faces) for m in meshes) == 0:
             raise SceneLoadError("The mesh has no triangles, so its up axis and unit cannot be guessed.")
         raw = RawScene(geometries=meshes, names=names, format=FORMATS[".obj"])

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import trimesh
 
 from pipeline.scene.mesh_query import MeshQuery
 from pipeline.scene.sign import build_scene_sign
@@ -216,7 +217,7 @@ def build_sdf_grid(
     count = np.maximum(np.ceil(2 * half / cell).astype(int) + 1, 2)
     lo = center - 0.5 * cell * (count - 1)
     hi = lo + cell * (count - 1)
-    trimesh_mesh = mesh.mesh if hasattr(mesh, "face_part") else mesh
+    trimesh_mesh = mesh if isinstance(mesh, trimesh.Trimesh) else mesh.mesh
 
     # Coarse level: exact distance and per-part sign.
     report(0.0, "Classifying scene parts")
@@ -298,12 +299,11 @@ def sdf_at(mesh, points, device: str = "cpu") -> np.ndarray:
     points = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     if len(points) == 0:
         return np.zeros(0)
-    if hasattr(mesh, "mesh"):  # Scene: cache the whole-scene oracle
-        cache = getattr(mesh, "_exact_sdf_cache", None) or {}
-        if device not in cache:
-            cache[device] = (build_scene_sign(mesh, device=device), MeshQuery(mesh.mesh, device=device, winding=False))
-            mesh._exact_sdf_cache = cache
-        sign, full = cache[device]
+    if not isinstance(mesh, trimesh.Trimesh):  # Scene: keep the whole-scene oracle with it
+        key = f"exact_sdf:{device}"
+        if key not in mesh.derived:
+            mesh.derived[key] = (build_scene_sign(mesh, device=device), MeshQuery(mesh.mesh, device=device, winding=False))
+        sign, full = mesh.derived[key]
     else:
         lo, hi = points.min(axis=0), points.max(axis=0)
         sign = build_scene_sign(mesh, lo, hi, device=device)

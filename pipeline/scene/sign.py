@@ -117,12 +117,11 @@ def _classify(vertices: np.ndarray, faces: np.ndarray, query: MeshQuery, rng: np
 
 def build_scene_sign(mesh_or_scene, lo=None, hi=None, device: str = "cpu") -> SceneSign:
     """Classify the parts that reach the box [lo, hi] (all parts when None) and build queries."""
-    if hasattr(mesh_or_scene, "mesh"):  # a pipeline Scene: compute the parts once and keep them
+    if not isinstance(mesh_or_scene, trimesh.Trimesh):  # a pipeline Scene: compute the parts once and keep them
         mesh = mesh_or_scene.mesh
-        labels = getattr(mesh_or_scene, "_sign_part_labels", None)
-        if labels is None:
-            labels = _part_labels(mesh)
-            mesh_or_scene._sign_part_labels = labels
+        if "sign_part_labels" not in mesh_or_scene.derived:
+            mesh_or_scene.derived["sign_part_labels"] = _part_labels(mesh)
+        labels = mesh_or_scene.derived["sign_part_labels"]
     else:
         mesh = mesh_or_scene
         labels = _part_labels(mesh)
