@@ -111,3 +111,16 @@ def test_genzi_views_reports_a_missing_scene(tmp_path, capsys):
     code = main(["views", "--scene", str(tmp_path / "nope.glb"), "--at", "0", "0", "0", "--out", str(tmp_path)])
     assert code == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_genzi_views_reads_the_settings_tree(tmp_path, capsys):
+    """The default preset (fast: 8 views) applies, and --set and the short flags name tree paths."""
+    room = as_scene(SAMPLE_SCENE)
+    seat = sofa_seat_point(room)
+    base = ["views", "--scene", str(SAMPLE_SCENE), "--at", *map(str, seat), "--size", "64"]
+    assert main([*base, "--out", str(tmp_path / "fast")]) == 0, capsys.readouterr().err
+    assert len(load_views(tmp_path / "fast")[0]) == 8
+    assert main([*base, "--set", "views.num_views=5", "--out", str(tmp_path / "five")]) == 0
+    assert len(load_views(tmp_path / "five")[0]) == 5
+    assert main([*base, "--set", "views.num_view=5", "--out", str(tmp_path / "typo")]) == 2
+    assert "views.num_views" in capsys.readouterr().err  # the message lists the paths that exist

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import TextIO
+
+from pipeline.core.overrides import parse_overrides
+
+__all__ = ["add_arguments", "parse_overrides", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,20 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--set inpaint.steps=30 (repeatable; a unique last part such as steps=30 works too)")
     parser.add_argument("--resume", action="store_true", help="continue a stopped run in --out, skipping finished stages")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def parse_overrides(pairs: list[str]) -> dict:
-    """``NAME=VALUE`` pairs; values are read as JSON when they parse, else kept as text."""
-    overrides = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ValueError(f"--set expects NAME=VALUE, got {pair!r}")
-        name, value = pair.split("=", 1)
-        try:
-            overrides[name.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[name.strip()] = value
-    return overrides
 
 
 class ProgressPrinter:

@@ -37,28 +37,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"),
                         help="target point in scene coordinates (Z up, metres)")
     parser.add_argument("--out", required=True, help="output folder for view_XX.png and views.json")
-    parser.add_argument("--views", type=int, default=16, metavar="N", help="at most N views (default 16)")
+    parser.add_argument("--preset", default=None,
+                        help="settings to start from: fast (the default: 8 views) or paper (16 views)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                        help="one view setting by its path in the settings tree, e.g. --set views.num_views=12 "
+                             "(repeatable; the flags below are short forms of views.* paths)")
+    parser.add_argument("--views", type=int, default=None, metavar="N", help="at most N views (views.num_views)")
+    parser.add_argument("--size", type=int, default=None,
+                        help="image width and height in pixels, a multiple of 8 (views.image_size)")
+    parser.add_argument("--distance", type=float, default=None, help="camera distance in metres (views.distance)")
+    parser.add_argument("--fov", type=float, default=None, help="vertical field of view in degrees (views.fov_y_deg)")
+    parser.add_argument("--framing", choices=("auto", "target", "standing"), default=None,
+                        help="aim at the target (seats, beds) or above it so a standing person fits (views.framing)")
+    parser.add_argument("--radius", type=float, default=None,
+                        help="metres of surface around the target the views must see (default 0.15)")
     parser.add_argument("--normal", nargs=3, type=float, metavar=("NX", "NY", "NZ"),
                         help="surface normal at the target (default: from the mesh)")
     parser.add_argument("--prompt", default=None, help="the interaction; 'standing'/'walking' frame a standing person")
-    parser.add_argument("--framing", choices=("auto", "target", "standing"), default="auto",
-                        help="aim at the target (seats, beds) or above it so a standing person fits")
-    parser.add_argument("--size", type=int, default=512, help="image width and height in pixels (default 512)")
-    parser.add_argument("--distance", type=float, default=2.0, help="camera distance in metres (default 2.0)")
-    parser.add_argument("--fov", type=float, default=60.0, help="vertical field of view in degrees (default 60)")
     parser.add_argument("--export", action="store_true",
                         help="also write README.txt for painting people into the views yourself")
 
 
+#: flags that are short forms of a path in the settings tree
+FLAG_PATHS = {"views": "views.num_views", "size": "views.image_size", "distance": "views.distance",
+              "fov": "views.fov_y_deg", "framing": "views.framing"}
+
+
+def view_settings(args: argparse.Namespace):
+    """The views section of the settings tree this invocation asks for (preset, --set, flags)."""
+    from pipeline.core.overrides import parse_overrides
+    from pipeline.generation.settings import DEFAULT_PRESET, settings_for
+
+    overrides = parse_overrides(args.overrides)
+    overrides.update({path: getattr(args, flag) for flag, path in FLAG_PATHS.items() if getattr(args, flag) is not None})
+    return settings_for(args.preset or DEFAULT_PRESET, overrides).views
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline.scene.source import as_scene
-    from pipeline.views.selection import ViewSelectionError, ViewSelectionSettings, select_views
+    from pipeline.views.run_settings import select_target_views
+    from pipeline.views.selection import ViewSelectionError
 
-    if args.views < 1:
-        print("genzi views: --views must be at least 1", file=sys.stderr)
-        return 2
-    if args.size < 16:
-        print("genzi views: --size must be at least 16 pixels", file=sys.stderr)
+    try:
+        views = view_settings(args)
+    except ValueError as exc:
+        print(f"genzi views: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
     t0 = time.perf_counter()
@@ -69,12 +92,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"scene loaded in {time.perf_counter() - t0:.1f} s")
 
-    settings = ViewSelectionSettings(max_views=args.views, image_size=args.size, distance=args.distance,
-                                     fov_y_deg=args.fov)
     t1 = time.perf_counter()
     try:
-        selection = select_views(scene, args.at, normal=args.normal, settings=settings,
-                                 framing=args.framing, prompt=args.prompt)
+        selection = select_target_views(scene, args.at, views, radius=args.radius, normal=args.normal,
+                                        prompt=args.prompt)
     except (ViewSelectionError, ValueError) as exc:
         print(f"genzi views: {exc}", file=sys.stderr)
         return 1
@@ -96,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"rendered {len(selection.cameras)} views in {time.perf_counter() - t2:.1f} s")
     if args.export:
         text = EXPORT_README.format(n=len(selection.cameras), target=[round(float(x), 4) for x in selection.target],
-                                    w=args.size, h=args.size, scene=args.scene, views_dir=str(out))
+                                    w=views.image_size, h=views.image_size, scene=args.scene, views_dir=str(out))
         (out / "README.txt").write_text(text, encoding="utf-8")
     print(f"wrote {views_json}")
     return 0

@@ -23,17 +23,17 @@ def _read_lines(name: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def default_prefix() -> str:
     return ", ".join(_read_lines("prefix.txt"))
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def default_suffix() -> str:
     return ", ".join(_read_lines("suffix.txt"))
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1)
 def default_negatives() -> tuple[str, ...]:
     return tuple(_read_lines("negative_prompts.txt"))
 

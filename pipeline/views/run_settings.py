@@ -23,6 +23,8 @@ class ViewSettings:
     num_views: int = 16
     image_size: int = 512
     framing: str = "auto"  # "auto", "target" (aim at the target) or "standing" (a standing person fits)
+    distance: float = 2.0  # metres from the aim point (a standing person may need more)
+    fov_y_deg: float = 60.0  # vertical field of view
 
     def problems(self) -> list[str]:
         out = []
@@ -30,6 +32,10 @@ class ViewSettings:
             out.append("views.num_views must be at least 1")
         if self.image_size < 64 or self.image_size % 8:
             out.append("views.image_size must be a multiple of 8 and at least 64")
+        if not self.distance > 0:
+            out.append("views.distance must be positive (metres)")
+        if not 1.0 <= self.fov_y_deg <= 170.0:
+            out.append("views.fov_y_deg must lie between 1 and 170 degrees")
         if self.framing not in FRAMINGS:
             out.append(f"views.framing must be one of {', '.join(FRAMINGS)}")
         return out
@@ -41,7 +47,8 @@ class ViewSettings:
 
         base = ViewSelectionSettings()
         patch = float(radius) if radius else base.patch_radius
-        return replace(base, max_views=int(self.num_views), image_size=int(self.image_size), patch_radius=patch)
+        return replace(base, max_views=int(self.num_views), image_size=int(self.image_size), patch_radius=patch,
+                       distance=float(self.distance), fov_y_deg=float(self.fov_y_deg))
 
 
 def select_target_views(scene: Any, target: Sequence[float], views: ViewSettings, *, radius: float | None = None,
