@@ -69,3 +69,20 @@ def test_export_takes_the_model_path_or_says_it_is_needed(tmp_path, model_file, 
     assert len(pygltflib.GLTF2().load(str(glb)).skins) == 1
     # static formats need no model: the run's mesh is written as it is
     assert genzi(["export", str(run), "--out", str(tmp_path / "body.obj")]) == 0
+
+
+def test_export_opens_a_pickled_model_only_with_allow_pickle(tmp_path, model_file, capsys):
+    """A run recorded with the user's .pkl model: consent is given per invocation, like fit/generate."""
+    pkl = tmp_path / "pkl model" / "SMPLX_NEUTRAL.pkl"
+    pkl.parent.mkdir()
+    make_model(pkl, fmt="pkl")
+    run = _fit_run(tmp_path, model_file, record=False)
+    write_body_spec(run, BodySpec.of("smplx", pkl))
+    glb, fbx = tmp_path / "body.glb", tmp_path / "body.fbx"
+    assert genzi(["export", str(run), "--out", str(glb)]) == 1
+    assert "--allow-pickle" in capsys.readouterr().err and not glb.exists()
+    assert genzi(["export", str(run), "--out", str(glb), "--allow-pickle"]) == 0
+    gltf = pygltflib.GLTF2().load(str(glb))
+    assert len(gltf.skins) == 1 and len(gltf.skins[0].joints) == 55
+    assert genzi(["export", str(run), "--out", str(fbx), "--allow-pickle"]) == 0
+    assert _fbx_bones(fbx) == 55

@@ -24,24 +24,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--body-model-path", default=None,
                         help="SMPL-X runs: your SMPLX_NEUTRAL.npz (or its folder) when the run's recorded one "
                              "has moved; rigged formats (GLB, FBX) rebuild the bodies with it")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="open the run's .pkl SMPL-X model for this export (a pickle can run code: only "
+                             "your own download)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.body.smplx_body import PickleNotAllowedError, pickle_consent
     from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path, resolve_frame
-    from pipeline.export.run_folder import bodies_of_run, scene_path_of
+    from pipeline.export.run_folder import bodies_of_run, run_body_spec, scene_path_of
 
     try:
         fmt = args.format or format_for_path(args.out)
         resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
+        trusted: frozenset[str] = frozenset()
+        if args.allow_pickle:  # the user's consent, for this invocation, to the model the export opens
+            trusted = pickle_consent(run_body_spec(args.run_dir, "smplx", args.body_model_path).path, True)
         bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged,
-                               body_model_path=args.body_model_path)
+                               body_model_path=args.body_model_path, trusted_pickles=trusted)
         scene = None
         if args.with_scene:
             scene = scene_path_of(args.run_dir)
             if scene is None:
                 raise ValueError(f"{args.run_dir}/config.json names no scene; export without --with-scene.")
         written = export_bodies(bodies, args.out, format=fmt, up=args.up, units=args.units, scene=scene)
-    except (ExportError, ValueError, FileNotFoundError, TypeError) as exc:
+    except (ExportError, ValueError, FileNotFoundError, TypeError, PickleNotAllowedError) as exc:
         print(f"genzi export: error: {exc}", file=sys.stderr)
         return 1
     for path in written:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.body.smplx_body import PickleNotAllowedError
 from pipeline.body.spec import BodySpec, load_body
 from pipeline.export.bodies import ExportBody
 from pipeline.generation.body_record import body_spec_of_run
@@ -59,7 +60,7 @@ def scene_path_of(run_dir: str | Path) -> Path | None:
     return None
 
 
-def _run_body_spec(run_dir: Path, kind: str, body_model_path: str | None) -> BodySpec:
+def run_body_spec(run_dir: str | Path, kind: str, body_model_path: str | Path | None = None) -> BodySpec:
     """The body model recorded for the run (``body_model_path`` replaces its file);
     older runs record none: the kind their report names, with ``body_model_path``."""
     recorded = body_spec_of_run(run_dir)
@@ -68,11 +69,17 @@ def _run_body_spec(run_dir: Path, kind: str, body_model_path: str | None) -> Bod
     return replace(recorded, path=str(body_model_path)) if body_model_path else recorded
 
 
-def _load_model(spec: BodySpec, rigged: bool):
+def _load_model(spec: BodySpec, rigged: bool, trusted_pickles: frozenset[str]):
     """The run's body model. A rigged export without it fails with what to give; a static
     one falls back to the run's mesh files (with a warning)."""
     try:
-        return load_body(spec)
+        return load_body(spec, trusted_pickles=trusted_pickles)
+    except PickleNotAllowedError as exc:
+        if rigged:
+            raise ValueError(f"Cannot rebuild the {spec.kind} bodies for a rigged export: {exc} "
+                             "(genzi export: --allow-pickle)") from exc
+        warnings.warn(f"Body model {spec.kind!r} not opened ({exc}); using the run's mesh files.", stacklevel=3)
+        return None
     except (ValueError, FileNotFoundError, OSError) as exc:
         if rigged:
             raise ValueError(
@@ -84,13 +91,15 @@ def _load_model(spec: BodySpec, rigged: bool):
 
 
 def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigged: bool = True,
-                  body_model_path: str | Path | None = None) -> list[ExportBody]:
+                  body_model_path: str | Path | None = None,
+                  trusted_pickles: frozenset[str] = frozenset()) -> list[ExportBody]:
     """Rebuild the selected bodies (all when ``indices`` is None).
 
     Rigged formats rebuild each body from its ``model`` + ``params`` with the body model the
     run recorded (``body_model_path``: SMPL-X's file, when the run's is elsewhere now) to get
     the skeleton. Static formats use the run's posed mesh file when it exists (no model
-    load needed). A body without parameters is exported as a plain mesh."""
+    load needed). A body without parameters is exported as a plain mesh. ``trusted_pickles``:
+    SHA-256s of ``.pkl`` SMPL-X models the user consented to open for this export."""
     import trimesh
 
     run_dir = Path(run_dir)
@@ -109,9 +118,9 @@ def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigg
         mesh_file = run_dir / str(entry.get("mesh") or f"body_{i}.obj")
         model = None
         if params and (rigged or not mesh_file.is_file()):
-            spec = _run_body_spec(run_dir, str(entry.get("model") or "anny"), body_model_path)
+            spec = run_body_spec(run_dir, str(entry.get("model") or "anny"), body_model_path)
             if spec not in models:
-                models[spec] = _load_model(spec, rigged)
+                models[spec] = _load_model(spec, rigged, frozenset(trusted_pickles))
             model = models[spec]
         if model is not None:
             skin = model.skinned_mesh(model.params_from_json(params))
