@@ -127,21 +127,11 @@ def render_body_silhouette(renderer, camera: Camera, vertices: np.ndarray, faces
 
 def round2_mask(renderer, camera: Camera, vertices, faces, settings) -> np.ndarray:
     """The seed body's silhouette in this view, dilated (11x11 kernel, 8 times by default)."""
-    sil = render_body_silhouette(renderer, camera, vertices, faces)
-    try:
-        from pipeline.inpaint import silhouette_mask
-    except ImportError:
-        silhouette_mask = None
-    if silhouette_mask is not None:
-        try:
-            return np.asarray(silhouette_mask(sil, kernel=settings.inpaint.silhouette_kernel,
-                                              iterations=settings.inpaint.silhouette_iterations)) > 0.5
-        except TypeError:
-            pass
-    from scipy.ndimage import binary_dilation
+    from pipeline.inpaint.masks import silhouette_mask
 
-    k = int(settings.inpaint.silhouette_kernel)
-    return binary_dilation(sil, structure=np.ones((k, k), bool), iterations=int(settings.inpaint.silhouette_iterations))
+    sil = render_body_silhouette(renderer, camera, vertices, faces)
+    return np.asarray(silhouette_mask(sil, kernel=int(settings.inpaint.silhouette_kernel),
+                                      iterations=int(settings.inpaint.silhouette_iterations))) > 0.5
 
 
 def _to_uint8_rgb(image) -> np.ndarray:
