@@ -109,11 +109,11 @@ def test_scene_render_is_textured_lit_and_deterministic(room, room_renderer):
 
 
 def test_scene_parts_keep_their_textures(room):
-    import pyvista as pv
+    from pipeline.views.look import TextureImage
 
     parts = scene_to_pyvista(room)
     assert len(parts) == len(room.geometries)
-    textured = [p for p, look in parts if isinstance(look, pv.Texture)]
+    textured = [p for p, look in parts if isinstance(look, TextureImage)]
     assert len(textured) >= 10
     assert all(p.active_texture_coordinates is not None for p in textured)
 

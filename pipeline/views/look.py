@@ -12,6 +12,7 @@ vertical field of view, position = camera centre, view up = camera -y, window ce
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,23 +48,37 @@ def apply_default_lighting(plotter: Any) -> None:
     plotter.add_light(pv.Light(light_type="headlight", intensity=HEADLIGHT_INTENSITY))
 
 
-def _texture_for(image: Any, factor: np.ndarray | None, cache: dict) -> Any:
-    """A pyvista texture of a PIL image times the material's colour factor.
+@dataclass(eq=False)
+class TextureImage:
+    """A part's base-colour image (H, W, 3) uint8, already times its material's colour factor.
 
-    ``cache`` dedupes textures within one conversion; textures are never shared between
-    plotters (a VTK texture holds GL resources of the window that drew it).
+    The VTK texture is made from it in :func:`add_scene_actors`, on the thread that draws:
+    scene conversion runs in a worker, and making VTK textures there while the window
+    renders could hang both threads.
     """
-    pv = pyvista_module()
+
+    rgb: np.ndarray
+
+
+def _texture_for(image: Any, factor: np.ndarray | None, cache: dict) -> TextureImage:
+    """The texture image of a PIL image times the material's colour factor (deduplicated
+    within one conversion through ``cache``)."""
     key = (id(image), tuple(np.round(factor, 4)) if factor is not None else ())
     if key in cache:
         return cache[key]
     rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
     if factor is not None and not np.allclose(factor[:3], 1.0):
         rgb = np.clip(rgb.astype(np.float32) * factor[None, None, :3], 0, 255).astype(np.uint8)
-    texture = pv.Texture(np.ascontiguousarray(rgb))  # pyvista puts image row 0 at v = 1 (glTF/trimesh convention)
+    cache[key] = TextureImage(np.ascontiguousarray(rgb))
+    return cache[key]
+
+
+def _vtk_texture(image: TextureImage) -> Any:
+    """A pyvista texture of ``image``; textures are never shared between plotters (a VTK
+    texture holds GL resources of the window that drew it)."""
+    texture = pyvista_module().Texture(image.rgb)  # pyvista puts image row 0 at v = 1 (glTF/trimesh convention)
     texture.interpolate = True
     texture.repeat = True
-    cache[key] = texture
     return texture
 
 
@@ -95,7 +110,7 @@ def trimesh_to_polydata(mesh: Any) -> Any:
 def scene_to_pyvista(scene: Any) -> list[tuple[Any, Any]]:
     """Scene geometries as (PolyData, appearance) pairs.
 
-    appearance is a ``pyvista.Texture`` (the mesh has texture coordinates), an RGB or RGBA
+    appearance is a :class:`TextureImage` (the mesh has texture coordinates), an RGB or RGBA
     tuple of floats in 0..1, or the string ``"vertex"`` (colours are in point data "RGBA").
     """
     from pipeline.scene.source import as_scene
@@ -133,6 +148,7 @@ def add_scene_actors(plotter: Any, scene_or_parts: Any) -> list[Any]:
     """Add the scene to a plotter with the shared material; returns the actors."""
     parts = scene_or_parts if isinstance(scene_or_parts, list) else scene_to_pyvista(scene_or_parts)
     actors = []
+    textures: dict[int, Any] = {}  # one VTK texture per image shared by several parts
     for poly, appearance in parts:
         kwargs = dict(SCENE_MATERIAL, smooth_shading=True, show_scalar_bar=False)
         if isinstance(appearance, str):
@@ -141,7 +157,9 @@ def add_scene_actors(plotter: Any, scene_or_parts: Any) -> list[Any]:
             opacity = appearance[3] if len(appearance) == 4 else 1.0
             actor = plotter.add_mesh(poly, color=appearance[:3], opacity=opacity, **kwargs)
         else:
-            actor = plotter.add_mesh(poly, texture=appearance, **kwargs)
+            if id(appearance) not in textures:
+                textures[id(appearance)] = _vtk_texture(appearance)
+            actor = plotter.add_mesh(poly, texture=textures[id(appearance)], **kwargs)
         actors.append(actor)
     return actors
 
