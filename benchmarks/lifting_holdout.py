@@ -183,6 +183,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a LiftingSettings default")
     ap.add_argument("--keypoints", default="detector", help="body keypoint regressor of the fit (detector or coco)")
+    ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
+    ap.add_argument("--shape-words", action="store_true", help="seed the start's shape from the prompt's body words")
     ap.add_argument("--bias-only", action="store_true", help="write blazepose_bias.json from the clean views, no fits")
     args = ap.parse_args(argv)
 
@@ -195,6 +197,7 @@ def main(argv=None) -> int:
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.lifting.schedule import LiftingSettings
+    from pipeline.lifting.starts import StartOptions
 
     body = load_body_model("anny", keypoints=args.keypoints)
     gt_body = load_body_model("anny")  # truth always from the default (detector-matched) regressor
@@ -224,7 +227,7 @@ def main(argv=None) -> int:
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     doc = {"benchmark": "lifting_holdout", "machine": {"cpus": os.cpu_count(), "torch_threads": args.threads},
            "iterations": args.iterations or LiftingSettings().total_iterations, "settings_changed": overrides,
-           "keypoints": args.keypoints, "split": hc.split(), "targets": TARGETS, "start_jitter_m": START_JITTER_M,
+           "keypoints": args.keypoints, "pipeline": str(Path(__import__("pipeline").__file__).parent), "split": hc.split(), "targets": TARGETS, "start_jitter_m": START_JITTER_M,
            "started": time.strftime("%Y-%m-%d %H:%M:%S"), "records": records}  # fmt: skip
 
     def save():
@@ -233,6 +236,8 @@ def main(argv=None) -> int:
         out_path.write_text(json.dumps(doc, indent=1))
 
     report = set(hc.split()["report"])
+    starts = StartOptions(turned=args.turned, shape_from_prompt=args.shape_words)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": args.shape_words}
     seeds = [int(s) for s in args.seeds.split(",") if s]
     extra = [int(s) for s in args.report_seeds.split(",") if s]
     jobs = [(cond, case, seed) for cond in args.conditions.split(",") for seed in seeds for case in cases]
@@ -245,7 +250,7 @@ def main(argv=None) -> int:
             settings = settings.with_iterations(args.iterations)
         t0 = time.perf_counter()
         fit = fit_hypothesis_sets(body, cameras, [sets[set_name]], sdf, settings, target=jittered_target(target, seed),
-                                  prompt=meta["prompt"], observations={set_name: obs[set_name]})[0]
+                                  prompt=meta["prompt"], observations={set_name: obs[set_name]}, starts=starts)[0]
         rec = {"case": case.name, "kind": meta["kind"], "condition": cond, "seed": seed,
                "half": "report" if case.name in report else "tuning", "load_avg": round(os.getloadavg()[0], 2)}
         if fit.result is None:
