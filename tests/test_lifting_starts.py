@@ -61,6 +61,10 @@ def test_no_extra_start_is_the_plain_fit_and_extra_starts_never_explain_worse():
     plain = fit_body(body, obs, None, FAST, target=target)
     same = fit_with_starts(body, obs, None, FAST, StartOptions(), target=target)
     np.testing.assert_allclose(same.keypoints3d, plain.keypoints3d, atol=1e-6)
+    # shape words on, but the prompt names no body: the very same start, the same fit
+    no_words = fit_with_starts(body, obs, None, FAST, StartOptions(shape_from_prompt=True), target=target,
+                               prompt="a person in the room")
+    np.testing.assert_allclose(no_words.keypoints3d, plain.keypoints3d, atol=1e-5)
     multi = fit_with_starts(body, obs, None, FAST, StartOptions(turned=True), target=target)
     ev = evidence_tensors(obs, FAST, body.device)
     assert explained_error(multi.keypoints3d, ev, FAST.rho) <= explained_error(plain.keypoints3d, ev, FAST.rho) + 1e-9
