@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="change a LiftingSettings default for every condition (e.g. final_lr_scale=1)")
     ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
-    ap.add_argument("--shape-words", action="store_true", help="seed the start's shape from the prompt's body words")
+    ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
     args = ap.parse_args(argv)
@@ -193,8 +193,8 @@ def main(argv=None) -> int:
 
     base_overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     doc["settings_changed"] = base_overrides
-    starts = StartOptions(turned=args.turned, shape_from_prompt=args.shape_words)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": args.shape_words}
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words}
     conditions = [c for c in args.conditions.split(",") if c]
     cases = [case_by_name(n) for n in args.cases.split(",") if n]
     prepared = {}

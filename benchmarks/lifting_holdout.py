@@ -185,7 +185,7 @@ def main(argv=None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a LiftingSettings default")
     ap.add_argument("--keypoints", default="detector", help="body keypoint regressor of the fit (detector or coco)")
     ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
-    ap.add_argument("--shape-words", action="store_true", help="seed the start's shape from the prompt's body words")
+    ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
     ap.add_argument("--bias-only", action="store_true", help="write blazepose_bias.json from the clean views, no fits")
     args = ap.parse_args(argv)
 
@@ -237,8 +237,8 @@ def main(argv=None) -> int:
         out_path.write_text(json.dumps(doc, indent=1))
 
     report = set(hc.split()["report"])
-    starts = StartOptions(turned=args.turned, shape_from_prompt=args.shape_words)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": args.shape_words}
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words}
     seeds = [int(s) for s in args.seeds.split(",") if s]
     extra = [int(s) for s in args.report_seeds.split(",") if s]
     jobs = [(cond, case, seed) for cond in args.conditions.split(",") for seed in seeds for case in cases]

@@ -20,7 +20,7 @@ from pipeline.views.cameras import Camera
 from pipeline.core.events import CancelToken, KeypointsDetected
 from pipeline.lifting.fit import FitResult, ViewObservation, fit_body
 from pipeline.lifting.schedule import LiftingSettings
-from pipeline.lifting.starts import StartOptions, fit_with_starts
+from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions, fit_with_starts
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -137,7 +137,7 @@ def fit_hypothesis_sets(
 
     A set without any usable view is reported with ``error`` instead of raising, so one bad
     set never stops the others. ``starts``: extra starts (180-degree turn, shape words of the
-    prompt, :mod:`pipeline.lifting.starts`); None fits from the usual start only.
+    prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
     """
     from pipeline.lifting.metrics import scene_metrics
 
@@ -156,7 +156,8 @@ def fit_hypothesis_sets(
             obs, notes = observations_for_set(hset, cameras, detector, target, emit)
         fit = SetFit(hset.name, obs, detection_notes=notes)
         try:
-            if starts is not None and starts.any:
+            starts = DEFAULT_STARTS if starts is None else starts
+            if starts.any:
                 fit.result = fit_with_starts(body, obs, sdf, settings, starts, emit, cancel, target=target,
                                              prompt=prompt, set_name=hset.name)
             else:
