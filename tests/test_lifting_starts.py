@@ -76,4 +76,6 @@ def test_prompt_body_words():
     assert phenotypes_from_prompt("a child sitting on the stool") == {"age": 0.2}
     assert phenotypes_from_prompt("a tall, heavy man standing at the counter") == {"height": 0.75, "weight": 0.85}
     assert phenotypes_from_prompt("a person leaning on the table") == {}
+    assert phenotypes_from_prompt("a person reaching to the top of the tall cabinet") == {}
+    assert phenotypes_from_prompt("a short, heavy woman") == {"height": 0.3, "weight": 0.85}
     assert phenotypes_from_prompt(None) == {}

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import re
 
-SHAPE_WORDS: list[tuple[str, dict[str, float]]] = [
+PERSON = r"(?:person|people|man|men|woman|women|boy|boys|girl|girls|guy|guys|lady|adult|child|kid|kids|teen|teenager)"
+# age words name the person themselves; build words count only right before a person word
+# ("a tall man", "a heavy, older woman"), so "the tall cabinet" seeds nothing
+AGE_WORDS: list[tuple[str, dict[str, float]]] = [
     (r"\b(toddler|baby|infant)s?\b", {"age": 0.1}),
     (r"\b(child|children|kid|kids|boy|girl|boys|girls)\b", {"age": 0.2}),
-    (r"\b(teen|teenager|teenagers)\b", {"age": 0.35}),
-    (r"\b(tall|towering)\b", {"height": 0.75}),
-    (r"\b(short|petite)\b", {"height": 0.3}),
-    (r"\b(heavy|overweight|fat|obese|stout|chubby)\b", {"weight": 0.85}),
-    (r"\b(thin|slim|skinny|slender)\b", {"weight": 0.2}),
-    (r"\b(muscular|athletic|strong)\b", {"muscle": 0.8}),
+    (r"\b(teen|teens|teenager|teenagers)\b", {"age": 0.35}),
+]
+BUILD_WORDS: list[tuple[str, dict[str, float]]] = [
+    (r"tall|towering", {"height": 0.75}),
+    (r"short|petite", {"height": 0.3}),
+    (r"heavy|overweight|fat|obese|stout|chubby", {"weight": 0.85}),
+    (r"thin|slim|skinny|slender", {"weight": 0.2}),
+    (r"muscular|athletic|strong", {"muscle": 0.8}),
+]
+SHAPE_WORDS: list[tuple[str, dict[str, float]]] = AGE_WORDS + [
+    (rf"\b(?:{adj})\b,?(?:\s+\w+,?)?\s+{PERSON}\b", values) for adj, values in BUILD_WORDS
 ]
 
 
