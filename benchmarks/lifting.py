@@ -139,6 +139,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="change a LiftingSettings default for every condition (e.g. final_lr_scale=1)")
+    ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
+    ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
     args = ap.parse_args(argv)
@@ -159,6 +161,7 @@ def main(argv=None) -> int:
     from pipeline.body import load_body_model
     from pipeline.generation.fit_sets import find_hypothesis_sets, fit_hypothesis_sets, observations_for_set
     from pipeline.lifting.schedule import LiftingSettings
+    from pipeline.lifting.starts import StartOptions
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.scene.scene import load_scene
@@ -190,6 +193,8 @@ def main(argv=None) -> int:
 
     base_overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     doc["settings_changed"] = base_overrides
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words}
     conditions = [c for c in args.conditions.split(",") if c]
     cases = [case_by_name(n) for n in args.cases.split(",") if n]
     prepared = {}
@@ -226,7 +231,7 @@ def main(argv=None) -> int:
             load = os.getloadavg()[0]
             t0 = time.perf_counter()
             fits = fit_hypothesis_sets(body, cameras, [sets[set_name]], sdf, settings, target=target,
-                                       prompt=meta["prompt"], observations={set_name: obs[set_name]})
+                                       prompt=meta["prompt"], observations={set_name: obs[set_name]}, starts=starts)
             fit = fits[0]
             rec = {"case": case.name, "kind": meta["kind"], "condition": cond, "load_avg": round(load, 2)}
             if fit.result is None:

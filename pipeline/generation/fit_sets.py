@@ -20,6 +20,7 @@ from pipeline.views.cameras import Camera
 from pipeline.core.events import CancelToken, KeypointsDetected
 from pipeline.lifting.fit import FitResult, ViewObservation, fit_body
 from pipeline.lifting.schedule import LiftingSettings
+from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions, fit_with_starts
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -130,11 +131,13 @@ def fit_hypothesis_sets(
     emit: Callable | None = None,
     cancel: CancelToken | None = None,
     observations: dict[str, list[ViewObservation]] | None = None,
+    starts: StartOptions | None = None,
 ) -> list[SetFit]:
     """Detect (unless ``observations`` are given per set name) and fit every set.
 
     A set without any usable view is reported with ``error`` instead of raising, so one bad
-    set never stops the others.
+    set never stops the others. ``starts``: extra starts (180-degree turn, shape words of the
+    prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
     """
     from pipeline.lifting.metrics import scene_metrics
 
@@ -153,7 +156,13 @@ def fit_hypothesis_sets(
             obs, notes = observations_for_set(hset, cameras, detector, target, emit)
         fit = SetFit(hset.name, obs, detection_notes=notes)
         try:
-            fit.result = fit_body(body, obs, sdf, settings, None, emit, cancel, target=target, prompt=prompt, set_name=hset.name)
+            starts = DEFAULT_STARTS if starts is None else starts
+            if starts.any:
+                fit.result = fit_with_starts(body, obs, sdf, settings, starts, emit, cancel, target=target,
+                                             prompt=prompt, set_name=hset.name)
+            else:
+                fit.result = fit_body(body, obs, sdf, settings, None, emit, cancel, target=target, prompt=prompt,
+                                      set_name=hset.name)
         except ValueError as exc:
             fit.error = str(exc)
             fits.append(fit)

@@ -234,9 +234,15 @@ def fit_set(body, observations, sdf, settings, request, *, init, target, set_nam
         obs.append(lifting.ViewObservation(name=camera.name, camera=camera, keypoints=kp[:, :2], conf=kp[:, 2]))
     ls = lifting_settings(settings, body, request.fixed_shape)
     init_params = params_from_json(body, init) if init is not None else None
-    result = lifting.fit_body(
-        body, obs, sdf, ls, init_params, emit, cancel, target=target, prompt=request.prompt, set_name=set_name
-    )
+    if init_params is None:  # first round: the default extra starts (prompt body words)
+        from pipeline.lifting.starts import DEFAULT_STARTS, fit_with_starts
+
+        result = fit_with_starts(body, obs, sdf, ls, DEFAULT_STARTS, emit, cancel, target=target,
+                                 prompt=request.prompt, set_name=set_name)
+    else:
+        result = lifting.fit_body(
+            body, obs, sdf, ls, init_params, emit, cancel, target=target, prompt=request.prompt, set_name=set_name
+        )
     params = result.params
     scene_m = metrics.scene_metrics(sdf, result.vertices, contact_tolerance=ls.contact_tolerance)
     record = FitRecord(
