@@ -1,7 +1,9 @@
 """Scenes in the pipeline's frame: Z-up, metres, right-handed.
 
-``load_scene`` reads GLB/glTF, OBJ (+MTL), PLY, STL and FBX (through the assimp 6 converter),
-applies the up axis and unit (given, or guessed from the geometry with reasons), and returns a
+``load_scene`` reads GLB/glTF, OBJ (+MTL), PLY, STL, FBX (through the assimp 6 converter) and the
+architects' formats that record their own frame (IFC, Rhino 3dm, Collada, USD; see the
+``formats_*`` modules), applies the up axis and unit (the file's, given, or guessed from the
+geometry with reasons), and returns a
 ``Scene``: the parts with their visuals for display and rendering, one merged mesh for rays,
 distances and the SDF grid, and ray queries (Embree through trimesh) against real geometry.
 
@@ -271,6 +273,15 @@ def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trim
     given = options or SceneImportOptions()
     if given.up_axis is not None and given.unit is not None:
         return SceneImportOptions(up_axis=given.up_axis, unit=given.unit, reasons=["chosen by the user"])
+    if raw.declared is not None:  # IFC, 3dm, Collada, USD: the file says; the user may still override
+        declared = raw.declared
+        reasons = list(declared.reasons)
+        if given.up_axis is not None:
+            reasons = [r for r in reasons if "up" not in r] + ["up axis chosen by the user"]
+        if given.unit is not None:
+            reasons = [r for r in reasons if "unit" not in r] + ["unit chosen by the user"]
+        return SceneImportOptions(up_axis=given.up_axis or declared.up_axis, unit=given.unit or declared.unit,
+                                  reasons=reasons)
     if merged is None:
         merged, _ = _merge(raw.geometries)
     fmt = raw.format
@@ -355,6 +366,7 @@ def load_scene(
         )
     scene = Scene(geometries, path=path, options=applied, names=raw.names, merged=(merged_raw, part))
     scene.notes = list(raw.notes)
+    scene.warnings.extend(raw.warnings)
     if scene.triangle_count > LARGE_SCENE_TRIANGLES:
         scene.warnings.append(
             f"The scene has {scene.triangle_count:,} triangles; display and picking may be slow. "
