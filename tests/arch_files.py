@@ -25,10 +25,17 @@ def write_ifc(path: Path, unit: str = "MILLIMETRE", schema: str = "IFC4", walls:
     import ifcopenshell.api as api
 
     f = ifcopenshell.file(schema=schema)
+    if schema == "IFC2X3":  # every IFC 2x3 element needs an owner history: a user and an application
+        import ifcopenshell.api.owner.settings as owner
+
+        person = api.run("owner.add_person", f)
+        org = api.run("owner.add_organisation", f)
+        api.run("owner.add_person_and_organisation", f, person=person, organisation=org)
+        api.run("owner.add_application", f, application_developer=org)
+        owner.get_user = lambda file: (file.by_type("IfcPersonAndOrganization") or [None])[0]
+        owner.get_application = lambda file: (file.by_type("IfcApplication") or [None])[0]
     project = api.run("root.create_entity", f, ifc_class="IfcProject", name="Test project")
-    prefix = {"MILLIMETRE": "MILLI", "METRE": None, "CENTIMETRE": "CENTI"}[unit]
-    api.run("unit.assign_unit", f, length={"is_metric": True, "raw": unit}) if prefix else api.run(
-        "unit.assign_unit", f)
+    api.run("unit.assign_unit", f, length={"is_metric": True, "raw": unit})
     model = api.run("context.add_context", f, context_type="Model")
     body = api.run("context.add_context", f, context_type="Model", context_identifier="Body",
                    target_view="MODEL_VIEW", parent=model)

@@ -130,7 +130,7 @@ def _trs(matrix: np.ndarray) -> tuple[list[float], list[float], list[float]]:
     return [float(x) for x in matrix[:3, 3]], [float(x) for x in rot], [float(x) for x in scale]
 
 
-def _color_of(mesh) -> tuple[float, float, float, float]:
+def colour_of(mesh) -> tuple[float, float, float, float]:
     """Main colour of a trimesh mesh (vertex/face colours or material), as floats."""
     try:
         visual = mesh.visual
@@ -232,7 +232,7 @@ def write_glb(
             continue
         texture = texture_of(mesh)
         if texture is None:
-            material = b.material(f"{name}_material", _color_of(mesh), double_sided=True)
+            material = b.material(f"{name}_material", colour_of(mesh), double_sided=True)
             extra = None
         else:
             material = b.material(f"{name}_material", texture.factor, double_sided=True,

@@ -100,25 +100,27 @@ def read_ifc(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
             "'Export 3D geometry'; in ArchiCAD: the 'Model' view with element geometry)."
         )
     grouped = products - hidden > GROUP_ABOVE_ELEMENTS
-    meshes: list[trimesh.Trimesh] = []
-    names: list[str] = []
+    elements: list[tuple[int, trimesh.Trimesh, str]] = []  # threads finish in any order: sorted by id below
     groups: dict[str, list[trimesh.Trimesh]] = defaultdict(list)
     count = 0
     while True:
-        mesh, label = _element_mesh(iterator.get())
+        shape = iterator.get()
+        mesh, label = _element_mesh(shape)
         if len(mesh.faces):
             if scale != 1.0:
                 mesh.apply_scale(scale)
             if grouped:
                 groups[label.split(" ", 1)[0]].append(mesh)
             else:
-                meshes.append(mesh)
-                names.append(label)
+                elements.append((int(shape.id), mesh, label))
         count += 1
         if count % 200 == 0:
             report(0.1 + 0.8 * iterator.progress() / 100.0, f"Tessellated {count:,} IFC elements")
         if not iterator.next():
             break
+    elements.sort(key=lambda item: item[0])
+    meshes = [mesh for _, mesh, _ in elements]
+    names = [label for _, _, label in elements]
     for ifc_class, parts in sorted(groups.items()):
         report(0.92, f"Merging {ifc_class}")
         meshes.append(trimesh.util.concatenate(parts))

@@ -78,5 +78,5 @@ def coloured_mesh(vertices: np.ndarray, faces: np.ndarray, rgba) -> trimesh.Trim
         colours = np.broadcast_to(colours, (len(mesh.faces), len(colours)))
     if colours.shape[1] == 3:
         colours = np.concatenate([colours, np.ones((len(colours), 1))], axis=1)
-    mesh.visual = trimesh.visual.ColorVisuals(mesh, face_colors=np.clip(colours * 255.0, 0, 255).astype(np.uint8))
+    mesh.visual = trimesh.visual.ColorVisuals(mesh, face_colors=np.clip(np.round(colours * 255.0), 0, 255).astype(np.uint8))
     return mesh
