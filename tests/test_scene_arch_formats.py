@@ -68,7 +68,7 @@ def test_usd_y_up_centimetres(tmp_path, name):
     np.testing.assert_allclose(scene.bounds, ROOM_BOUNDS, atol=1e-5)
     assert (scene.options.up_axis, scene.options.unit) == ("y", "cm")
     assert scene.names == ["/World/Room"]
-    np.testing.assert_array_equal(scene.geometries[0].visual.face_colors[0, :3], (26, 51, 230))
+    np.testing.assert_allclose(scene.geometries[0].visual.face_colors[0, :3], (0.1 * 255, 0.2 * 255, 0.9 * 255), atol=1)
 
 
 def test_usdz_package_and_missing_reference(tmp_path):

@@ -83,6 +83,8 @@ DEFAULT_OPTIONS: dict[str, dict[str, str]] = {
 
 def format_for_path(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
+    if suffix in (".usda", ".usdc"):  # USD's text and crate spellings
+        return "usd"
     for key, info in FORMATS.items():
         if info.suffix == suffix:
             return key

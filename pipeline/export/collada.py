@@ -36,14 +36,14 @@ def _add_mesh(doc, name: str, vertices: np.ndarray, faces: np.ndarray, rgba) -> 
         source.FloatSource(f"{name}_positions", np.asarray(vertices, dtype=np.float32).reshape(-1), ("X", "Y", "Z")),
         source.FloatSource(f"{name}_normals", np.asarray(normals, dtype=np.float32).reshape(-1), ("X", "Y", "Z")),
     ]
-    geom = geometry.Geometry(doc, f"{name}_geometry", name, sources)
+    geom = geometry.Geometry(doc, name, name, sources)  # readers (trimesh, SketchUp) name parts by it
     inputs = source.InputList()
     inputs.addInput(0, "VERTEX", f"#{name}_positions")
     inputs.addInput(0, "NORMAL", f"#{name}_normals")
     indices = np.asarray(faces, dtype=np.int32).reshape(-1)
     geom.primitives.append(geom.createTriangleSet(indices, inputs, f"{name}_symbol"))
     doc.geometries.append(geom)
-    return scene.Node(name, children=[scene.GeometryNode(geom, [scene.MaterialNode(f"{name}_symbol", mat, inputs=[])])])
+    return scene.Node(f"{name}_node", children=[scene.GeometryNode(geom, [scene.MaterialNode(f"{name}_symbol", mat, inputs=[])])])
 
 
 def write_collada(bodies: Sequence[ExportBody], path: str | Path, *, frame: AxesUnits = COLLADA_FRAME,

@@ -92,7 +92,7 @@ def _style(model, name: str, rgba):
     style = api.run("style.add_style", model, name=name)
     api.run("style.add_surface_style", model, style=style, ifc_class="IfcSurfaceStyleShading",
             attributes={"SurfaceColour": {"Name": None, "Red": float(rgba[0]), "Green": float(rgba[1]),
-                                          "Blue": float(rgba[2])}, "Transparency": 0.0})
+                                          "Blue": float(rgba[2])}})
     return style
 
 
