@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtWidgets
 from pipeline.export import FORMATS, UNITS, UP_AXES
 
 #: The formats offered, in menu order.
-FORMAT_ORDER = ("obj", "ply", "glb", "fbx")
+FORMAT_ORDER = ("obj", "ply", "glb", "fbx", "usd", "usdz", "dae", "ifc", "3dm")
 IMAGE_WIDTHS = (1280, 1920, 2560, 3840)
 
 
@@ -52,13 +52,19 @@ class ImageChoice:
 class ExportDialog(QtWidgets.QDialog):
     """Format, selected/all bodies, scene, up axis and unit; defaults remembered per format."""
 
-    def __init__(self, parent, qs: QtCore.QSettings, *, has_selection: bool, has_scene: bool) -> None:
+    def __init__(self, parent, qs: QtCore.QSettings, *, has_selection: bool, has_scene: bool,
+                 design_suffix: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export bodies")
         self.qs = qs
         self.format_combo = QtWidgets.QComboBox(self)
         for key in FORMAT_ORDER:
             self.format_combo.addItem(FORMATS[key].label, key)
+            if FORMATS[key].into_original and FORMATS[key].suffix != design_suffix:
+                # people go into a copy of the opened design: only offered when it is that format
+                item = self.format_combo.model().item(self.format_combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(f"Open a {FORMATS[key].suffix} design to write people into a copy of it.")
         self.selected_radio = QtWidgets.QRadioButton("Selected bodies", self)
         self.all_radio = QtWidgets.QRadioButton("All bodies", self)
         self.selected_radio.setEnabled(has_selection)
@@ -92,7 +98,10 @@ class ExportDialog(QtWidgets.QDialog):
         self._loading = False
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         last = str(qs.value("export/format", "obj", type=str) or "obj")
-        self.format_combo.setCurrentIndex(max(0, self.format_combo.findData(last)))
+        index = self.format_combo.findData(last)
+        if index < 0 or not self.format_combo.model().item(index).isEnabled():
+            index = 0
+        self.format_combo.setCurrentIndex(index)
         self._format_changed()
 
     # ---- per-format memory ----------------------------------------------------------------
@@ -114,7 +123,8 @@ class ExportDialog(QtWidgets.QDialog):
         self.units_combo.setCurrentIndex(max(0, self.units_combo.findData(units)))
         self.up_combo.setEnabled(not info.frame_fixed)
         self.units_combo.setEnabled(not info.frame_fixed)
-        self.scene_check.setChecked(scene and self._has_scene)
+        self.scene_check.setEnabled(self._has_scene and not info.into_original)  # the design is the scene
+        self.scene_check.setChecked(scene and self._has_scene and not info.into_original)
         self.note.setText(info.note)
 
     def remember(self) -> None:
