@@ -40,8 +40,9 @@ def skinned_points_with_pxr(path) -> dict[str, np.ndarray]:
     out = {}
     for prim in stage.Traverse():
         if prim.IsA(UsdGeom.Mesh):
-            world = np.array(UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.Default()))
-            points = np.asarray(UsdGeom.Mesh(prim).GetPointsAttr().Get(), dtype=np.float64)
+            time = stage.GetStartTimeCode()  # the frame the pose is stored at; baking writes points there
+            world = np.array(UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(time))
+            points = np.asarray(UsdGeom.Mesh(prim).GetPointsAttr().Get(time), dtype=np.float64)
             out[str(prim.GetPath())] = points @ world[:3, :3] + world[3, :3]
     return out
 

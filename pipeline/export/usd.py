@@ -25,6 +25,7 @@ from pipeline.export.bodies import ExportBody
 from pipeline.export.gltf_skin import BODY_COLOR, colour_of
 
 USD_FRAME = AxesUnits(up="z", units="m")
+POSE_TIME = 1.0  # the one frame the fitted pose is also stored at
 USDZ_FRAME = AxesUnits(up="y", units="m")
 
 
@@ -113,9 +114,15 @@ def _add_person(stage, root: str, body: ExportBody, frame: AxesUnits, material) 
     animation.CreateJointsAttr(joints)
     local = _local(posed, parents)
     quats = Rotation.from_matrix(local[:, :3, :3]).as_quat()  # x, y, z, w
-    animation.CreateTranslationsAttr(Vt.Vec3fArray([Gf.Vec3f(*map(float, t)) for t in local[:, :3, 3]]))
-    animation.CreateRotationsAttr(Vt.QuatfArray([Gf.Quatf(float(q[3]), float(q[0]), float(q[1]), float(q[2])) for q in quats]))
-    animation.CreateScalesAttr(Vt.Vec3hArray([Gf.Vec3h(1.0, 1.0, 1.0)] * len(joints)))
+    values = (
+        (animation.CreateTranslationsAttr(), Vt.Vec3fArray([Gf.Vec3f(*map(float, t)) for t in local[:, :3, 3]])),
+        (animation.CreateRotationsAttr(),
+         Vt.QuatfArray([Gf.Quatf(float(q[3]), float(q[0]), float(q[1]), float(q[2])) for q in quats])),
+        (animation.CreateScalesAttr(), Vt.Vec3hArray([Gf.Vec3h(1.0, 1.0, 1.0)] * len(joints))),
+    )
+    for attribute, value in values:  # the default value, and one frame for importers that read only samples (Blender)
+        attribute.Set(value)
+        attribute.Set(value, POSE_TIME)
     UsdSkel.BindingAPI.Apply(skeleton.GetPrim()).CreateAnimationSourceRel().SetTargets([animation.GetPath()])
     mesh = _mesh(stage, f"{root}/Body", frame.points(skin.rest_vertices), skin.faces, material, BODY_COLOR)
     binding = UsdSkel.BindingAPI.Apply(mesh.GetPrim())
@@ -135,6 +142,8 @@ def build_stage(stage, bodies: Sequence[ExportBody], frame: AxesUnits, static_me
 
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y if frame.up == "y" else UsdGeom.Tokens.z)
     UsdGeom.SetStageMetersPerUnit(stage, 1.0 / frame.scale)
+    stage.SetStartTimeCode(POSE_TIME)
+    stage.SetEndTimeCode(POSE_TIME)
     world = UsdGeom.Xform.Define(stage, "/World")
     stage.SetDefaultPrim(world.GetPrim())
     body_material = _material(stage, "/World/Looks/Body", BODY_COLOR)

@@ -38,6 +38,8 @@ FORMATS: dict[str, FormatInfo] = {
     ".usdz": FormatInfo("USDZ", "y", "m", True, reads_own_frame=True),
 }
 
+OWN_GENERATOR = "GenZI Desktop"  # the asset generator this app's glTF writer records
+
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(FORMATS)
 
 
@@ -155,6 +157,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
         return _checked(_read_own_frame(path, report), path)
     notes: list[str] = []
     generator = None
+    prior = declared = None
     with tempfile.TemporaryDirectory(prefix="genzi_scene_") as tmp:
         source = path
         if fmt.name == "FBX":
@@ -187,13 +190,28 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
         report(0.3, "Collecting geometry")
         meshes, names, more_notes = _to_triangle_meshes(loaded, path, fmt)
         notes += more_notes
+        if source.suffix.lower() in (".glb", ".gltf"):
+            from pipeline.scene.gltf_pose import asset_generator
+
+            notes += _pose_skinned(source, meshes, names)
+            generator = generator or (asset_generator(source) if source is path else None)
+        if fmt.name == "FBX":
+            from pipeline.scene.fbx_header import header_frame
+
+            header = header_frame(path)
+            # assimp turns the header's axes into Y-up; the numbers stay in the header's unit
+            prior = ("y", header[1]) if header else None
+        if generator == OWN_GENERATOR and fmt.name.startswith("glTF"):
+            # this app's own export: glTF's Y-up metres for certain, nothing to guess
+            declared = Declared("y", "m", ("written by GenZI Desktop in glTF's Y-up metres",))
         # Textures must be decoded before the temp folder (FBX conversion) goes away.
         for m in meshes:
             material = getattr(m.visual, "material", None)
             image = getattr(material, "image", None) or getattr(material, "baseColorTexture", None)
             if image is not None and hasattr(image, "load"):
                 image.load()
-    return _checked(RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes), path)
+    return _checked(RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes,
+                             declared=declared, prior=prior), path)
 
 
 def _read_own_frame(path: Path, report) -> RawScene:
@@ -238,3 +256,20 @@ def _checked(raw: RawScene, path: Path) -> RawScene:
             )
     raw.geometries, raw.names = meshes, names
     return raw
+
+
+def _pose_skinned(source: Path, meshes: list[trimesh.Trimesh], names: list[str]) -> list[str]:
+    """Replace rest-pose vertices of skinned parts by their posed positions (trimesh skips skins)."""
+    from pipeline.scene.gltf_pose import posed_skinned_meshes
+
+    try:
+        posed = posed_skinned_meshes(source)
+    except Exception as exc:  # noqa: BLE001 - posing is a refinement; the rest pose still loads
+        return [f"Skinned parts are shown in their rest pose (the skin could not be read: {exc})."]
+    count = 0
+    for mesh, name in zip(meshes, names):
+        vertices = posed.get(name)
+        if vertices is not None and len(vertices) == len(mesh.vertices):
+            mesh.vertices = vertices
+            count += 1
+    return [f"{count} skinned part(s) shown in their posed state."] if count else []

@@ -50,6 +50,7 @@ class RawScene:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # parts missing: what and what to do
     declared: Declared | None = None  # set by readers of formats that record their frame
+    prior: tuple[str, str] | None = None  # (up, unit) the file claims but geometry may overrule (FBX header)
 
     @property
     def triangle_count(self) -> int:

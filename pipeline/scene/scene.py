@@ -285,7 +285,11 @@ def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trim
     if merged is None:
         merged, _ = _merge(raw.geometries)
     fmt = raw.format
-    up, unit, reasons = guess_from_geometry(merged.vertices, merged.faces, fmt.up_axis, fmt.unit, fmt.declared)
+    # an FBX header's axes and unit are the convention the geometry is judged against, not a
+    # certainty: converters (assimp) label every file Y-up centimetres whatever it holds
+    prior_up = raw.prior[0] if raw.prior else fmt.up_axis
+    prior_unit = raw.prior[1] if raw.prior else fmt.unit
+    up, unit, reasons = guess_from_geometry(merged.vertices, merged.faces, prior_up, prior_unit, fmt.declared)
     final_reasons = []
     if given.up_axis is not None:
         # The unit guess depends on which axis is the height: redo it for the user's axis.
@@ -296,7 +300,7 @@ def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trim
             from pipeline.scene.units import up_axis_rotation
 
             h = merged.vertices @ up_axis_rotation(up).T
-            unit, unit_reasons = guess_unit(float(np.ptp(h[:, 2])), fmt.unit, fmt.declared)
+            unit, unit_reasons = guess_unit(float(np.ptp(h[:, 2])), prior_unit, fmt.declared)
             final_reasons += unit_reasons
     elif given.unit is not None:
         final_reasons += [r for r in reasons if "tall" not in r]
