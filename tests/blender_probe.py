@@ -57,8 +57,15 @@ def render(png: Path, info: dict) -> None:
     scene = bpy.context.scene
     camera = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
     scene.collection.objects.link(camera)
-    camera.location = centre + Vector((0.9, -1.3, 0.7)) * size
+    height = hi.z - lo.z
+    camera.location = Vector((centre.x, centre.y - 0.3 * size, hi.z + 0.9 * size))
     camera.rotation_euler = (centre - camera.location).to_track_quat("-Z", "Y").to_euler()
+    camera.data.lens = 24
+    if height > 2.0:  # a room: leave out what hangs under the ceiling, and the ceiling, to look inside
+        for name, mesh in info["meshes"].items():
+            if mesh["min"][2] > lo.z + 0.9 * height:
+                bpy.data.objects[name].hide_render = True
+    camera.data.clip_end = 10 * size
     scene.camera = camera
     sun = bpy.data.objects.new("Sun", bpy.data.lights.new("Sun", "SUN"))
     sun.rotation_euler = (math.radians(40), 0, math.radians(30))
