@@ -24,6 +24,9 @@ HIDDEN_CLASSES = ("IfcSpace", "IfcOpeningElement")
 #: Above this many elements, parts are merged per IFC class (one viewport actor each).
 GROUP_ABOVE_ELEMENTS = 3000
 DEFAULT_RGBA = (0.8, 0.8, 0.8, 1.0)
+#: CGAL's simple kernel first, OpenCascade where it cannot (booleans): measured 20x faster on
+#: triangulated face sets (furniture, families) than OpenCascade alone, which sews them into Breps.
+GEOMETRY_LIBRARY = "hybrid-cgal-simple-opencascade"
 
 
 def _open(path: Path):
@@ -92,7 +95,7 @@ def read_ifc(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
     hidden = sum(len(model.by_type(c)) for c in HIDDEN_CLASSES)
     report(0.1, f"Tessellating {products:,} IFC elements ({model.schema})")
     iterator = ifcopenshell.geom.iterator(_settings(), model, max(1, os.cpu_count() or 1),
-                                          exclude=list(HIDDEN_CLASSES))
+                                          exclude=list(HIDDEN_CLASSES), geometry_library=GEOMETRY_LIBRARY)
     if not iterator.initialize():
         raise SceneLoadError(
             f"'{path.name}' is a valid {model.schema} file with {products:,} elements but no 3D "
