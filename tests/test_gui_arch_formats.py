@@ -68,3 +68,23 @@ def test_a_file_that_is_no_scene_names_every_format(window, qtbot, tmp_path, mes
     assert message_boxes
     for ext in SUPPORTED_EXTENSIONS:
         assert ext in message_boxes[-1]
+
+
+def test_export_dialog_target_application_sets_the_importers_frame(qtbot, gui_settings):
+    from genzi_desktop.dialogs.export import ExportDialog
+
+    dialog = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
+    qtbot.addWidget(dialog)
+    dialog.set_format("obj")
+    dialog.set_app("blender")  # Blender's OBJ importer reads Y-up
+    assert (dialog.choice().up, dialog.choice().units) == ("y", "m") and "Blender" in dialog.note.text()
+    dialog.set_app("rhino")
+    assert (dialog.choice().up, dialog.choice().units) == ("z", "mm")
+    dialog.set_format("fbx")
+    assert (dialog.choice().up, dialog.choice().units) == ("z", "mm")
+    dialog.set_format("glb")  # glTF's frame is fixed: the application cannot change it
+    assert not dialog.app_combo.isEnabled() and (dialog.choice().up, dialog.choice().units) == ("y", "m")
+    dialog.accept_choice()
+    again = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
+    qtbot.addWidget(again)
+    assert again.app_combo.currentData() == "rhino"
