@@ -108,3 +108,10 @@ def test_unsupported_extension_lists_every_format_from_the_one_list(tmp_path):
         load_scene(path)
     for ext in SUPPORTED_EXTENSIONS:
         assert ext in str(info.value) and ext in supported_formats_text()
+
+
+def test_a_picked_point_names_its_ifc_element(tmp_path):
+    scene = load_scene(write_ifc(tmp_path / "walls.ifc"))
+    hit = scene.pick([2.0, 4.0, 1.0], [0.0, -1.0, 0.0])  # from between walls 1 and 2, towards wall 1
+    assert hit is not None
+    assert scene.part_name_at(hit[0]).startswith("IfcWall 'Wall 1'")

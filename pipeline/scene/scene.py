@@ -251,6 +251,11 @@ class Scene:
         """(closest surface points (N,3), unsigned distances (N,), face ids (N,)) for (N,3) points."""
         return self._warp_query().closest(np.atleast_2d(np.asarray(points, dtype=np.float64)))
 
+    def part_name_at(self, point) -> str:
+        """The name of the part (IFC element, Rhino object, USD prim, ...) nearest ``point``."""
+        _, _, face = self.closest_points(np.reshape(point, (1, 3)))
+        return self.names[int(self.face_part[int(face[0])])]
+
     def vertex_normal_near(self, point) -> np.ndarray:
         """Smooth (vertex-interpolated) unit normal of the surface closest to ``point``."""
         if self._vertex_normals is None:
