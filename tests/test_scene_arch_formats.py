@@ -115,3 +115,19 @@ def test_a_picked_point_names_its_ifc_element(tmp_path):
     hit = scene.pick([2.0, 4.0, 1.0], [0.0, -1.0, 0.0])  # from between walls 1 and 2, towards wall 1
     assert hit is not None
     assert scene.part_name_at(hit[0]).startswith("IfcWall 'Wall 1'")
+
+
+def test_loading_an_ifc_reports_progress_and_can_be_cancelled(tmp_path):
+    from pipeline.core.events import Cancelled
+
+    path = write_ifc(tmp_path / "walls.ifc", walls=3)
+    seen = []
+    load_scene(path, progress=lambda f, m: seen.append((f, m)))
+    assert any("IFC" in m for _, m in seen) and seen[-1][0] == 1.0
+
+    def cancel(fraction, message):
+        if "Tessellating" in message:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        load_scene(path, progress=cancel)
