@@ -83,6 +83,11 @@ def test_collada_for_sketchup_states_its_frame(tmp_path, people, skins):
     assert sorted(g.name for g in doc.geometries) == ["a_man_standing", "a_woman_reading"]
     triangles = [p for g in doc.geometries for p in g.primitives]
     assert [len(t) for t in triangles] == [len(s.faces) for s in skins]
+    # assimp, a third reader: both meshes, every triangle
+    from tests.test_export import _assimp_json
+
+    dump = _assimp_json(tmp_path, path)
+    assert sorted(len(m["faces"]) for m in dump["meshes"]) == sorted(len(s.faces) for s in skins)
     scene = load_scene(path)
     opened = dict(zip(scene.names, scene.geometries))
     assert set(opened) == {"a_woman_reading", "a_man_standing"}
