@@ -82,6 +82,7 @@ def test_usd_with_scene_renders_in_blender(tmp_path, skins):
     png.parent.mkdir(exist_ok=True)
     info = blender_sees(path, render=png)
     assert sum(m["faces"] for m in info["meshes"].values()) >= 35_447
+    assert info["images"] == 8  # the scene's textures came along
     floor_z = bounds(info)[0, 2]
     assert abs(floor_z - AxesUnits().points(posed_vertices(skins[0]))[:, 2].min()) < 0.05
     assert png.stat().st_size > 10_000

@@ -5,6 +5,7 @@ with this app's scene loader: vertex counts, posed positions, units, up axis, sk
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 import json
 import zipfile
 
@@ -201,3 +202,17 @@ def test_genzi_export_into_ifc_names_people_by_prompt_and_app_presets(tmp_path, 
     assert genzi(["export", str(run), "--app", "rhino", "--bodies", "0", "--out", str(tmp_path / "r.obj")]) == 0
     mesh = trimesh.load(tmp_path / "r.obj", process=False, force="mesh")
     np.testing.assert_allclose(mesh.vertices, posed_vertices(skins[0]) * 1000, atol=1e-2)
+
+
+def test_usdz_of_the_textured_room_carries_each_image_once(tmp_path, people):
+    from pxr import Usd, UsdShade
+
+    room = Path(__file__).resolve().parents[1] / "resources" / "scenes" / "living_room.glb"
+    path = export_bodies(people, tmp_path / "room.usdz", scene=room)[0]
+    with zipfile.ZipFile(path) as z:
+        images = [n for n in z.namelist() if n.endswith((".png", ".jpg"))]
+    assert len(images) == 8  # the source's 8 pictures, once each
+    stage = Usd.Stage.Open(str(path))
+    files = {str(UsdShade.Shader(p).GetInput("file").Get().path) for p in stage.Traverse()
+             if p.IsA(UsdShade.Shader) and UsdShade.Shader(p).GetIdAttr().Get() == "UsdUVTexture"}
+    assert {f.lstrip("./") for f in files} == set(images)

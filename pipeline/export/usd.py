@@ -23,6 +23,8 @@ from pipeline.core.atomic import write_file_atomic
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.gltf_skin import BODY_COLOR, colour_of
+from pipeline.export.scene_textures import texture_of
+from pipeline.export.usd_textures import TextureFiles, add_texture
 
 USD_FRAME = AxesUnits(up="z", units="m")
 POSE_TIME = 1.0  # the one frame the fitted pose is also stored at
@@ -60,7 +62,7 @@ def _material(stage, path: str, rgba) -> object:
     if len(rgba) > 3 and rgba[3] < 0.999:
         shader.CreateInput("opacity", Sdf.ValueTypeNames.Float).Set(float(rgba[3]))
     material.CreateSurfaceOutput().ConnectToSource(shader.ConnectableAPI(), "surface")
-    return material
+    return material, shader
 
 
 def _mesh(stage, path: str, vertices: np.ndarray, faces: np.ndarray, material, rgba):
@@ -136,8 +138,10 @@ def _add_person(stage, root: str, body: ExportBody, frame: AxesUnits, material) 
     mesh.GetPrim().CreateAttribute("genzi:role", Sdf.ValueTypeNames.String).Set("person")
 
 
-def build_stage(stage, bodies: Sequence[ExportBody], frame: AxesUnits, static_meshes: Sequence[tuple[str, object]]) -> None:
-    """Fill an empty stage: /World/People/<person> and /World/Scene/<part>."""
+def build_stage(stage, bodies: Sequence[ExportBody], frame: AxesUnits, static_meshes: Sequence[tuple[str, object]],
+                textures: TextureFiles | None = None) -> None:
+    """Fill an empty stage: /World/People/<person> and /World/Scene/<part> (textured when
+    ``textures`` says where images go)."""
     from pxr import UsdGeom
 
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y if frame.up == "y" else UsdGeom.Tokens.z)
@@ -146,7 +150,7 @@ def build_stage(stage, bodies: Sequence[ExportBody], frame: AxesUnits, static_me
     stage.SetEndTimeCode(POSE_TIME)
     world = UsdGeom.Xform.Define(stage, "/World")
     stage.SetDefaultPrim(world.GetPrim())
-    body_material = _material(stage, "/World/Looks/Body", BODY_COLOR)
+    body_material, _ = _material(stage, "/World/Looks/Body", BODY_COLOR)
     used: set[str] = set()
     UsdGeom.Scope.Define(stage, "/World/People")
     for body in bodies:
@@ -161,21 +165,27 @@ def build_stage(stage, bodies: Sequence[ExportBody], frame: AxesUnits, static_me
             continue
         part = prim_name(name, used)
         rgba = colour_of(mesh)
-        material = _material(stage, f"/World/Looks/{part}", rgba)
-        _mesh(stage, f"/World/Scene/{part}", frame.points(mesh.vertices), np.asarray(mesh.faces), material, rgba)
+        material, shader = _material(stage, f"/World/Looks/{part}", rgba)
+        prim = _mesh(stage, f"/World/Scene/{part}", frame.points(mesh.vertices), np.asarray(mesh.faces), material, rgba)
+        texture = texture_of(mesh) if textures is not None else None
+        if texture is not None:
+            add_texture(stage, material, shader, prim, texture, textures)
 
 
 def write_usd(bodies: Sequence[ExportBody], path: str | Path, *, frame: AxesUnits = USD_FRAME,
               static_meshes: Sequence[tuple[str, object]] = ()) -> Path:
-    """One ``.usd``/``.usda``/``.usdc`` file (crate for ``.usd``), written atomically."""
+    """One ``.usd``/``.usda``/``.usdc`` file (crate for ``.usd``), written atomically; scene
+    textures go into ``<name>_textures/`` beside it."""
     from pxr import Usd
 
     path = Path(path)
     suffix = ".usda" if path.suffix.lower() == ".usda" else ".usdc"
 
+    textures = TextureFiles(path.parent / f"{path.stem}_textures")
+
     def write(tmp: Path) -> None:
         stage = Usd.Stage.CreateNew(str(tmp))
-        build_stage(stage, bodies, frame, static_meshes)
+        build_stage(stage, bodies, frame, static_meshes, textures)
         stage.GetRootLayer().Save()
 
     return write_file_atomic(path, write, suffix=suffix)
