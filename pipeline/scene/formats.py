@@ -19,7 +19,7 @@ from pipeline.core.assimp_cli import find_assimp, run_assimp_cli
 from pipeline.scene.raw import Declared, FormatInfo, RawScene, SceneLoadError
 
 __all__ = ["FORMATS", "SUPPORTED_EXTENSIONS", "Declared", "FormatInfo", "RawScene", "SceneLoadError",
-           "format_for", "read_raw", "supported_formats_text"]
+           "format_for", "read_raw", "supported_formats_text", "to_triangle_meshes"]
 
 
 FORMATS: dict[str, FormatInfo] = {
@@ -100,7 +100,7 @@ def _check_file(path: Path) -> None:
         raise SceneLoadError(f"'{path.name}' is empty (0 bytes). Export the design again.")
 
 
-def _to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trimesh.Trimesh], list[str], list[str]]:
+def to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trimesh.Trimesh], list[str], list[str]]:
     """Flatten whatever trimesh returned into world-space triangle meshes (visuals kept)."""
     notes: list[str] = []
     if isinstance(loaded, trimesh.Scene):
@@ -126,7 +126,7 @@ def _to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trime
     if isinstance(loaded, (list, tuple)):
         meshes, names = [], []
         for i, item in enumerate(loaded):
-            sub, sub_names, sub_notes = _to_triangle_meshes(item, path, fmt)
+            sub, sub_names, sub_notes = to_triangle_meshes(item, path, fmt)
             meshes += sub
             names += [f"{n}_{i}" for n in sub_names]
             notes += sub_notes
@@ -188,7 +188,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
             if generator is None:
                 generator = (loaded.metadata or {}).get("asset", {}).get("generator") if isinstance(loaded.metadata, dict) else None
         report(0.3, "Collecting geometry")
-        meshes, names, more_notes = _to_triangle_meshes(loaded, path, fmt)
+        meshes, names, more_notes = to_triangle_meshes(loaded, path, fmt)
         notes += more_notes
         if source.suffix.lower() in (".glb", ".gltf"):
             from pipeline.scene.gltf_pose import asset_generator

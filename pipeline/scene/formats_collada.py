@@ -49,7 +49,7 @@ def read_asset(path: Path) -> tuple[str, float, str, list[str], str | None]:
 
 def read_collada(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
     """Meshes with node transforms and materials, in the file's unit and up axis."""
-    from pipeline.scene.formats import _to_triangle_meshes  # the shared flattening of trimesh scenes
+    from pipeline.scene.formats import to_triangle_meshes
 
     report(0.02, f"Reading {path.name} (Collada)")
     up, metres, unit_name, missing, tool = read_asset(path)
@@ -64,7 +64,7 @@ def read_collada(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
             f"'{path.name}' has Collada geometry that could not be built ({type(exc).__name__}: {exc}). "
             "Export it again with 'Triangulate all faces'."
         ) from exc
-    meshes, names, notes = _to_triangle_meshes(loaded, path, fmt)
+    meshes, names, notes = to_triangle_meshes(loaded, path, fmt)
     if scale != 1.0:
         for mesh in meshes:
             mesh.apply_scale(scale)

@@ -325,9 +325,9 @@ def guess_import_options(path_or_mesh) -> SceneImportOptions:
     if isinstance(path_or_mesh, (str, os.PathLike)):
         raw = read_raw(path_or_mesh)
     else:
-        from pipeline.scene.formats import FORMATS, _to_triangle_meshes
+        from pipeline.scene.formats import FORMATS, to_triangle_meshes
 
-        meshes, names, _ = _to_triangle_meshes(path_or_mesh, Path("mesh"), FORMATS[".obj"])
+        meshes, names, _ = to_triangle_meshes(path_or_mesh, Path("mesh"), FORMATS[".obj"])
         if not meshes or sum(len(m.faces) for m in meshes) == 0:
             raise SceneLoadError("The mesh has no triangles, so its up axis and unit cannot be guessed.")
         raw = RawScene(geometries=meshes, names=names, format=FORMATS[".obj"])
