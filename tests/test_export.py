@@ -276,7 +276,30 @@ def test_fbx_with_scene_embeds_the_scene_textures(tmp_path, bodies):
     path = export_bodies(bodies, tmp_path / "room.fbx", scene=scene)[0]
     dump = _assimp_json(tmp_path, path)
     textured = [m for m in dump["materials"] if any(p.get("semantic") == 1 for p in m["properties"])]
-    assert len(dump.get("textures", [])) >= 10 and len(textured) >= 10  # 1 = diffuse / base colour
+    # every textured material keeps its texture (1 = diffuse / base colour), and each of the
+    # source's 8 images is stored once, not once per loaded copy
+    source_images = len(pygltflib.GLTF2().load(str(scene)).images)
+    assert len(dump.get("textures", [])) == source_images == 8 and len(textured) >= 10
+
+
+def test_scene_glb_stores_each_image_once(tmp_path, bodies):
+    scene = REPO / "resources" / "scenes" / "living_room.glb"
+    path = export_bodies(bodies, tmp_path / "room.glb", scene=scene)[0]
+    assert len(pygltflib.GLTF2().load(str(path)).images) == len(pygltflib.GLTF2().load(str(scene)).images) == 8
+
+
+def test_own_glb_and_fbx_reopen_posed(tmp_path, bodies):
+    """trimesh ignores skins: a re-opened rigged export must still show the fitted pose."""
+    from pipeline.scene.scene import SceneImportOptions, load_scene
+
+    expected = np.concatenate([posed_vertices(s) for s in bodies])
+    glb = load_scene(export_bodies(bodies, tmp_path / "people.glb")[0])
+    assert glb.options.up_axis == "y" and "written by GenZI Desktop" in glb.options.describe()
+    np.testing.assert_allclose(glb.bounds, [expected.min(axis=0), expected.max(axis=0)], atol=1e-5)
+    fbx = load_scene(export_bodies(bodies, tmp_path / "people.fbx", up="z", units="cm")[0],
+                     SceneImportOptions(up_axis="y", unit="cm"))  # assimp converts the header's axes to Y-up
+    np.testing.assert_allclose(fbx.bounds, [expected.min(axis=0), expected.max(axis=0)], atol=1e-4)
+    assert any("posed state" in n for n in fbx.notes)
 
 
 def test_fbx_without_assimp_says_how_to_get_it(tmp_path, bodies, monkeypatch):

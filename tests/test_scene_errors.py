@@ -87,7 +87,7 @@ def test_zero_triangle_glb(tmp_path):
     assert "triangles" in _error(path)
 
 
-@pytest.mark.parametrize("name", ["model.dae", "model.blend", "README"])
+@pytest.mark.parametrize("name", ["model.skp", "model.blend", "README"])
 def test_unsupported_extension(tmp_path, name):
     path = tmp_path / name
     path.write_text("whatever")

@@ -41,7 +41,8 @@ class ExportController(QtCore.QObject):
         self.save_path_provider = self._ask_save_path
         w = window
         self.act_export_bodies = w.add_action("&Export bodies…", self.export_bodies_dialog, "Ctrl+E",
-                                           "Write the selected or all bodies to OBJ, PLY, GLB or FBX")
+                                           "Write the selected or all bodies to OBJ, PLY, GLB, FBX, USD, "
+                                           "Collada, or into a copy of the opened IFC or Rhino design")
         self.act_export_image = w.add_action("Export &image…", self.export_image_dialog, "Ctrl+Shift+E",
                                           "Render the viewport or a camera to a high-resolution PNG")
         name_actions(self)
@@ -127,7 +128,7 @@ class ExportController(QtCore.QObject):
                        "Generate bodies (Generate > Generate) or import your own images first.")
             return False
         dialog = ExportDialog(self.window, self.qs, has_selection=self.has_selection(),
-                              has_scene=self.window.scene is not None)
+                              has_scene=self.window.scene is not None, design_suffix=self._design_suffix())
         choice = self._ask(dialog)
         if choice is None:
             return False
@@ -153,11 +154,17 @@ class ExportController(QtCore.QObject):
             return False
         up = None if info.frame_fixed else choice.up
         units = None if info.frame_fixed else choice.units
+        into = self.window.scene_path if info.into_original else None
+        if info.into_original and (into is None or Path(into).suffix.lower() != info.suffix):
+            show_error(self.window, "No design to write into",
+                       f"{info.label} copies the opened design with the people added.",
+                       f"Open the {info.suffix} design first (File > Open), then export again.")
+            return False
 
         def work(report, cancel):
             bodies = _build_bodies(entries, bodies_of)
             report(f"Writing {path.name}", 0, 0)
-            return export_bodies(bodies, path, format=choice.format, up=up, units=units, scene=scene)
+            return export_bodies(bodies, path, format=choice.format, up=up, units=units, scene=scene, into=into)
 
         self.window.show_progress(f"Exporting {len(entries)} bod{'y' if len(entries) == 1 else 'ies'} to {path.name}…")
         self.window.settings.set_last_folder(path.parent)
@@ -190,11 +197,18 @@ class ExportController(QtCore.QObject):
     def _task_done(self) -> None:
         self.task = None
 
+    def _design_suffix(self) -> str | None:
+        path = self.window.scene_path
+        return Path(path).suffix.lower() if path is not None else None
+
     def _ask_save_path(self, fmt: str) -> str | None:
         info = FORMATS[fmt]
         folder = self.window.settings.last_folder() or str(Path.home())
+        stem = "bodies"
+        if info.into_original and self.window.scene_path is not None:
+            stem = f"{Path(self.window.scene_path).stem}_people"  # a copy beside the design, never the design
         path, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self.window, "Export bodies", str(Path(folder) / f"bodies{info.suffix}"), f"{info.label} (*{info.suffix})")
+            self.window, "Export bodies", str(Path(folder) / f"{stem}{info.suffix}"), f"{info.label} (*{info.suffix})")
         return path or None
 
     # ------------------------------------------------------------------ image

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from PySide6 import QtCore, QtWidgets
 
 from pipeline.export import FORMATS, UNITS, UP_AXES
+from pipeline.export.apps import APPS
 
 #: The formats offered, in menu order.
-FORMAT_ORDER = ("obj", "ply", "glb", "fbx")
+FORMAT_ORDER = ("obj", "ply", "glb", "fbx", "usd", "usdz", "dae", "ifc", "3dm")
 IMAGE_WIDTHS = (1280, 1920, 2560, 3840)
 
 
@@ -52,13 +53,19 @@ class ImageChoice:
 class ExportDialog(QtWidgets.QDialog):
     """Format, selected/all bodies, scene, up axis and unit; defaults remembered per format."""
 
-    def __init__(self, parent, qs: QtCore.QSettings, *, has_selection: bool, has_scene: bool) -> None:
+    def __init__(self, parent, qs: QtCore.QSettings, *, has_selection: bool, has_scene: bool,
+                 design_suffix: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export bodies")
         self.qs = qs
         self.format_combo = QtWidgets.QComboBox(self)
         for key in FORMAT_ORDER:
             self.format_combo.addItem(FORMATS[key].label, key)
+            if FORMATS[key].into_original and FORMATS[key].suffix != design_suffix:
+                # people go into a copy of the opened design: only offered when it is that format
+                item = self.format_combo.model().item(self.format_combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(f"Open a {FORMATS[key].suffix} design to write people into a copy of it.")
         self.selected_radio = QtWidgets.QRadioButton("Selected bodies", self)
         self.all_radio = QtWidgets.QRadioButton("All bodies", self)
         self.selected_radio.setEnabled(has_selection)
@@ -72,6 +79,11 @@ class ExportDialog(QtWidgets.QDialog):
         self.units_combo = QtWidgets.QComboBox(self)
         for unit in UNITS:
             self.units_combo.addItem(unit, unit)
+        self.app_combo = QtWidgets.QComboBox(self)
+        self.app_combo.addItem("(choose axes and unit below)", "")
+        for key, app in APPS.items():
+            self.app_combo.addItem(app.label, key)
+        self.app_combo.setToolTip("Sets the up axis and unit the application's importer expects")
         self.note = QtWidgets.QLabel(self)
         self.note.setWordWrap(True)
         which = QtWidgets.QHBoxLayout()
@@ -81,6 +93,7 @@ class ExportDialog(QtWidgets.QDialog):
         form.addRow("Format", self.format_combo)
         form.addRow("Bodies", which)
         form.addRow("", self.scene_check)
+        form.addRow("Target application", self.app_combo)
         form.addRow("Up axis", self.up_combo)
         form.addRow("Unit", self.units_combo)
         buttons = _export_buttons(self)
@@ -91,8 +104,13 @@ class ExportDialog(QtWidgets.QDialog):
         self.setMinimumWidth(420)
         self._loading = False
         self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self.app_combo.currentIndexChanged.connect(self._app_changed)
         last = str(qs.value("export/format", "obj", type=str) or "obj")
-        self.format_combo.setCurrentIndex(max(0, self.format_combo.findData(last)))
+        self.set_app(str(qs.value("export/app", "", type=str) or ""))
+        index = self.format_combo.findData(last)
+        if index < 0 or not self.format_combo.model().item(index).isEnabled():
+            index = 0
+        self.format_combo.setCurrentIndex(index)
         self._format_changed()
 
     # ---- per-format memory ----------------------------------------------------------------
@@ -114,12 +132,29 @@ class ExportDialog(QtWidgets.QDialog):
         self.units_combo.setCurrentIndex(max(0, self.units_combo.findData(units)))
         self.up_combo.setEnabled(not info.frame_fixed)
         self.units_combo.setEnabled(not info.frame_fixed)
-        self.scene_check.setChecked(scene and self._has_scene)
+        self.app_combo.setEnabled(not info.frame_fixed)
+        self.scene_check.setEnabled(self._has_scene and not info.into_original)  # the design is the scene
+        self.scene_check.setChecked(scene and self._has_scene and not info.into_original)
         self.note.setText(info.note)
+        self._app_changed()
+
+    def _app_changed(self, *_args) -> None:
+        """A target application sets the frame its importer expects for this format."""
+        key = str(self.app_combo.currentData() or "")
+        frame = APPS[key].frame_for(self.format()) if key else None
+        if frame is None or FORMATS[self.format()].frame_fixed:
+            return
+        self.up_combo.setCurrentIndex(max(0, self.up_combo.findData(frame.up)))
+        self.units_combo.setCurrentIndex(max(0, self.units_combo.findData(frame.units)))
+        self.note.setText(f"{FORMATS[self.format()].note} {APPS[key].note}")
+
+    def set_app(self, key: str) -> None:
+        self.app_combo.setCurrentIndex(max(0, self.app_combo.findData(key)))
 
     def remember(self) -> None:
         c = self.choice()
         self.qs.setValue("export/format", c.format)
+        self.qs.setValue("export/app", str(self.app_combo.currentData() or ""))
         if not FORMATS[c.format].frame_fixed:
             self.qs.setValue(f"export/{c.format}/up", c.up)
             self.qs.setValue(f"export/{c.format}/units", c.units)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.scene.formats import FORMATS, SUPPORTED_EXTENSIONS, supported_formats_text
 from pipeline.scene.scene import SceneImportOptions, SceneLoadError, guess_import_options, load_scene
 
 __all__ = [
     "SCENE_SUFFIXES", "NEEDS_IMPORT_OPTIONS", "SceneImportOptions", "SceneLoadError",
     "guess_import_options", "load_scene", "is_scene_file", "needs_import_options", "file_filter",
+    "supported_formats_text",
 ]
 
-SCENE_SUFFIXES = (".glb", ".gltf", ".obj", ".ply", ".stl", ".fbx")
+#: The pipeline's one list of openable formats.
+SCENE_SUFFIXES = SUPPORTED_EXTENSIONS
 #: Formats that do not say their up axis or unit: the user confirms or corrects the guess.
-NEEDS_IMPORT_OPTIONS = (".obj", ".ply", ".stl", ".fbx")
+NEEDS_IMPORT_OPTIONS = tuple(ext for ext, info in FORMATS.items() if not info.declared)
 
 
 def is_scene_file(path: str | Path) -> bool:
@@ -26,4 +29,8 @@ def needs_import_options(path: str | Path) -> bool:
 
 def file_filter() -> str:
     patterns = " ".join(f"*{s}" for s in SCENE_SUFFIXES)
-    return f"3D scenes ({patterns});;All files (*)"
+    by_name: dict[str, list[str]] = {}
+    for ext, info in FORMATS.items():
+        by_name.setdefault(info.name, []).append(f"*{ext}")
+    each = ";;".join(f"{name} ({' '.join(exts)})" for name, exts in by_name.items())
+    return f"3D scenes ({patterns});;{each};;All files (*)"

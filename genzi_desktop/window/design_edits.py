@@ -67,7 +67,8 @@ class DesignEditing:
         radius = old.radius if old is not None else 0.0
         self.set_target(Target(point, normal, radius), "Place target")
         p = np.round(point, 3)
-        self.statusBar().showMessage(f"Target at ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}) m", 5000)
+        self.statusBar().showMessage(f"Target at ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}) m on {self.scene.part_name_at(point)}",
+                                     5000)
 
     @QtCore.Slot(int, int, int, bool)
     def on_target_dragged(self, x: int, y: int, drag_id: int, finished: bool) -> None:

@@ -54,7 +54,7 @@ class SceneLoading:
         if not scene_io.is_scene_file(path):
             self._load_failed_message(
                 path, f"{path.name} is not a scene format GenZI Desktop can open.",
-                "Open a GLB/glTF, OBJ, PLY, STL or FBX file (export one from your modelling tool).")
+                f"Open one of: {scene_io.supported_formats_text()} (export one from your modelling tool).")
             return
         if options is None and scene_io.needs_import_options(path):
             remembered = self.settings.import_options(path)
@@ -148,7 +148,8 @@ class SceneLoading:
         self.hide_progress()
         self._load_task = None
         advice = ("The previous scene stays open. Check that the file is a complete 3D model "
-                  "(re-export it from your modelling tool as GLB, OBJ, PLY, STL or FBX) and try again.")
+                  f"(re-export it from your modelling tool as one of: {scene_io.supported_formats_text()}) "
+                  "and try again.")
         if isinstance(exc, MemoryError):
             advice = "The scene is too large for this computer's memory. Simplify it and try again."
         self._load_failed_message(path, f"Could not open {path.name}: {describe_exception(exc)}", advice)

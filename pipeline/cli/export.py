@@ -1,9 +1,14 @@
-"""``genzi export RUN_DIR --format obj|ply|glb|fbx --out FILE``: bodies of a run to a file."""
+"""``genzi export RUN_DIR --format obj|ply|glb|fbx|usd|usdz|dae|ifc|3dm --out FILE``: bodies of a run
+to a file; ``ifc`` and ``3dm`` write them into a copy of ``--into DESIGN``; ``--app`` picks the
+axes and unit the target application's importer expects."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from pipeline.export import FORMATS as EXPORT_FORMATS
+from pipeline.export.apps import APPS
 
 
 def _indices(text: str) -> list[int]:
@@ -15,8 +20,10 @@ def _indices(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="run folder written by `genzi fit` or `genzi generate`")
-    parser.add_argument("--format", choices=["obj", "ply", "glb", "fbx"], help="default: from --out's suffix")
-    parser.add_argument("--out", required=True, help="file to write (.obj/.ply/.glb/.fbx)")
+    parser.add_argument("--format", choices=list(EXPORT_FORMATS), help="default: from --out's suffix")
+    parser.add_argument("--out", required=True, help="file to write (" + "/".join(f".{k}" for k in EXPORT_FORMATS) + ")")
+    parser.add_argument("--into", help="ifc/3dm: the design to copy the people into (never modified)")
+    parser.add_argument("--app", choices=list(APPS), help="target application: axes and unit for OBJ, PLY and FBX")
     parser.add_argument("--with-scene", action="store_true", help="put the scene's meshes in the same file")
     parser.add_argument("--up", choices=["z", "y"], help="up axis (default per format: obj/ply z, glb/fbx y)")
     parser.add_argument("--units", choices=["m", "cm", "mm"], help="unit (default per format: m; fbx cm)")
@@ -32,22 +39,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipeline.body.smplx_body import PickleNotAllowedError, pickle_consent
     from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path, resolve_frame
-    from pipeline.export.run_folder import bodies_of_run, run_body_spec, scene_path_of
+    from pipeline.export.apps import app_preset
+    from pipeline.export.run_folder import bodies_of_run, people_names, run_body_spec, scene_path_of
 
     try:
         fmt = args.format or format_for_path(args.out)
+        if args.app:
+            frame = app_preset(args.app).frame_for(fmt)
+            if frame is not None:
+                args.up, args.units = args.up or frame.up, args.units or frame.units
         resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
         trusted: frozenset[str] = frozenset()
         if args.allow_pickle:  # the user's consent, for this invocation, to the model the export opens
             trusted = pickle_consent(run_body_spec(args.run_dir, "smplx", args.body_model_path).path, True)
         bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged,
                                body_model_path=args.body_model_path, trusted_pickles=trusted)
+        if FORMATS[fmt].into_original or fmt in ("usd", "usdz", "dae"):
+            for body, name in zip(bodies, people_names(args.run_dir, args.bodies)):
+                body.name = name
         scene = None
         if args.with_scene:
             scene = scene_path_of(args.run_dir)
             if scene is None:
                 raise ValueError(f"{args.run_dir}/config.json names no scene; export without --with-scene.")
-        written = export_bodies(bodies, args.out, format=fmt, up=args.up, units=args.units, scene=scene)
+        written = export_bodies(bodies, args.out, format=fmt, up=args.up, units=args.units, scene=scene,
+                                into=args.into)
     except (ExportError, ValueError, FileNotFoundError, TypeError, PickleNotAllowedError) as exc:
         print(f"genzi export: error: {exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,7 @@ import sys
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--scene", required=True, help="scene file (GLB, glTF, OBJ, PLY, STL, FBX)")
+    parser.add_argument("--scene", required=True, help="scene file (GLB, glTF, OBJ, PLY, STL, FBX, IFC, 3dm, Collada .dae, USD/USDZ)")
     parser.add_argument("--views", required=True, help="folder (or file) with views.json from `genzi views`")
     parser.add_argument("--hypotheses", required=True, help="folder with view_XX.png, or set_K/view_XX.png sub-folders")
     parser.add_argument("--out", required=True, help="output folder for body_K.obj and report.json")

@@ -13,7 +13,7 @@ __all__ = ["add_arguments", "parse_overrides", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scene", required=True, help="scene file (GLB/glTF, OBJ, PLY, STL, FBX)")
+    parser.add_argument("--scene", required=True, help="scene file (GLB/glTF, OBJ, PLY, STL, FBX, IFC, 3dm, Collada .dae, USD/USDZ)")
     parser.add_argument("--at", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"),
                         help="target point in world metres (Z up), e.g. on a seat")
     parser.add_argument("--prompt", required=True, help="what the person does, e.g. 'a man sitting on the sofa'")

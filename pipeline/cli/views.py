@@ -33,7 +33,7 @@ To use your own images instead of the built-in inpainting model:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scene", required=True, help="scene file (GLB, glTF, OBJ, PLY, FBX)")
+    parser.add_argument("--scene", required=True, help="scene file (GLB, glTF, OBJ, PLY, STL, FBX, IFC, 3dm, Collada .dae, USD/USDZ)")
     parser.add_argument("--at", nargs=3, type=float, required=True, metavar=("X", "Y", "Z"),
                         help="target point in scene coordinates (Z up, metres)")
     parser.add_argument("--out", required=True, help="output folder for view_XX.png and views.json")

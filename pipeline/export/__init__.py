@@ -1,4 +1,5 @@
-"""Export fitted bodies (optionally with the scene) to OBJ, PLY, GLB and FBX.
+"""Export fitted bodies (optionally with the scene) to OBJ, PLY, GLB, FBX, USD/USDZ and Collada,
+or write them back into a copy of the architect's IFC or Rhino file.
 
 One entry point, :func:`export_bodies`, plus :data:`FORMATS`, the per-format facts and
 defaults the GUI shows and remembers. All inputs are in the pipeline's frame (Z-up metres);
@@ -29,6 +30,7 @@ class FormatInfo:
     default_units: str
     frame_fixed: bool  # the format's specification fixes axes and unit
     note: str
+    into_original: bool = False  # writes people into a copy of the opened design (``into=``)
 
 
 FORMATS: dict[str, FormatInfo] = {
@@ -49,6 +51,29 @@ FORMATS: dict[str, FormatInfo] = {
         "Armature + skin bound in the fitted pose; the header records the chosen axes/unit "
         "(default Y-up cm, Maya's; Blender and 3ds Max convert on import).",
     ),
+    "usd": FormatInfo(
+        "usd", ".usd", "USD (UsdSkel), rigged", True, "z", "m", False,
+        "Skinned, posed people and the scene with colours; the stage records its up axis and unit "
+        "(Omniverse, Blender, Houdini, Vectorworks).",
+    ),
+    "usdz": FormatInfo(
+        "usdz", ".usdz", "USDZ for Apple Quick Look, rigged", True, "y", "m", True,
+        "One zipped USD file, Y-up metres as Apple's viewers expect.",
+    ),
+    "dae": FormatInfo(
+        "dae", ".dae", "Collada (SketchUp)", False, "z", "m", False,
+        "Posed meshes with colours; the file records up axis and unit, SketchUp imports at real size.",
+    ),
+    "ifc": FormatInfo(
+        "ifc", ".ifc", "Into a copy of the IFC design", False, "z", "m", True,
+        "People as IfcBuildingElementProxy in their storey, in the project's unit; the original "
+        "file is not changed.", into_original=True,
+    ),
+    "3dm": FormatInfo(
+        "3dm", ".3dm", "Into a copy of the Rhino design", False, "z", "m", True,
+        "People as meshes on a 'People' layer, one sub-layer each, in the model's unit; the "
+        "original file is not changed.", into_original=True,
+    ),
 }
 
 DEFAULT_OPTIONS: dict[str, dict[str, str]] = {
@@ -58,6 +83,8 @@ DEFAULT_OPTIONS: dict[str, dict[str, str]] = {
 
 def format_for_path(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
+    if suffix in (".usda", ".usdc"):  # USD's text and crate spellings
+        return "usd"
     for key, info in FORMATS.items():
         if info.suffix == suffix:
             return key
@@ -74,10 +101,15 @@ def resolve_frame(fmt: str, up: str | None = None, units: str | None = None) -> 
     info = FORMATS[fmt]
     frame = AxesUnits(up or info.default_up, units or info.default_units)
     if info.frame_fixed and (frame.up, frame.units) != (info.default_up, info.default_units):
+        if info.into_original:
+            raise ExportError(
+                f"{info.label}: the people take the design's own unit and up axis. Leave up axis "
+                "and unit at their defaults."
+            )
         raise ExportError(
-            f"{info.label} is always Y-up metres (the glTF specification fixes it; Blender, Maya, "
-            "Rhino and 3ds Max convert on import). Leave up axis and unit at their defaults, or "
-            "choose OBJ, PLY or FBX for another frame."
+            f"{info.label} is always {info.default_up.upper()}-up metres (the format fixes it; Blender, "
+            "Maya, Rhino and 3ds Max convert on import). Leave up axis and unit at their defaults, or "
+            "choose OBJ, PLY, FBX or USD for another frame."
         )
     return frame
 
@@ -102,11 +134,15 @@ def export_bodies(
     up: str | None = None,
     units: str | None = None,
     scene=None,
+    into: str | Path | None = None,
 ) -> list[Path]:
     """Write ``bodies`` (SkinnedMesh, ExportBody, trimesh.Trimesh or (V, F) pairs; world
     Z-up metres) to ``path``; with ``scene`` (pipeline Scene, trimesh Scene or path) the
     scene's meshes go into the same file. ``format`` defaults to the file suffix; ``up``
     ("z"/"y") and ``units`` ("m"/"cm"/"mm") default per format (:data:`FORMATS`).
+
+    ``ifc`` and ``3dm`` need ``into``, the opened design: it is copied to ``path`` with the
+    people added, and never modified itself.
 
     Returns the files written (OBJ also writes its .mtl and any textures). Raises
     ExportError with a message for the user on a full disk, an unwritable folder or a
@@ -125,9 +161,13 @@ def export_bodies(
     items = [as_export_body(b, i) for i, b in enumerate(bodies)]
     if not items and scene is None:
         raise ValueError("Nothing to export: select at least one body.")
+    if FORMATS[fmt].into_original:
+        return [_write_into(fmt, items, path, into)]
     static = scene_meshes(scene) if scene is not None else []
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt in ("usd", "usdz", "dae"):
+            return [_write_other(fmt, items, path, frame, static)]
         if fmt == "obj":
             return write_obj(items, path, frame=frame, static_meshes=static)
         if fmt == "ply":
@@ -137,6 +177,30 @@ def export_bodies(
         return write_fbx(items, path, frame=frame, static_meshes=static)
     except OSError as exc:
         raise friendly_os_error(exc, path) from exc
+
+
+def _write_other(fmt: str, items, path: Path, frame: AxesUnits, static) -> Path:
+    from pipeline.export.collada import write_collada
+    from pipeline.export.usd import write_usd, write_usdz
+
+    writer = {"usd": write_usd, "usdz": write_usdz, "dae": write_collada}[fmt]
+    return writer(items, path, frame=frame, static_meshes=static)
+
+
+def _write_into(fmt: str, items, path: Path, into) -> Path:
+    from pipeline.export.ifc_people import write_people_into_ifc
+    from pipeline.export.rhino_people import write_people_into_3dm
+
+    if into is None:
+        raise ExportError(
+            f"{FORMATS[fmt].label}: give the opened design to copy (--into DESIGN{FORMATS[fmt].suffix}); "
+            "the people are written into a copy of it."
+        )
+    writer = write_people_into_ifc if fmt == "ifc" else write_people_into_3dm
+    try:
+        return writer(items, Path(into), path)
+    except OSError as exc:
+        raise _friendly_os_error(exc, path) from exc
 
 
 __all__ = [

@@ -29,6 +29,7 @@ from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.errors import ExportError
 from pipeline.export.gltf_skin import write_glb
+from pipeline.scene.fbx_header import read_frame_label  # noqa: F401 - one reader of the header, used by checks
 
 _CM_PER_UNIT = {"m": 100.0, "cm": 1.0, "mm": 0.1}
 
@@ -97,24 +98,6 @@ def label_frame(path: Path, frame: AxesUnits) -> None:
         if not _set_property(data, name, value):
             raise ExportError(f"Unexpected FBX header from assimp (no {name}); FBX not written.")
     path.write_bytes(bytes(data))
-
-
-def read_frame_label(path: str | Path) -> dict[str, float]:
-    """The axis/unit values of an FBX header (for checks): UpAxis, UnitScaleFactor, ..."""
-    data = Path(path).read_bytes()
-    out: dict[str, float] = {}
-    for name in ("UpAxis", "UpAxisSign", "FrontAxis", "FrontAxisSign", "CoordAxis", "UnitScaleFactor"):
-        key = b"S" + struct.pack("<I", len(name)) + name.encode()
-        pos = data.find(key)
-        if pos < 0:
-            continue
-        pos += len(key)
-        for _ in range(3):
-            (length,) = struct.unpack_from("<I", data, pos + 1)
-            pos += 5 + length
-        code = data[pos : pos + 1]
-        out[name] = struct.unpack_from("<i" if code == b"I" else "<d", data, pos + 1)[0]
-    return out
 
 
 def bind_in_fitted_pose(body: ExportBody) -> ExportBody:

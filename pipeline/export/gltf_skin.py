@@ -9,6 +9,7 @@ a glTF viewer shows the fitted pose and a DCC tool gets a posable armature.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -36,7 +37,7 @@ class _Builder:
         self.gltf.scenes = [gl.Scene(nodes=[])]
         self.gltf.scene = 0
         self.blob = bytearray()
-        self._textures: dict[int, int] = {}  # id(PIL image) -> texture index
+        self._textures: dict[str, int] = {}  # image content digest -> texture index
 
     def view(self, data: np.ndarray, target: int | None) -> int:
         while len(self.blob) % 4:
@@ -79,8 +80,10 @@ class _Builder:
         return len(self.gltf.materials) - 1
 
     def texture(self, image) -> int:
-        """A texture of a PIL image, stored once however many materials use it."""
-        if id(image) not in self._textures:
+        """A texture of a PIL image, stored once however many materials (or loaded copies of
+        the same picture) use it: keyed by the pixels, not by the Python object."""
+        key = image_digest(image)
+        if key not in self._textures:
             data, mime = encoded(image)
             view = self.view(np.frombuffer(data, dtype=np.uint8), None)
             self.gltf.images.append(gl.Image(bufferView=view, mimeType=mime))
@@ -88,8 +91,8 @@ class _Builder:
                 self.gltf.samplers.append(gl.Sampler(magFilter=gl.LINEAR, minFilter=gl.LINEAR_MIPMAP_LINEAR,
                                                      wrapS=gl.REPEAT, wrapT=gl.REPEAT))
             self.gltf.textures.append(gl.Texture(sampler=0, source=len(self.gltf.images) - 1))
-            self._textures[id(image)] = len(self.gltf.textures) - 1
-        return self._textures[id(image)]
+            self._textures[key] = len(self.gltf.textures) - 1
+        return self._textures[key]
 
     def node(self, node: gl.Node, root: bool) -> int:
         self.gltf.nodes.append(node)
@@ -122,6 +125,13 @@ class _Builder:
         self.gltf.save_binary(str(path))
 
 
+def image_digest(image) -> str:
+    """A digest of a PIL image's size, mode and pixels."""
+    digest = hashlib.sha1(f"{image.mode}{image.size}".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
 def _trs(matrix: np.ndarray) -> tuple[list[float], list[float], list[float]]:
     """Translation, unit quaternion (x, y, z, w) and scale of a 4x4 transform."""
     scale = np.linalg.norm(matrix[:3, :3], axis=0)
@@ -130,7 +140,7 @@ def _trs(matrix: np.ndarray) -> tuple[list[float], list[float], list[float]]:
     return [float(x) for x in matrix[:3, 3]], [float(x) for x in rot], [float(x) for x in scale]
 
 
-def _color_of(mesh) -> tuple[float, float, float, float]:
+def colour_of(mesh) -> tuple[float, float, float, float]:
     """Main colour of a trimesh mesh (vertex/face colours or material), as floats."""
     try:
         visual = mesh.visual
@@ -232,7 +242,7 @@ def write_glb(
             continue
         texture = texture_of(mesh)
         if texture is None:
-            material = b.material(f"{name}_material", _color_of(mesh), double_sided=True)
+            material = b.material(f"{name}_material", colour_of(mesh), double_sided=True)
             extra = None
         else:
             material = b.material(f"{name}_material", texture.factor, double_sided=True,

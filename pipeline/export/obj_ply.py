@@ -22,8 +22,11 @@ def _body_trimesh(body: ExportBody, frame: AxesUnits, textured: bool):
 
     mesh = trimesh.Trimesh(frame.points(body.vertices), np.asarray(body.faces), process=False)
     if textured:
+        # A material needs UVs in OBJ: without them trimesh's writer shifts every later part's
+        # "vt" indices past the end of the list and Blender drops those faces.
         mesh.visual = trimesh.visual.TextureVisuals(
-            material=trimesh.visual.material.SimpleMaterial(name="body_skin", diffuse=BODY_RGBA)
+            uv=np.zeros((len(mesh.vertices), 2)),
+            material=trimesh.visual.material.SimpleMaterial(name="body_skin", diffuse=BODY_RGBA),
         )
     else:
         mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile(BODY_RGBA, (len(mesh.vertices), 1)))

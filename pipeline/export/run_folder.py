@@ -136,3 +136,13 @@ def bodies_of_run(run_dir: str | Path, indices: list[int] | None = None, *, rigg
         mesh = trimesh.load(str(mesh_file), force="mesh", process=False)
         out.append(ExportBody(name, np.asarray(mesh.vertices, dtype=float), np.asarray(mesh.faces)))
     return out
+
+
+def people_names(run_dir: str | Path, indices: list[int] | None = None) -> list[str]:
+    """A name per selected body from the run's prompt ("a woman reading", "a woman reading 2"),
+    for formats where people are listed by name (IFC elements, Rhino layers, USD prims)."""
+    data = read_report(run_dir)
+    entries = data["bodies"]
+    indices = list(range(len(entries))) if indices is None else indices
+    prompt = str(data.get("prompt") or "person").strip() or "person"
+    return [f"{prompt} {k + 1}" if len(indices) > 1 else prompt for k in range(len(indices))]

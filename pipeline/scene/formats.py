@@ -10,27 +10,16 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import trimesh
 
 from pipeline.core.assimp_cli import find_assimp, run_assimp_cli
+from pipeline.scene.raw import Declared, FormatInfo, RawScene, SceneLoadError
 
-
-class SceneLoadError(Exception):
-    """A scene file could not be loaded. The message says what went wrong and what to do."""
-
-
-@dataclass(frozen=True)
-class FormatInfo:
-    """What a file format says (or usually means) about its up axis and unit."""
-
-    name: str
-    up_axis: str  # the convention of the format or of the tools that usually write it
-    unit: str
-    declared: bool  # True when the format's specification fixes up axis and unit (glTF)
+__all__ = ["FORMATS", "SUPPORTED_EXTENSIONS", "Declared", "FormatInfo", "RawScene", "SceneLoadError",
+           "format_for", "read_raw", "supported_formats_text", "to_triangle_meshes"]
 
 
 FORMATS: dict[str, FormatInfo] = {
@@ -40,24 +29,26 @@ FORMATS: dict[str, FormatInfo] = {
     ".ply": FormatInfo("PLY", "z", "m", False),
     ".stl": FormatInfo("STL", "z", "m", False),
     ".fbx": FormatInfo("FBX", "y", "m", False),
+    ".ifc": FormatInfo("IFC", "z", "m", True, reads_own_frame=True),
+    ".3dm": FormatInfo("Rhino 3dm", "z", "m", True, reads_own_frame=True),
+    ".dae": FormatInfo("Collada", "y", "m", True, reads_own_frame=True),
+    ".usd": FormatInfo("USD", "y", "m", True, reads_own_frame=True),
+    ".usda": FormatInfo("USD", "y", "m", True, reads_own_frame=True),
+    ".usdc": FormatInfo("USD", "y", "m", True, reads_own_frame=True),
+    ".usdz": FormatInfo("USDZ", "y", "m", True, reads_own_frame=True),
 }
+
+OWN_GENERATOR = "GenZI Desktop"  # the asset generator this app's glTF writer records
 
 SUPPORTED_EXTENSIONS: tuple[str, ...] = tuple(FORMATS)
 
 
-@dataclass
-class RawScene:
-    """Geometry as the file has it: node transforms applied, no unit or axis change."""
-
-    geometries: list[trimesh.Trimesh]
-    names: list[str]
-    format: FormatInfo
-    generator: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def triangle_count(self) -> int:
-        return int(sum(len(g.faces) for g in self.geometries))
+def supported_formats_text() -> str:
+    """Every openable format in one line, from :data:`FORMATS` (the one list)."""
+    by_name: dict[str, list[str]] = {}
+    for ext, info in FORMATS.items():
+        by_name.setdefault(info.name if info.name != "USDZ" else "USD", []).append(ext)
+    return "; ".join(f"{name} ({', '.join(exts)})" for name, exts in by_name.items())
 
 
 def format_for(path: Path) -> FormatInfo:
@@ -66,8 +57,8 @@ def format_for(path: Path) -> FormatInfo:
     if ext not in FORMATS:
         raise SceneLoadError(
             f"'{path.name}' has the extension '{path.suffix or '(none)'}', which cannot be opened. "
-            f"Supported formats: {', '.join(SUPPORTED_EXTENSIONS)}. "
-            "Export the design from your modelling tool as GLB, OBJ, PLY, STL or FBX."
+            f"Supported formats: {supported_formats_text()}. "
+            "Export the design from your modelling tool in one of them."
         )
     return FORMATS[ext]
 
@@ -104,7 +95,7 @@ def _check_file(path: Path) -> None:
     if not path.exists():
         raise SceneLoadError(f"'{path}' does not exist. Check the path or pick the file again.")
     if path.is_dir():
-        raise SceneLoadError(f"'{path}' is a folder, not a mesh file. Pick a .glb, .obj, .ply, .stl or .fbx file.")
+        raise SceneLoadError(f"'{path}' is a folder, not a mesh file. Pick a file in one of: {supported_formats_text()}.")
     if path.stat().st_size == 0:
         raise SceneLoadError(f"'{path.name}' is empty (0 bytes). Export the design again.")
 
@@ -162,8 +153,11 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
         if progress is not None:
             progress(float(fraction), message)
 
+    if fmt.reads_own_frame:
+        return _checked(_read_own_frame(path, report), path)
     notes: list[str] = []
     generator = None
+    prior = declared = None
     with tempfile.TemporaryDirectory(prefix="genzi_scene_") as tmp:
         source = path
         if fmt.name == "FBX":
@@ -196,25 +190,86 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
         report(0.3, "Collecting geometry")
         meshes, names, more_notes = to_triangle_meshes(loaded, path, fmt)
         notes += more_notes
-        # Drop parts without triangles (lines, empty nodes)
-        kept = [(m, n) for m, n in zip(meshes, names) if len(m.faces) > 0 and len(m.vertices) > 0]
-        if not kept:
-            raise SceneLoadError(
-                f"'{path.name}' contains no triangles. It may hold only points, lines or empty "
-                "objects; export the surfaces as a triangle mesh."
-            )
-        meshes = [m for m, _ in kept]
-        names = [n for _, n in kept]
-        for m in meshes:
-            if not np.all(np.isfinite(m.vertices)):
-                raise SceneLoadError(
-                    f"'{path.name}' has vertex coordinates that are not numbers (NaN or infinity). "
-                    "Repair the mesh in your modelling tool and export it again."
-                )
+        if source.suffix.lower() in (".glb", ".gltf"):
+            from pipeline.scene.gltf_pose import asset_generator
+
+            notes += _pose_skinned(source, meshes, names)
+            generator = generator or (asset_generator(source) if source is path else None)
+        if fmt.name == "FBX":
+            from pipeline.scene.fbx_header import header_frame
+
+            header = header_frame(path)
+            # assimp turns the header's axes into Y-up; the numbers stay in the header's unit
+            prior = ("y", header[1]) if header else None
+        if generator == OWN_GENERATOR and fmt.name.startswith("glTF"):
+            # this app's own export: glTF's Y-up metres for certain, nothing to guess
+            declared = Declared("y", "m", ("written by GenZI Desktop in glTF's Y-up metres",))
         # Textures must be decoded before the temp folder (FBX conversion) goes away.
         for m in meshes:
             material = getattr(m.visual, "material", None)
             image = getattr(material, "image", None) or getattr(material, "baseColorTexture", None)
             if image is not None and hasattr(image, "load"):
                 image.load()
-    return RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes)
+    return _checked(RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes,
+                             declared=declared, prior=prior), path)
+
+
+def _read_own_frame(path: Path, report) -> RawScene:
+    """Formats whose files record their own unit and up axis, each read by its own library."""
+    ext = path.suffix.lower()
+    if ext == ".ifc":
+        from pipeline.scene.formats_ifc import read_ifc as reader
+    elif ext == ".3dm":
+        from pipeline.scene.formats_3dm import read_3dm as reader
+    elif ext == ".dae":
+        from pipeline.scene.formats_collada import read_collada as reader
+    else:
+        from pipeline.scene.formats_usd import read_usd as reader
+    try:
+        return reader(path, FORMATS[ext], report)
+    except (SceneLoadError, MemoryError):
+        raise
+    except ImportError as exc:
+        raise SceneLoadError(
+            f"Opening {FORMATS[ext].name} files needs the '{exc.name}' package, which is not installed. "
+            "Reinstall GenZI Desktop (it ships with it) or export the design as GLB."
+        ) from exc
+
+
+def _checked(raw: RawScene, path: Path) -> RawScene:
+    """Drop parts without triangles; refuse files with none, or with non-finite coordinates."""
+    meshes, names = raw.geometries, raw.names
+    # Drop parts without triangles (lines, empty nodes)
+    kept = [(m, n) for m, n in zip(meshes, names) if len(m.faces) > 0 and len(m.vertices) > 0]
+    if not kept:
+        raise SceneLoadError(
+            f"'{path.name}' contains no triangles. It may hold only points, lines or empty "
+            "objects; export the surfaces as a triangle mesh."
+        )
+    meshes = [m for m, _ in kept]
+    names = [n for _, n in kept]
+    for m in meshes:
+        if not np.all(np.isfinite(m.vertices)):
+            raise SceneLoadError(
+                f"'{path.name}' has vertex coordinates that are not numbers (NaN or infinity). "
+                "Repair the mesh in your modelling tool and export it again."
+            )
+    raw.geometries, raw.names = meshes, names
+    return raw
+
+
+def _pose_skinned(source: Path, meshes: list[trimesh.Trimesh], names: list[str]) -> list[str]:
+    """Replace rest-pose vertices of skinned parts by their posed positions (trimesh skips skins)."""
+    from pipeline.scene.gltf_pose import posed_skinned_meshes
+
+    try:
+        posed = posed_skinned_meshes(source)
+    except Exception as exc:  # noqa: BLE001 - posing is a refinement; the rest pose still loads
+        return [f"Skinned parts are shown in their rest pose (the skin could not be read: {exc})."]
+    count = 0
+    for mesh, name in zip(meshes, names):
+        vertices = posed.get(name)
+        if vertices is not None and len(vertices) == len(mesh.vertices):
+            mesh.vertices = vertices
+            count += 1
+    return [f"{count} skinned part(s) shown in their posed state."] if count else []

@@ -1,7 +1,9 @@
 """Scenes in the pipeline's frame: Z-up, metres, right-handed.
 
-``load_scene`` reads GLB/glTF, OBJ (+MTL), PLY, STL and FBX (through the assimp 6 converter),
-applies the up axis and unit (given, or guessed from the geometry with reasons), and returns a
+``load_scene`` reads GLB/glTF, OBJ (+MTL), PLY, STL, FBX (through the assimp 6 converter) and the
+architects' formats that record their own frame (IFC, Rhino 3dm, Collada, USD; see the
+``formats_*`` modules), applies the up axis and unit (the file's, given, or guessed from the
+geometry with reasons), and returns a
 ``Scene``: the parts with their visuals for display and rendering, one merged mesh for rays,
 distances and the SDF grid, and ray queries (Embree through trimesh) against real geometry.
 
@@ -252,6 +254,11 @@ class Scene:
         """(closest surface points (N,3), unsigned distances (N,), face ids (N,)) for (N,3) points."""
         return self._warp_query().closest(np.atleast_2d(np.asarray(points, dtype=np.float64)))
 
+    def part_name_at(self, point) -> str:
+        """The name of the part (IFC element, Rhino object, USD prim, ...) nearest ``point``."""
+        _, _, face = self.closest_points(np.reshape(point, (1, 3)))
+        return self.names[int(self.face_part[int(face[0])])]
+
     def vertex_normal_near(self, point) -> np.ndarray:
         """Smooth (vertex-interpolated) unit normal of the surface closest to ``point``."""
         if self._vertex_normals is None:
@@ -274,10 +281,23 @@ def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trim
     given = options or SceneImportOptions()
     if given.up_axis is not None and given.unit is not None:
         return SceneImportOptions(up_axis=given.up_axis, unit=given.unit, reasons=["chosen by the user"])
+    if raw.declared is not None:  # IFC, 3dm, Collada, USD: the file says; the user may still override
+        declared = raw.declared
+        reasons = list(declared.reasons)
+        if given.up_axis is not None:
+            reasons = [r for r in reasons if "up" not in r] + ["up axis chosen by the user"]
+        if given.unit is not None:
+            reasons = [r for r in reasons if "unit" not in r] + ["unit chosen by the user"]
+        return SceneImportOptions(up_axis=given.up_axis or declared.up_axis, unit=given.unit or declared.unit,
+                                  reasons=reasons)
     if merged is None:
         merged, _ = _merge(raw.geometries)
     fmt = raw.format
-    up, unit, reasons = guess_from_geometry(merged.vertices, merged.faces, fmt.up_axis, fmt.unit, fmt.declared)
+    # an FBX header's axes and unit are the convention the geometry is judged against, not a
+    # certainty: converters (assimp) label every file Y-up centimetres whatever it holds
+    prior_up = raw.prior[0] if raw.prior else fmt.up_axis
+    prior_unit = raw.prior[1] if raw.prior else fmt.unit
+    up, unit, reasons = guess_from_geometry(merged.vertices, merged.faces, prior_up, prior_unit, fmt.declared)
     final_reasons = []
     if given.up_axis is not None:
         # The unit guess depends on which axis is the height: redo it for the user's axis.
@@ -288,7 +308,7 @@ def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trim
             from pipeline.scene.units import up_axis_rotation
 
             h = merged.vertices @ up_axis_rotation(up).T
-            unit, unit_reasons = guess_unit(float(np.ptp(h[:, 2])), fmt.unit, fmt.declared)
+            unit, unit_reasons = guess_unit(float(np.ptp(h[:, 2])), prior_unit, fmt.declared)
             final_reasons += unit_reasons
     elif given.unit is not None:
         final_reasons += [r for r in reasons if "tall" not in r]
@@ -358,6 +378,7 @@ def load_scene(
         )
     scene = Scene(geometries, path=path, options=applied, names=raw.names, merged=(merged_raw, part))
     scene.notes = list(raw.notes)
+    scene.warnings.extend(raw.warnings)
     if scene.triangle_count > LARGE_SCENE_TRIANGLES:
         scene.warnings.append(
             f"The scene has {scene.triangle_count:,} triangles; display and picking may be slow. "

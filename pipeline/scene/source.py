@@ -20,7 +20,9 @@ def as_scene(scene: Any) -> Any:
     if isinstance(scene, (str, Path)):
         path = Path(scene)
         if not path.is_file():
-            raise FileNotFoundError(f"scene file not found: {path}; give the path of a GLB, glTF, OBJ, PLY or FBX file")
+            from pipeline.scene.formats import supported_formats_text
+
+            raise FileNotFoundError(f"scene file not found: {path}; give the path of a file in one of: {supported_formats_text()}")
         from pipeline.scene.scene import load_scene
 
         return load_scene(path)

@@ -80,3 +80,18 @@ def import_transform(up_axis: str, unit: str) -> np.ndarray:
     matrix = np.eye(4)
     matrix[:3, :3] = up_axis_rotation(up_axis) * UNIT_TO_METRES[normalize_unit(unit)]
     return matrix
+
+
+def declared_unit(metres_per_unit: float, name: str) -> tuple[float, str, str]:
+    """How to take a unit a file declares: ``(scale, unit key, reason)``.
+
+    A unit the app knows keeps the geometry in file units (``scale`` 1) under its key, so a
+    user's override means what it says; any other unit (decimetres, yards, kilometres, a
+    custom factor) is scaled to metres here and reported as such.
+    """
+    for key, metres in UNIT_TO_METRES.items():
+        if abs(metres - metres_per_unit) <= 1e-9 * max(metres, 1.0):
+            return 1.0, key, f"the file declares its unit: {name}"
+    return float(metres_per_unit), "m", (
+        f"the file declares its unit: {name} ({metres_per_unit:g} m), converted to metres"
+    )

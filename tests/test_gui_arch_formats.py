@@ -1,0 +1,90 @@
+"""The window opens an architect's IFC through the usual scene-open path (no up-axis question:
+the file says), writes a person back into a copy of it through File > Export bodies…, and
+names every openable format when a file cannot be opened."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from PySide6 import QtWidgets
+
+from gui_support import gui_settings, message_boxes, save_artifact, window  # noqa: F401
+from pipeline.scene.formats import SUPPORTED_EXTENSIONS
+from tests.arch_files import write_ifc
+from tests.test_gui_export import _add_result
+
+pytestmark = pytest.mark.gui
+
+
+def test_open_ifc_then_write_a_person_into_a_copy(window, qtbot, tmp_path, monkeypatch):
+    import ifcopenshell
+
+    design = write_ifc(tmp_path / "house.ifc")
+    before = hashlib.sha256(design.read_bytes()).hexdigest()
+    asked = []
+    window.import_options_provider = lambda *a: asked.append(a)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=120_000):
+        window.open_scene(design)
+    assert not asked, "an IFC says its unit and up axis: nothing to ask"
+    np.testing.assert_allclose(window.scene.size, [4.0, 6.2, 2.5], atol=1e-6)
+    assert "millimetres" in window.scene.options.describe()
+    window.viewport.plotter.render()
+    save_artifact(window.grab().toImage(), "gui_open_ifc.png")
+
+    body, _rid = _add_result(window, name="Reader")
+    ex = window.exporter
+    offered = []
+
+    def run_dialog(dialog):
+        model = dialog.format_combo.model()
+        offered.extend((dialog.format_combo.itemData(i), model.item(i).isEnabled())
+                       for i in range(dialog.format_combo.count()))
+        dialog.set_format("ifc")
+        assert not dialog.up_combo.isEnabled() and not dialog.scene_check.isEnabled()
+        dialog.accept_choice()
+        return True
+
+    ex.run_dialog = run_dialog
+    saved = []
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        lambda _w, _t, suggested, _f: saved.append(suggested) or (suggested, ""))
+    with qtbot.waitSignal(ex.exported, timeout=60_000) as blocker:
+        assert ex.export_bodies_dialog()
+    qtbot.waitUntil(lambda: ex.task is None, timeout=10_000)
+    assert dict(offered)["ifc"] and not dict(offered)["3dm"]  # only the opened design's own format
+    assert saved[0].endswith("house_people.ifc")
+    assert hashlib.sha256(design.read_bytes()).hexdigest() == before
+    model = ifcopenshell.open(blocker.args[0][0])
+    proxies = model.by_type("IfcBuildingElementProxy")
+    assert [p.Name for p in proxies] == ["Reader"] and len(model.by_type("IfcWall")) == 3
+
+
+def test_a_file_that_is_no_scene_names_every_format(window, qtbot, tmp_path, message_boxes):
+    path = tmp_path / "model.skp"
+    path.write_bytes(b"SketchUp model")
+    window.open_scene(path)
+    assert message_boxes
+    for ext in SUPPORTED_EXTENSIONS:
+        assert ext in message_boxes[-1]
+
+
+def test_export_dialog_target_application_sets_the_importers_frame(qtbot, gui_settings):
+    from genzi_desktop.dialogs.export import ExportDialog
+
+    dialog = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
+    qtbot.addWidget(dialog)
+    dialog.set_format("obj")
+    dialog.set_app("blender")  # Blender's OBJ importer reads Y-up
+    assert (dialog.choice().up, dialog.choice().units) == ("y", "m") and "Blender" in dialog.note.text()
+    dialog.set_app("rhino")
+    assert (dialog.choice().up, dialog.choice().units) == ("z", "mm")
+    dialog.set_format("fbx")
+    assert (dialog.choice().up, dialog.choice().units) == ("z", "mm")
+    dialog.set_format("glb")  # glTF's frame is fixed: the application cannot change it
+    assert not dialog.app_combo.isEnabled() and (dialog.choice().up, dialog.choice().units) == ("y", "m")
+    dialog.accept_choice()
+    again = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
+    qtbot.addWidget(again)
+    assert again.app_combo.currentData() == "rhino"
