@@ -59,6 +59,7 @@ from pipeline.generation.run_folder import (
     write_json_atomic,
     write_png_atomic,
 )
+from pipeline.generation.obstacles import merge_into_grid
 from pipeline.generation.seeds import image_seed
 
 log = logging.getLogger("pipeline.generation")
@@ -93,8 +94,10 @@ class _Run:
         allow_painting: bool = True,
         renderer=None,
         trusted_pickles: frozenset[str] = frozenset(),
+        obstacles: Sequence = (),
     ) -> None:
         self.request = request
+        self.obstacles = list(obstacles)  # other people's (vertices, faces): kept out of like furniture
         self.trusted_pickles = frozenset(trusted_pickles)  # the user's consent, never stored in the folder
         self.settings: GenerationSettings = request.settings()
         self.folder = RunFolder(run_dir)
@@ -383,6 +386,7 @@ def _sdf_stage(run: _Run) -> str:
         run.scene, run.request.target, settings.lifting.sdf_half_extent, settings.lifting.sdf_cell,
         progress=lambda f, message: run.emit(Progress("sdf", int(round(100 * f)), 100, message)),
     )
+    grid = merge_into_grid(grid, run.obstacles)
     stages.save_sdf(grid, run.folder.sdf_path)
     run._sdf = None
     return f"half extent {settings.lifting.sdf_half_extent} m, cell {settings.lifting.sdf_cell} m"
@@ -761,6 +765,7 @@ def run_generation(
     resume: bool = True,
     renderer=None,
     trusted_pickles: Iterable[str] = (),
+    obstacles: Sequence = (),
 ) -> GenerationResult:
     """Run (or resume) the whole method for one target; returns the ranked final bodies.
 
@@ -770,11 +775,13 @@ def run_generation(
     object with SceneRenderer's ``rgb``/``render_bodies``/``silhouettes`` for the run's scene
     (the desktop passes one that renders in its GUI thread). ``trusted_pickles``: SHA-256s
     of ``.pkl`` SMPL-X models the user consented to open (never read from the request).
+    ``obstacles``: ``(vertices, faces)`` of people already placed; the fit keeps out of them
+    as it keeps out of the furniture (they are folded into the scene's distance grid).
     Raises :class:`NothingUsableError` (message = the explanation) when no body could be
     made, :class:`GenerationError` for unusable inputs or folders.
     """
     run = _Run(request, run_dir, emit or null_sink, cancel or CancelToken(), imagination or make_imagination(request),
-               renderer=renderer, trusted_pickles=frozenset(trusted_pickles))
+               renderer=renderer, trusted_pickles=frozenset(trusted_pickles), obstacles=obstacles)
     return _execute(run, resume=resume)
 
 
