@@ -152,7 +152,7 @@ def _facing(scene, point: np.ndarray, surface: str, rng: np.random.Generator) ->
     return math.degrees(math.atan2(away[0], -away[1]))  # the body's rest pose faces -Y
 
 
-def _farthest(points: np.ndarray, taken: list[np.ndarray], count: int, spacing: float, rng) -> list[int]:
+def _farthest(points: np.ndarray, taken: list[np.ndarray], count: int, spacing: float) -> list[int]:
     """Indices of ``count`` points, each as far as possible from the others (>= spacing)."""
     chosen: list[int] = []
     if not len(points):
@@ -161,8 +161,8 @@ def _farthest(points: np.ndarray, taken: list[np.ndarray], count: int, spacing: 
     for t in taken:
         d = np.minimum(d, np.linalg.norm(points[:, :2] - t[:2], axis=1))
     for _ in range(count):
-        if not chosen and not taken:
-            pick = int(rng.integers(len(points)))
+        if not chosen and not taken:  # start at the edge: a row of seats then fills end, end, middle
+            pick = int(np.argmax(np.linalg.norm(points[:, :2] - points[:, :2].mean(axis=0), axis=1)))
         else:
             pick = int(np.argmax(d))
             if d[pick] < spacing:
@@ -195,7 +195,10 @@ def _place(p: Placement, plan: PopulatePlan, scene, floor_z: float, taken: list,
                            _facing(scene, target, surface, rng))]
     cands = candidates(scene, p.outline(), floor_z)
     sitting = [s for s in p.prompts if p.kind == "seats" or posture_from_prompt(s) == "sit"]
-    count = p.count if p.count is not None else int(np.sum(cands.surface == "seat"))
+    seat_spacing = min(plan.min_spacing, 0.65)  # people sit closer than they stand
+    count = p.count
+    if count is None:  # every seat: as many people as the seats hold
+        count = len(_farthest(cands.points[cands.surface == "seat"], list(taken), MAX_FIT, seat_spacing))
     prompts = [p.prompts[k % len(p.prompts)] for k in range(count)]
     wants_seat = [p.kind == "seats" or posture_from_prompt(s) == "sit" for s in prompts]
     seats = cands.points[cands.surface == "seat"]
@@ -204,16 +207,16 @@ def _place(p: Placement, plan: PopulatePlan, scene, floor_z: float, taken: list,
         raise PlanError(f"Placement {p.name!r} has no seat for the sitting prompt {sitting[0]!r}: no horizontal surface "
                         "at seat height with room above lies inside it. Draw the region over a sofa, chair or bench, "
                         "or change the prompt to standing.")
-    if p.count is None and not len(seats):
+    if count == 0 or (p.count is None and not len(seats)):
         raise PlanError(f"Placement {p.name!r} asks for every seat, but there is no seat inside it.")
     out: list[PersonSpec] = []
     for surface, pool, need in (("seat", seats, sum(wants_seat)), ("floor", floor, count - sum(wants_seat))):
         if need == 0:
             continue
-        spacing = plan.min_spacing if surface == "floor" else min(plan.min_spacing, 0.65)
-        picked = _farthest(pool, taken + [np.asarray(o.target) for o in out], need, spacing, rng)
+        spacing = plan.min_spacing if surface == "floor" else seat_spacing
+        picked = _farthest(pool, taken + [np.asarray(o.target) for o in out], need, spacing)
         if len(picked) < need:
-            fits = len(_farthest(pool, taken + [np.asarray(o.target) for o in out], MAX_FIT, spacing, rng))
+            fits = len(_farthest(pool, taken + [np.asarray(o.target) for o in out], MAX_FIT, spacing))
             where = "seats" if surface == "seat" else "free floor"
             raise PlanError(f"Placement {p.name!r} asks for {need} people on {where}, but only {fits} fit there "
                             f"{spacing:.2f} m apart (besides the people already placed). Lower the count to {fits}, "

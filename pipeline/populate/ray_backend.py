@@ -81,9 +81,9 @@ class RayBackend:
         except ImportError as exc:
             raise ClusterError("Ray is not installed: install the cluster extra (pip install 'genzi-desktop[cluster]') "
                                "or run on this machine.") from exc
-        if ray.is_initialized():
-            return
         check_reachable(self.address or "local")
+        if ray.is_initialized():  # this process is already connected (a notebook, a test): use it
+            return
         try:
             if self.address is None:
                 ray.init(num_cpus=self.workers or None, include_dashboard=False, log_to_driver=False)
