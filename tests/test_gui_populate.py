@@ -4,6 +4,7 @@ a cancel that stops it, and the plan kept in the saved project file."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import pytest
@@ -68,8 +69,14 @@ def test_bad_plan_and_wrong_cluster_address_are_explained_then_the_job_runs_here
     saved = window.generation.projects.save_project(tmp_path / "populated.genzi")
     with zipfile.ZipFile(saved) as zf:
         names = zf.namelist()
-        plans = zf.read("populate/plans.json").decode()
-    assert '"sofa test"' in plans and any(n.startswith("populate/sofa_test/people/person_000/") for n in names)
+        plan_text = zf.read("populate/plan.json").decode()
+    assert any(n.startswith("populate/sofa_test/people/person_000/") for n in names)
+    assert PopulatePlan.from_dict(json.loads(plan_text)).to_dict() == c.panel.plan().to_dict()  # genzi populate reads it
+    # the reopened project shows the plan again
+    window.populate.panel.set_plan(PopulatePlan(placements=[]))
+    with qtbot.waitSignal(window.generation.projects.projectOpened, timeout=60_000):
+        assert window.generation.projects.open_project(saved)
+    assert window.populate.panel.plan().name == "sofa test" and window.populate.panel.table.rowCount() == 1
 
 
 def test_cancel_all_stops_the_job_and_keeps_the_window_usable(window, qtbot, sample_scene):

@@ -1,7 +1,7 @@
 """The Populate dock: checks the plan, runs the job in a worker, follows every person.
 
 Finished people join the project as people with their body as a result (shown in the
-Results panel and the viewport as they finish); plans are kept in the project folder.
+Results panel and the viewport as they finish); the plan is kept in the project folder.
 Where the job runs (this machine or a Ray cluster address) is remembered.
 """
 
@@ -17,7 +17,7 @@ from pipeline.generation.errors import GenerationError
 from pipeline.populate.events import PersonEvent, PersonFinished, PopulateNotice
 from pipeline.populate.plan import Placement, PlanError
 
-from genzi_desktop.model.populate_store import add_finished_person, job_dir, load_plans, save_plans
+from genzi_desktop.model.populate_store import add_finished_person, job_dir, load_plan, save_plan
 from genzi_desktop.panels.populate_panel import PopulatePanel
 from genzi_desktop.workers.populate import PopulateFeed, start_populate
 
@@ -46,8 +46,8 @@ class PopulateController(QtCore.QObject):
         self.panel.populateRequested.connect(self.populate)
         self.panel.cancelRequested.connect(self.cancel)
         self.panel.addPointRequested.connect(self.add_point_at_target)
-        self.generation.projects.projectOpened.connect(lambda _p: self.load_plans())
-        self.load_plans()
+        self.generation.projects.projectOpened.connect(lambda _p: self.load_saved_plan())
+        self.load_saved_plan()
 
     @property
     def project(self):
@@ -57,14 +57,14 @@ class PopulateController(QtCore.QObject):
         return self.task is not None
 
     # ---- plans -------------------------------------------------------------------------
-    def load_plans(self) -> None:
+    def load_saved_plan(self) -> None:
         try:
-            plans = load_plans(self.project)
+            plan = load_plan(self.project)
         except (PlanError, OSError, ValueError) as exc:
-            self.panel.set_message(f"The project's populate plans could not be read: {exc}", error=True)
+            self.panel.set_message(f"The project's populate plan could not be read: {exc}", error=True)
             return
-        if plans:
-            self.panel.set_plan(plans[-1])
+        if plan is not None:
+            self.panel.set_plan(plan)
 
     @QtCore.Slot()
     def remember_backend(self) -> None:
@@ -98,7 +98,7 @@ class PopulateController(QtCore.QObject):
             return
         if plan.painter == "diffusion" and not plan.model:
             plan.model = self.generation.model_panel.values()["model"]
-        save_plans(self.project, [plan])
+        save_plan(self.project, plan)
         self.remember_backend()
         kind, address, workers = self.panel.backend()
         backend = None

@@ -1,8 +1,8 @@
 """Populate plans and jobs inside a project, without Qt.
 
-The plans live in ``populate/plans.json`` and each job's people in ``populate/<job>/`` under
-the project's folder, so a saved project file carries them like its run folders, and
-``genzi populate`` can run a plan saved from the desktop. Finished people become people of
+The panel's plan lives in ``populate/plan.json`` (the plan format itself) and each job's
+people in ``populate/<job>/`` under the project's folder, so a saved project file carries
+them like its run folders, and ``genzi populate populate/plan.json`` runs the same plan. Finished people become people of
 the project with their body as a result.
 """
 
@@ -18,18 +18,16 @@ from pipeline.populate.plan import PopulatePlan
 
 from genzi_desktop.model.project import Person, Project, PromptSettings, ResultEntry
 
-PLANS_FILE = Path("populate") / "plans.json"
+PLAN_FILE = Path("populate") / "plan.json"
 
 
-def load_plans(project: Project) -> list[PopulatePlan]:
-    path = project.root / PLANS_FILE
-    if not path.is_file():
-        return []
-    return [PopulatePlan.from_dict(p) for p in read_json(path).get("plans", [])]
+def load_plan(project: Project) -> PopulatePlan | None:
+    path = project.root / PLAN_FILE
+    return PopulatePlan.load(path) if path.is_file() else None
 
 
-def save_plans(project: Project, plans: list[PopulatePlan]) -> Path:
-    return write_json_atomic(project.root / PLANS_FILE, {"plans": [p.to_dict() for p in plans]})
+def save_plan(project: Project, plan: PopulatePlan) -> Path:
+    return write_json_atomic(project.root / PLAN_FILE, plan.to_dict())
 
 
 def job_dir(project: Project, plan: PopulatePlan) -> Path:
