@@ -107,3 +107,15 @@ def test_plan_files_with_mistakes(tmp_path):
         PopulatePlan.from_dict({"people": 3})
     with pytest.raises(PlanError, match="whole numbers"):
         PopulatePlan.from_dict({"placements": [{"kind": "seats", "prompts": "x", "count": "many", "polygon": SOFA}]})
+
+
+def test_a_person_whose_inputs_fail_is_recorded_not_raised(tmp_path):
+    from pipeline.populate.jobs import make_jobs, read_outcome, run_person
+    from pipeline.populate.placement import PersonSpec
+
+    plan = four_people()
+    person = PersonSpec(0, "sofa", [0.0, 0.0, -2.0], "a man standing", "floor", 1000, 180.0)  # under the floor
+    job = make_jobs(plan, [person], device="cpu")[0]
+    outcome = run_person(job, str(SCENE), tmp_path / "p0")
+    assert outcome["status"] == "failed" and outcome["message"]
+    assert read_outcome(tmp_path / "p0") == outcome  # on disk: the rerun of the job retries it

@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.core.atomic import read_json, write_json_atomic
 from pipeline.core.events import CancelToken, EventSink
-from pipeline.generation import GenerationRequest, NothingUsableError, RenderedBodyImagination, run_generation
+from pipeline.generation import GenerationError, GenerationRequest, NothingUsableError, RenderedBodyImagination, run_generation
 from pipeline.generation.obstacles import penetration_into_bodies
 from pipeline.populate.placement import PersonSpec
 from pipeline.populate.plan import PopulatePlan
@@ -83,7 +83,9 @@ def run_person(job: PersonJob, scene: str, folder: Path, obstacles: Sequence = (
     """Run (or resume) one person into ``folder``; returns and writes its outcome record.
 
     A person the method cannot make (no painted image shows anyone) is an outcome with status
-    ``no_body`` and the explanation, not an exception: one person never stops the plan.
+    ``no_body`` and the explanation, a person whose inputs fail (no view of the spot can be
+    rendered, a missing model) one with status ``failed``: one person never stops the plan.
+    A rerun of the job keeps ``done`` and ``no_body`` people and retries ``failed`` ones.
     """
     folder = Path(folder)
     request = GenerationRequest.from_dict({**job.request, "scene": scene})
@@ -97,6 +99,8 @@ def run_person(job: PersonJob, scene: str, folder: Path, obstacles: Sequence = (
         result = run_generation(request, folder, emit, cancel, imagination=imagination, obstacles=list(obstacles))
     except NothingUsableError as exc:
         outcome.update(status="no_body", message=str(exc))
+    except GenerationError as exc:  # this person's spot or inputs; the others go on, a rerun retries it
+        outcome.update(status="failed", message=str(exc))
     else:
         best = result.best
         outcome.update(status="done", message=f"{len(result.bodies)} bodies, best score {best.score:.3f}",

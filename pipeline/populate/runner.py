@@ -77,7 +77,7 @@ def populate(plan: PopulatePlan, scene_path: str | Path, out_dir: str | Path, *,
     outcomes = {}
     for p in people:
         outcome = read_outcome(out / "people" / f"person_{p.index:03d}")
-        if outcome is not None:
+        if outcome is not None and outcome.get("status") in ("done", "no_body"):  # failed ones are retried
             outcomes[p.index] = outcome
     schedule = Schedule(jobs, out, outcomes)
     schedule.write_status()
