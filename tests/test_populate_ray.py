@@ -57,6 +57,10 @@ def test_local_backend_places_four_people_apart_from_each_other_and_the_furnitur
     stages = [e.event.stage for e in events if isinstance(e, PersonEvent) and isinstance(e.event, StageStarted)]
     assert stages.count("lifting") == 4 and stages.count("sdf") == 4
     assert result.outcomes[1]["obstacles"] == [0]  # sofa neighbours: the second keeps out of the first
+    from pipeline.scene.sdf import SDFGrid
+
+    assert SDFGrid.load(out / "people" / "person_001" / "scene_sdf.npz").info["obstacle_bodies"] == 1
+    assert "obstacle_bodies" not in SDFGrid.load(out / "people" / "person_000" / "scene_sdf.npz").info
     from pipeline.generation.obstacles import body_signed_distance
     from pipeline.core.obj_mesh import read_obj
 
