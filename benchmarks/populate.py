@@ -9,6 +9,9 @@ runs the people one after another; Ray runs them on 2 worker processes of a loca
     nice python benchmarks/populate.py                       # CPU: local vs Ray, 2 workers
     python benchmarks/populate.py --gpu --model SD2_FOLDER   # one GPU: people per hour, fast and paper
 
+For ``--gpu`` give real SD-2-inpainting weights (a local folder): random weights paint nobody,
+so every person would stop after its keypoints and the figure would leave out the fits.
+
 Results: ``benchmarks/results/populate_cpu.json`` (``populate_gpu.json`` with ``--gpu``).
 """
 
@@ -84,7 +87,8 @@ def gpu(args) -> dict:
     """One card, the local backend: people per hour with ``fast`` and ``paper``."""
     if not args.model:
         raise SystemExit("--gpu needs --model: an SD-2-inpainting folder (real or random weights of the full size)")
-    out = {"benchmark": "populate_gpu", "model": args.model, "plan": "8 people: 3 sofa, 1 stool, 4 standing"}
+    out = {"benchmark": "populate_gpu", "model": args.model, "plan": "8 people: 3 sofa, 1 stool, 4 standing",
+           "note": "people per hour counts every person (statuses say how many got a body)"}
     import torch
 
     out["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
