@@ -119,3 +119,20 @@ def test_a_person_whose_inputs_fail_is_recorded_not_raised(tmp_path):
     outcome = run_person(job, str(SCENE), tmp_path / "p0")
     assert outcome["status"] == "failed" and outcome["message"]
     assert read_outcome(tmp_path / "p0") == outcome  # on disk: the rerun of the job retries it
+
+
+def test_cli_prints_the_example_and_refuses_a_bad_plan_with_its_message(tmp_path, capsys):
+    from pipeline.cli.main import main
+
+    assert main(["populate", "--example"]) == 0
+    example = PopulatePlan.from_dict(json.loads(capsys.readouterr().out))
+    assert example.to_dict() == example_plan().to_dict()
+    bad = example_plan()
+    bad.placements[0].count = 0
+    (tmp_path / "plan.json").write_text(bad.to_json())
+    code = main(["populate", str(tmp_path / "plan.json"), "--scene", str(SCENE), "--out", str(tmp_path / "job")])
+    err = capsys.readouterr().err
+    assert code == 2 and "'sofa' asks for 0 people" in err and "Traceback" not in err
+    assert not (tmp_path / "job").exists()
+    assert main(["populate", str(tmp_path / "plan.json")]) == 2
+    assert "give --scene, --out" in capsys.readouterr().err
