@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from pipeline.core.events import StageStarted, Warning
 from pipeline.generation.errors import GenerationError
@@ -31,7 +31,10 @@ class PopulateController(QtCore.QObject):
         self.window = window
         self.generation = window.generation
         self.panel = PopulatePanel(window)
-        window.add_dock("Populate", self.panel, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        scroll = QtWidgets.QScrollArea(window)  # the panel's tables must not set the window's minimum height
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.panel)
+        window.add_dock("Populate", scroll, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
         window.menus["view"].addAction(window.docks["Populate"].toggleViewAction())
         self.feed = PopulateFeed(self)
         self.feed.placed.connect(self.on_placed)
