@@ -59,6 +59,7 @@ def test_bad_plan_and_wrong_cluster_address_are_explained_then_the_job_runs_here
     _wait_idle(qtbot, c)
     assert {"views", "sdf", "inpaint", "keypoints", "lifting"} <= set(stages)
     assert panel.cell(0, "Status") == "done" and panel.cell(0, "Stage") == "finished" and panel.cell(0, "Time").endswith("s")
+    assert not panel.queue.item(0, 0).icon().isNull()  # the painted view as the row's thumbnail
     assert "1 of 1 people have a body" in panel.message.text()
     new = c.project.people[people_before:]
     assert len(new) == 1 and new[0].results and new[0].results[0].prompt == "a man sitting on the sofa"

@@ -86,6 +86,10 @@ def test_ray_with_two_workers_gives_the_local_results(local_run, ray_instance, t
     _same_bodies(local_run[0], tmp_path / "ray")
     streamed = {(e.person, e.event.stage) for e in events if isinstance(e, PersonEvent) and isinstance(e.event, StageStarted)}
     assert {(i, "lifting") for i in range(4)} <= streamed  # progress came back from the workers
+    from pipeline.core.events import InpaintDone
+
+    thumbs = [e.event.image for e in events if isinstance(e, PersonEvent) and isinstance(e.event, InpaintDone)]
+    assert len(thumbs) >= 4 * 3 and max(t.shape[0] for t in thumbs) <= 96 and thumbs[0].std() > 5
     config = (tmp_path / "ray" / "people" / "person_000" / "config.json").read_text()
     assert str(SCENE) in config  # the run folder names this machine's scene, not the worker's copy
 

@@ -12,12 +12,13 @@ import time
 
 from PySide6 import QtCore, QtWidgets
 
-from pipeline.core.events import StageStarted, Warning
+from pipeline.core.events import InpaintDone, StageStarted, Warning
 from pipeline.generation.errors import GenerationError
 from pipeline.populate.events import PersonEvent, PersonFinished, PopulateNotice
 from pipeline.populate.plan import Placement, PlanError
 
 from genzi_desktop.model.populate_store import add_finished_person, job_dir, load_plan, save_plan
+from genzi_desktop.panels.image_tile import rgb_to_qimage
 from genzi_desktop.panels.populate_panel import PopulatePanel
 from genzi_desktop.workers.populate import PopulateFeed, start_populate
 
@@ -137,6 +138,8 @@ class PopulateController(QtCore.QObject):
             if isinstance(inner, StageStarted):
                 self.panel.set_cell(event.person, "Stage", inner.stage + (f" (round {inner.round})" if inner.round else ""))
                 self.panel.set_cell(event.person, "Status", "running")
+            elif isinstance(inner, InpaintDone):
+                self.panel.set_thumbnail(event.person, rgb_to_qimage(inner.image))
             elif isinstance(inner, Warning):
                 log.warning("person %d: %s", event.person + 1, inner.message)
         elif isinstance(event, PersonFinished):

@@ -6,7 +6,7 @@ a ``PlanError`` the controller shows) and shows what the controller reports per 
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from pipeline.populate.plan import Placement, PlanError, PopulatePlan
 
@@ -93,6 +93,7 @@ class PopulatePanel(QtWidgets.QWidget):
         self.queue.setHorizontalHeaderLabels(QUEUE_COLUMNS)
         self.queue.horizontalHeader().setStretchLastSection(True)
         self.queue.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.queue.setIconSize(QtCore.QSize(48, 48))
         layout.addWidget(self.queue, 1)
         self.populate_button.clicked.connect(self.populateRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
@@ -171,6 +172,11 @@ class PopulatePanel(QtWidgets.QWidget):
     def set_cell(self, person: int, column: str, text: str) -> None:
         if 0 <= person < self.queue.rowCount():
             self.queue.item(person, QUEUE_COLUMNS.index(column)).setText(text)
+
+    def set_thumbnail(self, person: int, image) -> None:
+        """The person's latest painted image as the icon of its row (``image``: a QImage)."""
+        if 0 <= person < self.queue.rowCount():
+            self.queue.item(person, 0).setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
 
     def cell(self, person: int, column: str) -> str:
         return self.queue.item(person, QUEUE_COLUMNS.index(column)).text()

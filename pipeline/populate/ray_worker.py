@@ -19,11 +19,18 @@ from pathlib import Path
 import ray
 
 from pipeline.core.events import (
-    Cancelled, CancelToken, Error, Progress, StageFinished, StageSkipped, StageStarted, Warning,
+    Cancelled, CancelToken, Error, InpaintDone, Progress, StageFinished, StageSkipped, StageStarted, Warning,
 )
 from pipeline.populate.jobs import PersonJob, run_person
 
-LIGHT_EVENTS = (StageStarted, StageFinished, StageSkipped, Progress, Warning, Error)  # no images over the wire
+LIGHT_EVENTS = (StageStarted, StageFinished, StageSkipped, Progress, Warning, Error)
+THUMBNAIL = 96  # painted images travel back as thumbnails of at most this many pixels a side
+
+
+def thumbnail_event(event: InpaintDone) -> InpaintDone:
+    """The painted image, shrunk by striding, without its mask: a few kB instead of a few hundred."""
+    step = max(1, -(-max(event.image.shape[:2]) // THUMBNAIL))
+    return InpaintDone(event.view, event.sample, event.image[::step, ::step].copy(), None, event.round)
 
 
 @ray.remote(num_cpus=0)
@@ -97,6 +104,8 @@ class PersonWorker:
         def emit(event) -> None:
             if isinstance(event, LIGHT_EVENTS):
                 bus.push.remote(index, event)
+            elif isinstance(event, InpaintDone):
+                bus.push.remote(index, thumbnail_event(event))
 
         try:
             outcome = run_person(person, scene, folder, obstacles, emit, RemoteCancel(bus))
