@@ -90,8 +90,11 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, QtWidgets.QMainWind
         from genzi_desktop.controllers.generation import GenerationController
         from genzi_desktop.controllers.export import ExportController
 
+        from genzi_desktop.controllers.populate import PopulateController
+
         self.generation = GenerationController(self)
         self.exporter = ExportController(self)
+        self.populate = PopulateController(self)
         self._restore_window()
         self._restore_antialiasing()
         self.update_actions()
@@ -185,7 +188,7 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, QtWidgets.QMainWind
         side = [self.docks["Target"], self.docks["Cameras"]]
         self.resizeDocks(side, [max(330, self.width() // 5)] * 2, QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks(side, [185, max(300, self.height() - 265)], QtCore.Qt.Orientation.Vertical)
-        left = [self.docks[t] for t in ("Prompt", "Models", "Results") if t in self.docks]
+        left = [self.docks[t] for t in ("Prompt", "Models", "Results", "Populate") if t in self.docks]
         if left:
             for dock in left[1:]:
                 self.tabifyDockWidget(left[0], dock)

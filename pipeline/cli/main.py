@@ -13,6 +13,7 @@ COMMANDS = {
     "fit": "Detect keypoints in hypothesis images and fit one 3D body per hypothesis set.",
     "generate": "Run the whole method: views, inpainting, keypoints, lifting, ranking.",
     "export": "Export the bodies of a run folder as OBJ, PLY, GLB or FBX.",
+    "populate": "Put many people into a scene from a plan (regions, counts, prompts), here or on a Ray cluster.",
 }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from pipeline.core.events import CancelToken, Error, EventSink, null_sink
 from pipeline.generation.config import GenerationRequest
@@ -49,6 +49,7 @@ def run_generation(
     resume: bool = True,
     renderer=None,
     trusted_pickles: Iterable[str] = (),
+    obstacles: Sequence = (),
 ) -> GenerationResult:
     """Run (or resume) the whole method for one target; returns the ranked final bodies.
 
@@ -58,11 +59,13 @@ def run_generation(
     object with SceneRenderer's ``rgb``/``render_bodies``/``silhouettes`` for the run's scene
     (the desktop passes one that renders in its GUI thread). ``trusted_pickles``: SHA-256s
     of ``.pkl`` SMPL-X models the user consented to open (never read from the request).
+    ``obstacles``: ``(vertices, faces)`` of people already placed; the fit keeps out of them
+    as it keeps out of the furniture (they are folded into the scene's distance grid).
     Raises :class:`NothingUsableError` (message = the explanation) when no body could be
     made, :class:`GenerationError` for unusable inputs or folders.
     """
     run = Run(request, run_dir, emit or null_sink, cancel or CancelToken(), imagination or make_imagination(request),
-              renderer=renderer, trusted_pickles=frozenset(trusted_pickles))
+              renderer=renderer, trusted_pickles=frozenset(trusted_pickles), obstacles=obstacles)
     return _execute(run, resume=resume)
 
 

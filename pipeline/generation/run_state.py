@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -51,9 +51,11 @@ class Run:
         allow_painting: bool = True,
         renderer=None,
         trusted_pickles: frozenset[str] = frozenset(),
+        obstacles: Sequence = (),
     ) -> None:
         self.request = request
         self.trusted_pickles = frozenset(trusted_pickles)  # the user's consent, never stored in the folder
+        self.obstacles = list(obstacles)  # other people's (vertices, faces): kept out of like furniture
         self.settings: GenerationSettings = request.settings()
         self.folder = RunFolder(run_dir)
         self._emit = emit or null_sink

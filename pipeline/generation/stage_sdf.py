@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.core.events import Progress
 from pipeline.generation import stages
+from pipeline.generation.obstacles import merge_into_grid
 
 if TYPE_CHECKING:
     from pipeline.generation.run_state import Run
@@ -18,6 +19,7 @@ def build_scene_distance(run: Run) -> str:
         run.scene, run.request.target, settings.lifting.sdf_half_extent, settings.lifting.sdf_cell,
         progress=lambda f, message: run.emit(Progress("sdf", int(round(100 * f)), 100, message)),
     )
+    grid = merge_into_grid(grid, run.obstacles)
     stages.save_sdf(grid, run.folder.sdf_path)
     run.forget_sdf()
     return f"half extent {settings.lifting.sdf_half_extent} m, cell {settings.lifting.sdf_cell} m"

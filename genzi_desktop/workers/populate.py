@@ -1,0 +1,33 @@
+"""A populate job in a worker thread; its events reach the GUI thread as Qt signals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore
+
+from pipeline.core.events import CancelToken
+from genzi_desktop.workers.tasks import TaskHandle, start_task
+
+
+class PopulateFeed(QtCore.QObject):
+    """Emitted from the worker thread; slots of GUI-thread objects receive them queued."""
+
+    placed = QtCore.Signal(object)  # list of PersonSpec
+    event = QtCore.Signal(object)  # PersonEvent / PersonFinished / PopulateNotice
+
+
+def start_populate(parent: QtCore.QObject, plan, scene: str | Path, out_dir: Path, backend, feed: PopulateFeed, *,
+                   device: str, on_finished, on_failed, on_cancelled) -> TaskHandle:
+    """Connect the backend (a cluster's wrong address fails here), place everyone, run the job."""
+
+    def job(_report, cancel: CancelToken):
+        from pipeline.populate.runner import plan_people, populate
+
+        if backend is not None:
+            backend.connect()
+        feed.placed.emit(plan_people(plan, scene, out_dir))
+        return populate(plan, scene, out_dir, backend=backend, emit=feed.event.emit, cancel=cancel, device=device)
+
+    return start_task(parent, job, name="populate", on_finished=on_finished, on_failed=on_failed,
+                      on_cancelled=on_cancelled)

@@ -1,0 +1,107 @@
+"""``genzi populate PLAN.json --scene S --out DIR``: many people in one job, here or on Ray."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan", nargs="?", help="plan file (JSON; see --example), also one saved from the desktop")
+    parser.add_argument("--example", action="store_true", help="print an example plan that uses every field and exit")
+    parser.add_argument("--scene", help="scene file (GLB/glTF, OBJ, PLY, STL, FBX)")
+    parser.add_argument("--out", help="job folder: one run folder per person plus populated.glb (run again to resume)")
+    parser.add_argument("--preset", choices=["fast", "paper"], default=None, help="override the plan's preset")
+    parser.add_argument("--cluster", default=None, metavar="ADDRESS",
+                        help="run on a Ray cluster: ray://HEAD:10001, HEAD:6379 or auto (default: this machine)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="with --cluster: worker count (default: one per GPU, or per CPU without GPUs)")
+    parser.add_argument("--device", default="auto", help="auto, cuda, cpu or mps")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                        help="override one setting for every person, as in `genzi generate --set`")
+    parser.add_argument("--stop-if-cluster-lost", action="store_true",
+                        help="if the cluster goes away, stop (finished people are kept) instead of finishing here")
+    parser.add_argument("--quiet", action="store_true", help="print only each finished person")
+
+
+class PopulatePrinter:
+    """One line per person stage and per finished person."""
+
+    def __init__(self, quiet: bool = False, stream=None) -> None:
+        self.quiet = quiet
+        self.stream = stream if stream is not None else sys.stderr
+
+    def __call__(self, event) -> None:
+        from pipeline.core.events import StageStarted, Warning
+        from pipeline.populate.events import PersonEvent, PersonFinished, PopulateNotice
+
+        if isinstance(event, PersonEvent) and not self.quiet:
+            inner = event.event
+            if isinstance(inner, StageStarted):
+                self.stream.write(f"person {event.person}: {inner.stage} ...\n")
+            elif isinstance(inner, Warning):
+                self.stream.write(f"person {event.person}: warning: {inner.message}\n")
+        elif isinstance(event, PersonFinished):
+            o = event.outcome
+            self.stream.write(f"person {event.person}: {o.get('status')} ({o.get('seconds', 0):.1f} s) {o.get('message', '')}\n")
+        elif isinstance(event, PopulateNotice):
+            self.stream.write(f"note: {event.message}\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.populate.plan import PlanError, PopulatePlan, example_plan
+
+    if args.example:
+        print(example_plan().to_json())
+        return 0
+    missing = [flag for flag, value in (("PLAN", args.plan), ("--scene", args.scene), ("--out", args.out)) if not value]
+    if missing:
+        print(f"genzi populate: give {', '.join(missing)} (or --example to print a plan)", file=sys.stderr)
+        return 2
+    from pipeline.cli.generate import parse_overrides
+    from pipeline.core.events import Cancelled, CancelToken
+    from pipeline.generation import GenerationError
+    from pipeline.populate.runner import ClusterLost, populate
+
+    try:
+        plan = PopulatePlan.load(args.plan)
+        if args.preset:
+            plan.preset = args.preset
+        plan.overrides.update(parse_overrides(args.overrides))
+        plan.check()
+    except (PlanError, ValueError) as exc:
+        print(f"genzi populate: {exc}", file=sys.stderr)
+        return 2
+    backend = None
+    if args.cluster:
+        from pipeline.populate.ray_backend import ClusterError, RayBackend
+
+        backend = RayBackend(address=args.cluster, workers=args.workers)
+        try:
+            backend.connect()
+        except ClusterError as exc:
+            print(f"genzi populate: {exc}", file=sys.stderr)
+            return 2
+    try:
+        result = populate(plan, args.scene, args.out, backend=backend, emit=PopulatePrinter(args.quiet),
+                          cancel=CancelToken(), device=args.device,
+                          on_cluster_lost="stop" if args.stop_if_cluster_lost else "local")
+    except KeyboardInterrupt:
+        print(f"\nstopped; finished people are kept; run the same command again to resume ({args.out})", file=sys.stderr)
+        return 130
+    except Cancelled:
+        print(f"\nstopped; run the same command again to resume ({args.out})", file=sys.stderr)
+        return 130
+    except ClusterLost as exc:
+        print(f"genzi populate: {exc} Finished people are kept in {args.out}; run again without --cluster "
+              "to finish here.", file=sys.stderr)
+        return 4
+    except (PlanError, GenerationError) as exc:
+        print(f"genzi populate: {exc}", file=sys.stderr)
+        return 2
+    done = len(result.finished)
+    print(f"{done} of {len(result.people)} people have a body; job folder {result.out_dir}")
+    if result.export_path:
+        print(f"scene with everyone: {result.export_path}")
+    return 0 if done == len(result.people) else 3

@@ -1,0 +1,97 @@
+"""The Populate dock in the real window: bad plans and a wrong cluster address explained in
+the panel, then a real local job whose people stream into the queue and the Results panel,
+a cancel that stops it, and the plan kept in the saved project file."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from PySide6 import QtCore
+
+from gui_support import (  # noqa: F401 - fixtures
+    SAMPLE, gui_settings, message_boxes, sample_scene, save_artifact, window,
+)
+from pipeline.core.events import StageStarted
+from pipeline.populate.events import PersonEvent
+from pipeline.populate.plan import Placement, PopulatePlan
+from populate_helpers import QUICK, SOFA
+
+pytestmark = pytest.mark.gui
+
+
+def _plan(count=1) -> PopulatePlan:
+    return PopulatePlan(name="sofa test", painter="known_body", overrides=dict(QUICK),
+                        placements=[Placement("sofa", "seats", ["a man sitting on the sofa"], count, 1, polygon=SOFA)])
+
+
+def _wait_idle(qtbot, controller, timeout=240_000):
+    qtbot.waitUntil(lambda: not controller.is_busy(), timeout=timeout)
+
+
+def test_bad_plan_and_wrong_cluster_address_are_explained_then_the_job_runs_here(window, qtbot, sample_scene,
+                                                                                 message_boxes, tmp_path):
+    c = window.populate
+    panel = c.panel
+    assert "Populate" in window.docks
+    window.set_scene(sample_scene, SAMPLE)
+    panel.set_plan(_plan(count=0))
+    panel.populate_button.click()
+    assert "asks for 0 people" in panel.message.text() and not c.is_busy()
+
+    panel.set_plan(_plan())
+    panel.set_backend("ray", "ray://127.0.0.1:1")
+    panel.populate_button.click()
+    _wait_idle(qtbot, c, 30_000)
+    text = panel.message.text()
+    assert "Cannot reach the Ray cluster at ray://127.0.0.1:1" in text and "This machine" in text
+    assert "Traceback" not in text and not message_boxes
+    assert window.settings.qs.value("populate/address") == "ray://127.0.0.1:1"  # remembered
+
+    stages = []
+    c.feed.event.connect(lambda e: stages.append(e.event.stage) if isinstance(e, PersonEvent)
+                         and isinstance(e.event, StageStarted) else None)
+    panel.set_backend("local", "ray://127.0.0.1:1")
+    people_before = len(c.project.people)
+    panel.populate_button.click()
+    assert c.is_busy() and not panel.populate_button.isEnabled() and panel.cancel_button.isEnabled()
+    _wait_idle(qtbot, c)
+    assert {"views", "sdf", "inpaint", "keypoints", "lifting"} <= set(stages)
+    assert panel.cell(0, "Status") == "done" and panel.cell(0, "Stage") == "finished" and panel.cell(0, "Time").endswith("s")
+    assert not panel.queue.item(0, 0).icon().isNull()  # the painted view as the row's thumbnail
+    assert "1 of 1 people have a body" in panel.message.text()
+    new = c.project.people[people_before:]
+    assert len(new) == 1 and new[0].results and new[0].results[0].prompt == "a man sitting on the sofa"
+    assert c.project.active_person < people_before  # the user's own person stays active
+    assert c.window.generation.results_panel.findChildren(QtCore.QObject)  # the list was rebuilt
+    save_artifact(window.grab_window_image(), "populate_panel.png")
+
+    saved = window.generation.projects.save_project(tmp_path / "populated.genzi")
+    with zipfile.ZipFile(saved) as zf:
+        names = zf.namelist()
+        plan_text = zf.read("populate/plan.json").decode()
+    assert any(n.startswith("populate/sofa_test/people/person_000/") for n in names)
+    assert PopulatePlan.from_dict(json.loads(plan_text)).to_dict() == c.panel.plan().to_dict()  # genzi populate reads it
+    # the reopened project shows the plan again
+    window.populate.panel.set_plan(PopulatePlan(placements=[]))
+    with qtbot.waitSignal(window.generation.projects.projectOpened, timeout=60_000):
+        assert window.generation.projects.open_project(saved)
+    assert window.populate.panel.plan().name == "sofa test" and window.populate.panel.table.rowCount() == 1
+
+
+def test_cancel_all_stops_the_job_and_keeps_the_window_usable(window, qtbot, sample_scene):
+    c = window.populate
+    window.set_scene(sample_scene, SAMPLE)
+    c.panel.set_plan(_plan(count=2))
+    c.panel.set_backend("local", "auto")
+
+    def cancel_on_first_stage(event):
+        if isinstance(event, PersonEvent) and isinstance(event.event, StageStarted):
+            c.panel.cancel_button.click()
+
+    c.feed.event.connect(cancel_on_first_stage)
+    c.panel.populate_button.click()
+    _wait_idle(qtbot, c, 60_000)
+    assert "Stopped" in c.panel.message.text()
+    assert c.panel.populate_button.isEnabled() and not c.panel.cancel_button.isEnabled()
