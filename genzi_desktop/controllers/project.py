@@ -13,18 +13,9 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from genzi_desktop.model.project import (
-    SUFFIX,
-    AutosaveSlot,
-    Project,
-    ProjectError,
-    discard_autosave,
-    new_project,
-    new_session_id,
-    open_project,
-    recoverable_autosaves,
-    save_project,
-)
+from genzi_desktop.model.autosave import AutosaveSlot, discard_autosave, new_session_id, recoverable_autosaves
+from genzi_desktop.model.project import SUFFIX, Project, ProjectError, new_project
+from genzi_desktop.model.project_files import open_project, save_project
 
 from genzi_desktop.dialogs.errors import show_error
 from genzi_desktop.window.actions import name_actions
