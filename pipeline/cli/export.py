@@ -30,8 +30,20 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path, resolve_frame
     from pipeline.export.run_folder import bodies_of_run, scene_path_of
 
+    from pathlib import Path
+
+    from pipeline.scene.scene import SceneLoadError
+
     try:
         fmt = args.format or format_for_path(args.out)
+        out, run_dir = Path(args.out).expanduser().resolve(), Path(args.run_dir).expanduser().resolve()
+        if out.suffix.lower() != f".{fmt}":
+            raise ValueError(f"--out {args.out} does not end in .{fmt}; name the file you want, e.g. bodies.{fmt}")
+        if out.exists() and run_dir in out.parents:
+            raise ValueError(f"{args.out} is one of the run's own files and is kept; write the export outside "
+                             "the run folder or under a new name")
+        if out.is_dir():
+            raise ValueError(f"--out {args.out} is a folder; give a file name such as {out / ('bodies.' + fmt)}")
         resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
         bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged,
                                body_model_path=args.body_model_path)
@@ -41,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
             if scene is None:
                 raise ValueError(f"{args.run_dir}/config.json names no scene; export without --with-scene.")
         written = export_bodies(bodies, args.out, format=fmt, up=args.up, units=args.units, scene=scene)
-    except (ExportError, ValueError, FileNotFoundError, TypeError) as exc:
+    except SceneLoadError as exc:
+        print(f"genzi export: error: the run's scene cannot be read ({exc}); export without --with-scene",
+              file=sys.stderr)
+        return 1
+    except (ExportError, ValueError, OSError, TypeError) as exc:
         print(f"genzi export: error: {exc}", file=sys.stderr)
         return 1
     for path in written:

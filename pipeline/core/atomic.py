@@ -30,6 +30,9 @@ def write_file_atomic(path: str | Path, write: Callable[[Path], None], suffix: s
     ``durable``: flush the file to the disk before the rename (a power cut keeps the old file
     or the new one); a killed process never leaves half a file either way."""
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        write(path)  # a device or pipe (/dev/stdout): written to, never replaced by a file
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path), suffix=suffix)
     os.close(fd)

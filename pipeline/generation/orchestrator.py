@@ -60,6 +60,7 @@ from pipeline.generation.run_folder import (
     write_png_atomic,
 )
 from pipeline.generation.seeds import image_seed
+from pipeline.scene.target_check import TargetOutsideSceneError, check_target_near_scene
 
 log = logging.getLogger("pipeline.generation")
 
@@ -302,7 +303,8 @@ def _config_dict(run: _Run) -> dict[str, Any]:
     }
 
 
-def _check_or_write_config(run: _Run, resume: bool) -> None:
+def _check_or_write_config(run: _Run, resume: bool) -> bool:
+    """Refuse a folder holding another run; True when this call wrote a fresh config.json."""
     path = run.folder.config_path
     fresh = _config_dict(run)
     if path.exists():
@@ -326,12 +328,13 @@ def _check_or_write_config(run: _Run, resume: bool) -> None:
                 f"{run.folder.root} holds a different run ({', '.join(differences)} differ); "
                 "use the same inputs to resume it, or choose another output folder."
             )
-        return
+        return False
     if run.folder.root.exists() and any(p for p in run.folder.root.iterdir() if p.name != "run.log"):
         raise RunFolderMismatchError(
             f"{run.folder.root} is not empty and is not a generation run folder; choose an empty or new folder."
         )
     write_json_atomic(path, fresh)
+    return True
 
 
 def _norm(value: Any) -> Any:
@@ -841,14 +844,20 @@ def _execute(run: _Run, *, resume: bool, painted_rounds_only: bool = False) -> G
     pipeline_log.addHandler(handler)
     if pipeline_log.level == logging.NOTSET or pipeline_log.level > logging.INFO:
         pipeline_log.setLevel(logging.INFO)
+    wrote_config = False
     try:
-        _check_or_write_config(run, resume)
+        wrote_config = _check_or_write_config(run, resume)
         log.info("run %s: prompt %r at %s", run.folder.root, run.request.prompt, run.request.target)
         return _execute_stages(run, painted_rounds_only)
     except NothingUsableError as exc:
         write_json_atomic(run.folder.report_path, {"bodies": [], "explanation": str(exc), "prompt": run.request.prompt})
         log.error("%s", exc)
         run.emit(Error(str(exc), "report"))
+        raise
+    except BaseException:
+        if wrote_config and not any((run.folder.root / "stages").glob("*.done")):
+            # nothing was made: leave the folder free for the corrected command, not a run to resume
+            run.folder.config_path.unlink(missing_ok=True)
         raise
     finally:
         pipeline_log.removeHandler(handler)
@@ -868,6 +877,11 @@ def _execute_stages(run: _Run, painted_rounds_only: bool) -> GenerationResult:
         while rounds > 1 and not run.folder.is_done(f"r{rounds}_inpaint"):
             rounds -= 1
 
+    if not run.folder.is_done("views"):
+        try:
+            check_target_near_scene(run.scene, run.request.target)
+        except TargetOutsideSceneError as exc:
+            raise GenerationError(str(exc)) from None
     if not painted_rounds_only and not all(run.folder.is_done(f"r{r}_inpaint") for r in range(1, rounds + 1)):
         if run.imagination is not None:
             run.imagination.check_available(run.request)  # a missing model fails now, not after the views are rendered
