@@ -223,7 +223,7 @@ class GenerationController(QtCore.QObject):
 
             sizes = {c.name: (c.width, c.height) for c in self.window.design.cameras}
             for images in scan_user_images(folder).values():  # whole, readable, the cameras' size
-                check_images({k: v for k, v in images.items() if k in sizes}, sizes)
+                check_images({k: v for k, v in images.items() if k in sizes}, sizes, exact=False)
             request = self.request()
         except (FileNotFoundError, ValueError) as exc:
             show_error(self.window, "Images not imported", str(exc))

@@ -231,7 +231,7 @@ class UserImagesImagination(Imagination):
                 raise ValueError(f"{self.views_file} lists no views.")
             size = (cameras[0].width, cameras[0].height)
         for images in self.sets.values():
-            check_images(images, size)
+            check_images(images, size, exact=False)  # other sizes of the same shape are rescaled
 
     @property
     def num_sets(self) -> int:  # type: ignore[override]

@@ -227,9 +227,9 @@ def make_corpus(root: str | Path, with_slow: bool = True) -> list[Case]:
 
     sets = {
         "other_size": (lambda f: [_png(f / f"view_{k:02d}.png", np.zeros((32, 48, 3), np.uint8)) for k in range(2)],
-                       "is 48x32, the view is 64x64"),
+                       "is 48x32"),
         "mixed_sizes": (lambda f: [_png(f / "view_00.png", np.zeros((64, 64, 3), np.uint8)),
-                                   _png(f / "view_01.png", np.zeros((128, 128, 3), np.uint8))], "1 of 2 images"),
+                                   _png(f / "view_01.png", np.zeros((96, 128, 3), np.uint8))], "1 of 2 images.*128x96"),
         "truncated_png": (lambda f: (f / "view_00.png").write_bytes(
             _png(f / "tmp.png", np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).read_bytes()[:900])
             and (f / "tmp.png").unlink(), "damaged|truncated"),
