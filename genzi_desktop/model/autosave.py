@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.core.atomic import write_json_atomic
+from pipeline.core.atomic import process_alive, write_json_atomic
 
 from genzi_desktop.model.project import SUFFIX, Project
 from genzi_desktop.model.project_files import save_project
@@ -54,24 +54,6 @@ class AutosaveSlot:
                 p.unlink()
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def recoverable_autosaves(folder: str | Path) -> list[Path]:
     """Autosaved projects left by sessions that did not exit cleanly (newest first)."""
     folder = Path(folder)
@@ -88,7 +70,7 @@ def recoverable_autosaves(folder: str | Path) -> list[Path]:
                 pid = int(json.loads(lock.read_text()).get("pid", 0))
             except (ValueError, OSError, AttributeError, TypeError):
                 pid = 0
-        if pid and _pid_alive(pid):
+        if pid and process_alive(pid):
             continue  # this or another running window owns it
         found.append(project_path)
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)

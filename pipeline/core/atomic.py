@@ -76,7 +76,7 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
         if not entry.name.startswith(head):
             continue
         pid_text = entry.name[len(head):].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _process_alive(int(pid_text)):
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or process_alive(int(pid_text)):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -86,11 +86,23 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
     return removed
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (Linux, macOS and Windows)."""
     if pid <= 0:
         return False
-    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there: keep the file
+    if pid == os.getpid():
         return True
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
