@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         if not projects.open_project(args.project) and runner is not None:
             runner.on_failed(f"Could not open the project {args.project}")
     else:
-        recovered = not scripted and args.scene is None and projects.check_recovery()
+        recovered = not scripted and projects.check_recovery()  # offered even when a scene was named
         if not recovered:
             window.open_scene(args.scene if args.scene is not None else SAMPLE_SCENE)
     if not scripted:

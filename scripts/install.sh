@@ -2,8 +2,9 @@
 # Installs GenZI Desktop into .venv/ at the repository root.
 #   scripts/install.sh          app only
 #   scripts/install.sh --test   app + test tools + virtual display packages
-# Environment: PYTHON (default python3.11 or python3), TORCH_SPEC (default torch==2.13.0;
-# set e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cu124" for a CUDA build).
+# Installs the versions locked in locks/ for this platform (scripts/refresh_locks.sh refreshes them).
+# Environment: PYTHON (default python3.11 or python3); TORCH_VARIANT=cuda on Linux installs
+# PyPI's CUDA build of torch (locks/linux-cuda.txt) instead of the CPU build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_TEST=0
@@ -34,19 +35,34 @@ PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 if [[ ! -x .venv/bin/python ]]; then
   "$PY" -m venv .venv
 fi
-# A stamp of what was installed lets later starts skip pip (it costs ~30 s even with nothing to do).
+# The versions come from the lock for this platform (scripts/refresh_locks.sh writes them).
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) LOCK="locks/linux-${TORCH_VARIANT:-cpu}.txt" ;;
+  Darwin-arm64) LOCK="locks/macos-arm64.txt" ;;
+  MINGW*|MSYS*|CYGWIN*) LOCK="locks/windows-cpu.txt" ;;
+  *) LOCK="" ;;
+esac
+INDEX_ARGS=()
+if [[ "$LOCK" == "locks/linux-cpu.txt" ]]; then
+  # torch's CPU build: a local copy of the wheel where one lies, else PyTorch's CPU index
+  if [[ -d /opt/wheels ]]; then INDEX_ARGS=(--find-links /opt/wheels)
+  else INDEX_ARGS=(--extra-index-url https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match); fi
+fi
+# A stamp of what was installed lets later starts skip the installer.
 EXTRA=""; [[ $WITH_TEST -eq 1 ]] && EXTRA="[test]"
 STAMP=".venv/.genzi-installed"
-HASH="$(sha256sum pyproject.toml | cut -c1-16)"
-WANT="$HASH ${EXTRA:-app} ${TORCH_SPEC:-torch==2.13.0}"
-SUPERSET="$HASH [test] ${TORCH_SPEC:-torch==2.13.0}"  # a test install includes the app
+HASH="$(cat pyproject.toml ${LOCK:+"$LOCK"} | sha256sum | cut -c1-16)"
+WANT="$HASH ${EXTRA:-app} ${LOCK:-unlocked}"
+SUPERSET="$HASH [test] ${LOCK:-unlocked}"  # a test install includes the app
 if [[ ! -f "$STAMP" ]] || ! grep -qxF -e "$WANT" -e "$SUPERSET" "$STAMP"; then
-  .venv/bin/python -m pip install -q --upgrade pip wheel
-  if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-    # shellcheck disable=SC2086
-    .venv/bin/python -m pip install -q ${TORCH_SPEC:-torch==2.13.0}
+  if [[ -n "$LOCK" && -f "$LOCK" ]]; then
+    source scripts/find_uv.sh
+    "$UV" pip install --python .venv/bin/python -c "$LOCK" ${INDEX_ARGS[@]+"${INDEX_ARGS[@]}"} -e ".${EXTRA}"
+  else
+    echo "Note: no lock for $(uname -s)-$(uname -m); installing the newest versions that fit pyproject.toml."
+    .venv/bin/python -m pip install -q --upgrade pip wheel
+    .venv/bin/python -m pip install -q -e ".${EXTRA}"
   fi
-  .venv/bin/python -m pip install -q -e ".${EXTRA}"
   echo "$WANT" >> "$STAMP"
 fi
 if [[ $WITH_TEST -eq 1 ]]; then

@@ -125,7 +125,7 @@ def test_import_own_images_fit_body_refit_and_people(window, qtbot, sample_scene
 
 def test_save_reopen_and_recover_project(window, qtbot, sample_scene, tmp_path, gui_settings, data_dir):
     from genzi_desktop.window.main_window import MainWindow
-    from genzi_desktop.model.project import recoverable_autosaves
+    from genzi_desktop.model.autosave import recoverable_autosaves
 
     c = window.generation
     cameras, _known = _import_known_body(window, qtbot, sample_scene, tmp_path, views=2)

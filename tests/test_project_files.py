@@ -8,17 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from genzi_desktop.model.project import (
-    AutosaveSlot,
-    Person,
-    ProjectError,
-    PromptSettings,
-    ResultEntry,
-    new_project,
-    open_project,
-    recoverable_autosaves,
-    save_project,
-)
+from genzi_desktop.model.autosave import AutosaveSlot, recoverable_autosaves
+from genzi_desktop.model.project import Person, ProjectError, PromptSettings, ResultEntry, new_project
+from genzi_desktop.model.project_files import open_project, save_project
 
 SAMPLE = Path(__file__).resolve().parent.parent / "resources" / "scenes" / "living_room.glb"
 

@@ -218,9 +218,12 @@ class GenerationController(QtCore.QObject):
                        "(Cameras > Select views) or add cameras, export their views, paint them, then import.")
             return False
         try:
+            from pipeline.generation.image_checks import check_images
             from pipeline.generation.imagination import scan_user_images
 
-            scan_user_images(folder)
+            sizes = {c.name: (c.width, c.height) for c in self.window.design.cameras}
+            for images in scan_user_images(folder).values():  # whole, readable, the cameras' size
+                check_images({k: v for k, v in images.items() if k in sizes}, sizes, exact=False)
             request = self.request()
         except (FileNotFoundError, ValueError) as exc:
             show_error(self.window, "Images not imported", str(exc))

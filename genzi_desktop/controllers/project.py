@@ -7,24 +7,17 @@ controller, through its public methods, to store and show the active person's de
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from genzi_desktop.model.project import (
-    SUFFIX,
-    AutosaveSlot,
-    Project,
-    ProjectError,
-    discard_autosave,
-    new_project,
-    new_session_id,
-    open_project,
-    recoverable_autosaves,
-    save_project,
-)
+from genzi_desktop.model.autosave import AutosaveSlot, discard_autosave, new_session_id, recoverable_autosaves
+from genzi_desktop.model.project import SUFFIX, Project, ProjectError, new_project
+from genzi_desktop.model.project_files import open_project, save_project
 
 from genzi_desktop.dialogs.errors import show_error
 from genzi_desktop.window.actions import name_actions
@@ -32,7 +25,8 @@ from genzi_desktop.window.actions import name_actions
 log = logging.getLogger("genzi_desktop.generation")
 
 MAX_RECENT_PROJECTS = 10
-AUTOSAVE_MINUTES_DEFAULT = 5
+#: The recovery copy is at most this far behind the window (seconds); $GENZI_AUTOSAVE_SECONDS overrides.
+AUTOSAVE_SECONDS_DEFAULT = 30
 
 
 class ProjectController(QtCore.QObject):
@@ -58,9 +52,12 @@ class ProjectController(QtCore.QObject):
         #: Hooks for tests and scripts (they replace dialogs).
         self.recovery_provider = self._ask_recovery
         self.project_path_provider = self._ask_project_path
+        self._autosaved_state: str | None = None
         self.autosave_timer = QtCore.QTimer(self)
-        self.autosave_timer.timeout.connect(self.autosave)
-        self.set_autosave_minutes(self.qs.value("autosave/minutes", AUTOSAVE_MINUTES_DEFAULT, type=int))
+        self.autosave_timer.timeout.connect(self.autosave_if_changed)
+        seconds = os.environ.get("GENZI_AUTOSAVE_SECONDS") or self.qs.value(
+            "autosave/seconds", AUTOSAVE_SECONDS_DEFAULT, type=int)
+        self.set_autosave_seconds(int(seconds))
         self._build_actions()
         self.window.sceneLoaded.connect(self._on_scene_loaded)
 
@@ -253,13 +250,35 @@ class ProjectController(QtCore.QObject):
             self.open_project(action.data())
 
     # ---- autosave and recovery --------------------------------------------------------------------
-    def set_autosave_minutes(self, minutes: int) -> None:
-        minutes = max(0, int(minutes))
-        self.qs.setValue("autosave/minutes", minutes)
-        if minutes:
-            self.autosave_timer.start(minutes * 60_000)
+    def set_autosave_seconds(self, seconds: int) -> None:
+        """Check every ``seconds`` whether the project changed and autosave it then (0: never)."""
+        seconds = max(0, int(seconds))
+        if not os.environ.get("GENZI_AUTOSAVE_SECONDS"):
+            self.qs.setValue("autosave/seconds", seconds)
+        if seconds:
+            self.autosave_timer.start(seconds * 1000)
         else:
             self.autosave_timer.stop()
+
+    def _state(self) -> str:
+        """The project's content as text (without its save time): equal text, nothing to autosave."""
+        data = self.project.to_dict()
+        data.pop("saved_at", None)
+        return json.dumps(data, sort_keys=True, default=str)
+
+    @QtCore.Slot()
+    def autosave_if_changed(self) -> None:
+        """The timer's autosave: only when the design or results changed since the last one, and
+        in a worker thread (a project with many runs takes a moment to pack)."""
+        if self.window.scene_path is None or self._shut_down:
+            return
+        from genzi_desktop.workers.tasks import running_tasks
+
+        if any(task.name == "autosave" for task in running_tasks()):
+            return  # the previous one is still writing; the next tick catches up
+        self.generation.store_design()
+        if self._state() != self._autosaved_state:
+            self.autosave(background=True)
 
     @QtCore.Slot()
     def autosave(self, background: bool = False) -> Path | None:
@@ -272,6 +291,7 @@ class ProjectController(QtCore.QObject):
         try:
             self.generation.store_design()
             self.project.write_json()
+            self._autosaved_state = self._state()
             if background:
                 from genzi_desktop.workers.tasks import start_task
 

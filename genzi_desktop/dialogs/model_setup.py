@@ -39,6 +39,42 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
         return False
 
 
+class _WrappedLabel(QtWidgets.QLabel):
+    """A word-wrapped label that keeps the height its text needs at its current width. A plain
+    wrapped QLabel reports the height of a narrower layout, so a long message was cut off and
+    the next row drawn over it."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Minimum)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        if not self.text():
+            return 0
+        margins = self.contentsMargins()
+        rect = self.fontMetrics().boundingRect(
+            QtCore.QRect(0, 0, max(1, width - margins.left() - margins.right()), 100_000),
+            int(QtCore.Qt.TextFlag.TextWordWrap), self.text())
+        return rect.height() + margins.top() + margins.bottom() + 2
+
+    def minimumSizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        return QtCore.QSize(hint.width(), self.heightForWidth(max(self.width(), 200)))
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.height() < self.heightForWidth(self.width()):
+            self.updateGeometry()
+
+
 class ModelSetupDialog(QtWidgets.QDialog):
     """Choose where the inpainting model comes from; shows licences and Anny's cache build."""
 
@@ -65,11 +101,10 @@ class ModelSetupDialog(QtWidgets.QDialog):
         self.file_button = QtWidgets.QPushButton("Use a file…", self)
         self.progress = QtWidgets.QProgressBar(self)
         self.progress.hide()
-        self.status = QtWidgets.QLabel(self)
-        self.status.setWordWrap(True)
+        self.status = _WrappedLabel(self)
         self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.anny_label = QtWidgets.QLabel("Anny body model: its one-time cache (about a minute) is built on first use.", self)
-        self.anny_label.setWordWrap(True)
+        self.anny_label = _WrappedLabel(self)
+        self.anny_label.setText("Anny body model: its one-time cache (about a minute) is built on first use.")
         self.anny_progress = QtWidgets.QProgressBar(self)
         self.anny_progress.hide()
         self.anny_button = QtWidgets.QPushButton("Build Anny's cache now", self)

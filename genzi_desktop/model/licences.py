@@ -34,7 +34,7 @@ MODEL_LICENCES = [
         "licence": "SMPL-X model licence: non-commercial research only",
         "allows": "Non-commercial scientific research only; commercial use needs a licence from Meshcapade. "
                   "GenZI Desktop never ships or downloads it.",
-        "package": None,
+        "package": "smplx",
     },
 ]
 
@@ -48,17 +48,27 @@ def package_version(name: str | None) -> str:
         return "not installed"
 
 
+def runs_on(model: dict) -> str:
+    """The software that runs a model, named with its version: the version belongs to the package
+    (diffusers for the SD-2 weights), not to the model, so both are said."""
+    if not model["package"]:
+        return "—"
+    version = package_version(model["package"])
+    return f"{model['package']} {version}" if version != "not installed" else f"{model['package']} (not installed)"
+
+
 def licences_html(models_in_use: dict[str, str] | None = None) -> str:
-    """An HTML table of the models, their versions and licences (About box, set-up dialog)."""
+    """An HTML table of the models, the software that runs them and their licences (About box,
+    set-up dialog)."""
     rows = []
     for m in MODEL_LICENCES:
         rows.append(
             f"<tr><td><b>{m['name']}</b><br><small>{m['id']}</small></td>"
-            f"<td>{package_version(m['package'])}</td><td>{m['licence']}</td><td><small>{m['allows']}</small></td></tr>"
+            f"<td>{runs_on(m)}</td><td>{m['licence']}</td><td><small>{m['allows']}</small></td></tr>"
         )
     in_use = ""
     if models_in_use:
         in_use = "<p><b>In use now:</b> " + "; ".join(f"{k}: {v}" for k, v in models_in_use.items()) + "</p>"
     return (in_use + "<table border='1' cellspacing='0' cellpadding='3'>"
-            "<tr><th>Model</th><th>Package version</th><th>Licence</th><th>What it allows</th></tr>"
+            "<tr><th>Model</th><th>Runs on (package, version)</th><th>Licence</th><th>What it allows</th></tr>"
             + "".join(rows) + "</table>")

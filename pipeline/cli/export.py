@@ -42,8 +42,20 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.export.apps import app_preset
     from pipeline.export.run_folder import bodies_of_run, people_names, run_body_spec, scene_path_of
 
+    from pathlib import Path
+
+    from pipeline.scene.scene import SceneLoadError
+
     try:
         fmt = args.format or format_for_path(args.out)
+        out, run_dir = Path(args.out).expanduser().resolve(), Path(args.run_dir).expanduser().resolve()
+        if out.suffix.lower() != f".{fmt}":
+            raise ValueError(f"--out {args.out} does not end in .{fmt}; name the file you want, e.g. bodies.{fmt}")
+        if out.exists() and run_dir in out.parents:
+            raise ValueError(f"{args.out} is one of the run's own files and is kept; write the export outside "
+                             "the run folder or under a new name")
+        if out.is_dir():
+            raise ValueError(f"--out {args.out} is a folder; give a file name such as {out / ('bodies.' + fmt)}")
         if args.app:
             frame = app_preset(args.app).frame_for(fmt)
             if frame is not None:
@@ -64,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"{args.run_dir}/config.json names no scene; export without --with-scene.")
         written = export_bodies(bodies, args.out, format=fmt, up=args.up, units=args.units, scene=scene,
                                 into=args.into)
-    except (ExportError, ValueError, FileNotFoundError, TypeError, PickleNotAllowedError) as exc:
+    except SceneLoadError as exc:
+        print(f"genzi export: error: the run's scene cannot be read ({exc}); export without --with-scene",
+              file=sys.stderr)
+        return 1
+    except (ExportError, ValueError, OSError, TypeError, PickleNotAllowedError) as exc:
         print(f"genzi export: error: {exc}", file=sys.stderr)
         return 1
     for path in written:

@@ -33,7 +33,13 @@ def run(args) -> int:
 
     import numpy as np
 
-    from pipeline.generation.fit_sets import HypothesisFolderError, find_hypothesis_sets, fit_hypothesis_sets, write_fit_outputs
+    from pipeline.generation.fit_sets import (
+        HypothesisFolderError,
+        find_hypothesis_sets,
+        iter_fit_hypothesis_sets,
+        write_fit_outputs,
+    )
+    from pipeline.generation.image_checks import ImageInputError, check_images
     from pipeline.lifting.schedule import LiftingSettings
     from pipeline.views.views_io import ViewsFileError, load_views
 
@@ -55,7 +61,10 @@ def run(args) -> int:
             raise ViewsFileError(f"{args.views}: views.json lists no views")
         target = np.asarray(meta["target"], dtype=np.float64) if meta.get("target") is not None else None
         sets = find_hypothesis_sets(args.hypotheses, [c.name for c in cameras])
-    except (ViewsFileError, HypothesisFolderError) as exc:
+        sizes = {c.name: (c.width, c.height) for c in cameras}
+        for hset in sets:  # every image opens and has its view's size, before any work
+            check_images(hset.images, sizes)
+    except (ViewsFileError, HypothesisFolderError, ImageInputError) as exc:
         print(f"genzi fit: {exc}", file=sys.stderr)
         return 2
 
@@ -64,7 +73,7 @@ def run(args) -> int:
 
     try:
         body = load_body(BodySpec.of(args.model, args.model_path), trusted_pickles=trusted)
-    except (ValueError, FileNotFoundError, PickleNotAllowedError) as exc:
+    except (ValueError, OSError, PickleNotAllowedError) as exc:
         print(f"genzi fit: {exc}", file=sys.stderr)
         return 2
 
@@ -85,7 +94,19 @@ def run(args) -> int:
         except Exception as exc:  # SceneLoadError and friends carry a user-facing message
             print(f"genzi fit: cannot load the scene: {exc}", file=sys.stderr)
             return 2
-        centre = target if target is not None else np.mean([c.look_at for c in cameras if c.look_at is not None], axis=0)
+        looks = [c.look_at for c in cameras if c.look_at is not None]
+        centre = target if target is not None else (np.mean(looks, axis=0) if looks else None)
+        if centre is None:
+            print("genzi fit: views.json names no target and no look_at points; rerun `genzi views` "
+                  "or fit with --no-scene", file=sys.stderr)
+            return 2
+        from pipeline.scene.target_check import TargetOutsideSceneError, check_target_near_scene
+
+        try:
+            check_target_near_scene(scene, centre)
+        except TargetOutsideSceneError as exc:
+            print(f"genzi fit: {exc}", file=sys.stderr)
+            return 2
         say(f"building the scene distance grid around {np.round(centre, 2).tolist()} ...")
         sdf = build_sdf_grid(scene, centre, args.sdf_half_extent, args.sdf_cell)
 
@@ -98,9 +119,19 @@ def run(args) -> int:
             say(f"  set_{event.sample} {event.view}: {event.reason}")
 
     say(f"{len(sets)} hypothesis set(s), {len(cameras)} view(s)")
-    fits = fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=args.prompt, emit=emit)
+    fits, stopped = [], False
+    try:
+        for fit in iter_fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=args.prompt,
+                                            emit=emit):
+            fits.append(fit)
+    except KeyboardInterrupt:  # keep what is finished: a stopped fit is not lost work
+        stopped = True
     report = write_fit_outputs(Path(args.out), body, fits, scene=args.scene)
     write_body_spec(Path(args.out), BodySpec.of(args.model, args.model_path))  # exporters rebuild the rig from it
+    if stopped:
+        print(f"\ngenzi fit: stopped after {len(fits)} of {len(sets)} set(s); the finished ones are in {report.parent}",
+              file=sys.stderr)
+        return 130
     ok = [f for f in fits if f.result is not None]
     for f in fits:
         if f.result is None:

@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command_module is None:
         print(f"genzi {args.command}: not available in this build", file=sys.stderr)
         return 2
-    return int(args.command_module.run(args) or 0)
+    from pipeline.cli.failures import report_unexpected
+
+    try:
+        return int(args.command_module.run(args) or 0)
+    except (Exception, KeyboardInterrupt) as exc:  # what a sub-command did not expect: a message, not a traceback
+        return report_unexpected(args.command, exc)
 
 
 if __name__ == "__main__":

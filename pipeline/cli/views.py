@@ -91,6 +91,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"genzi views: cannot load the scene: {exc}", file=sys.stderr)
         return 2
     print(f"scene loaded in {time.perf_counter() - t0:.1f} s")
+    from pipeline.scene.target_check import TargetOutsideSceneError, check_target_near_scene
+
+    try:
+        check_target_near_scene(scene, args.at)
+    except TargetOutsideSceneError as exc:
+        print(f"genzi views: {exc}", file=sys.stderr)
+        return 2
 
     t1 = time.perf_counter()
     try:
@@ -108,16 +115,23 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.views.render import SceneRenderer
     from pipeline.views.views_io import write_selection
 
+    from pipeline.core.atomic import write_file_atomic
+
     out.mkdir(parents=True, exist_ok=True)
+    names = {f"{cam.name}.png" for cam in selection.cameras}
+    for old in out.glob("view_*.png"):  # an earlier run's extra views would pass for this one's
+        if old.name not in names:
+            old.unlink()
     t2 = time.perf_counter()
     with SceneRenderer(scene) as renderer:
         for cam in selection.cameras:
-            Image.fromarray(renderer.rgb(cam)).save(out / f"{cam.name}.png")
+            image = Image.fromarray(renderer.rgb(cam))
+            write_file_atomic(out / f"{cam.name}.png", lambda tmp, image=image: image.save(tmp, format="PNG"))
     views_json = write_selection(out, selection)
     print(f"rendered {len(selection.cameras)} views in {time.perf_counter() - t2:.1f} s")
     if args.export:
         text = EXPORT_README.format(n=len(selection.cameras), target=[round(float(x), 4) for x in selection.target],
                                     w=views.image_size, h=views.image_size, scene=args.scene, views_dir=str(out))
-        (out / "README.txt").write_text(text, encoding="utf-8")
+        write_file_atomic(out / "README.txt", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     print(f"wrote {views_json}")
     return 0

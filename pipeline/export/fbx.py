@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.core import assimp_cli
+from pipeline.core.atomic import write_bytes_atomic
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.errors import ExportError
@@ -97,7 +98,7 @@ def label_frame(path: Path, frame: AxesUnits) -> None:
     for name, value in values.items():
         if not _set_property(data, name, value):
             raise ExportError(f"Unexpected FBX header from assimp (no {name}); FBX not written.")
-    path.write_bytes(bytes(data))
+    write_bytes_atomic(path, bytes(data))
 
 
 def bind_in_fitted_pose(body: ExportBody) -> ExportBody:

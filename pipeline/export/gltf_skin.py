@@ -17,6 +17,7 @@ import numpy as np
 import pygltflib as gl
 from scipy.spatial.transform import Rotation
 
+from pipeline.core.atomic import write_file_atomic
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.scene_textures import encoded, texture_of
@@ -122,7 +123,7 @@ class _Builder:
             self.blob.append(0)
         self.gltf.buffers = [gl.Buffer(byteLength=len(self.blob))]
         self.gltf.set_binary_blob(bytes(self.blob))
-        self.gltf.save_binary(str(path))
+        write_file_atomic(path, lambda tmp: self.gltf.save_binary(str(tmp)), suffix=".glb")
 
 
 def image_digest(image) -> str:

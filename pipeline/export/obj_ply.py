@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline.core.atomic import write_bytes_atomic
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 
@@ -64,7 +65,7 @@ def write_obj(
     # overwrite each other's images (trimesh names them material_N.png)
     renames = {name: f"{path.stem}_{name}" for name in extra_files if name != mtl_name}
     written = [path]
-    path.write_text(text)
+    write_bytes_atomic(path, text.encode())
     for name, data in extra_files.items():
         raw = data if isinstance(data, bytes) else str(data).encode()
         if name == mtl_name:
@@ -73,7 +74,7 @@ def write_obj(
                 mtl = mtl.replace(f" {old}", f" {new}")
             raw = mtl.encode()
         target = path.parent / renames.get(name, name)
-        target.write_bytes(raw)
+        write_bytes_atomic(target, raw)
         written.append(target)
     return written
 
@@ -100,5 +101,5 @@ def write_ply(
         piece.visual = trimesh.visual.ColorVisuals(piece, vertex_colors=colors)
         parts.append(piece)
     merged = trimesh.util.concatenate(parts)
-    path.write_bytes(trimesh.exchange.ply.export_ply(merged, encoding="binary", include_attributes=False))
+    write_bytes_atomic(path, trimesh.exchange.ply.export_ply(merged, encoding="binary", include_attributes=False))
     return [path]

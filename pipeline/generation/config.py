@@ -6,6 +6,8 @@ from the request's preset and overrides (:meth:`GenerationRequest.settings`).
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Sequence
@@ -40,13 +42,13 @@ class GenerationRequest:
     def __post_init__(self) -> None:
         self.scene = str(self.scene)
         target = [float(v) for v in self.target]
-        if len(target) != 3:
-            raise ValueError("The target must be three numbers X Y Z (world metres, Z up).")
+        if len(target) != 3 or not all(math.isfinite(v) for v in target):
+            raise ValueError(f"The target must be three numbers X Y Z, all finite (world metres, Z up), got {target}.")
         self.target = target
         if self.normal is not None:
             normal = [float(v) for v in self.normal]
-            if len(normal) != 3:
-                raise ValueError("The normal must be three numbers X Y Z.")
+            if len(normal) != 3 or not all(math.isfinite(v) for v in normal) or not any(normal):
+                raise ValueError(f"The normal must be three numbers X Y Z, finite and not all 0, got {normal}.")
             self.normal = normal
         if not str(self.prompt).strip():
             raise ValueError("The prompt is empty: describe the person and what they do, e.g. 'a man sitting on the sofa'.")

@@ -7,7 +7,6 @@ image stems must match the view names of ``views.json``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from pipeline.core.atomic import write_file_atomic, write_json_atomic
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel
 from pipeline.views.cameras import Camera
 from pipeline.core.events import CancelToken, KeypointsDetected
@@ -139,6 +139,26 @@ def fit_hypothesis_sets(
     set never stops the others. ``starts``: extra starts (180-degree turn, shape words of the
     prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
     """
+    return list(iter_fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=prompt,
+                                         detector=detector, emit=emit, cancel=cancel, observations=observations))
+
+
+def iter_fit_hypothesis_sets(
+    body: BodyModel,
+    cameras: Sequence[Camera],
+    sets: Sequence[HypothesisSet],
+    sdf=None,
+    settings: LiftingSettings | None = None,
+    *,
+    target: np.ndarray | None = None,
+    prompt: str | None = None,
+    detector=None,
+    emit: Callable | None = None,
+    cancel: CancelToken | None = None,
+    observations: dict[str, list[ViewObservation]] | None = None,
+):
+    """:func:`fit_hypothesis_sets` one set at a time, so a caller that is stopped keeps the
+    sets finished so far."""
     from pipeline.lifting.metrics import scene_metrics
 
     settings = settings or LiftingSettings()
@@ -146,7 +166,6 @@ def fit_hypothesis_sets(
         from pipeline.keypoints.blazepose import KeypointDetector
 
         detector = KeypointDetector()
-    fits = []
     for hset in sets:
         if cancel is not None:
             cancel.check()
@@ -165,12 +184,11 @@ def fit_hypothesis_sets(
                                       set_name=hset.name)
         except ValueError as exc:
             fit.error = str(exc)
-            fits.append(fit)
+            yield fit
             continue
         if sdf is not None:
             fit.metrics = scene_metrics(sdf, fit.result.vertices, settings.contact_tolerance)
-        fits.append(fit)
-    return fits
+        yield fit
 
 
 def report_entry(body: BodyModel, fit: SetFit, mesh_name: str) -> dict:
@@ -196,7 +214,9 @@ def write_fit_outputs(out_dir: str | Path, body: BodyModel, fits: Sequence[SetFi
                       scene: str | Path | None = None) -> Path:
     """``OUT/body_K.obj`` per fitted set and ``OUT/report.json``; returns the report path.
 
-    ``scene`` (the fitted scene file) is recorded so ``genzi export --with-scene`` finds it."""
+    ``scene`` (the fitted scene file) is recorded so ``genzi export --with-scene`` finds it.
+    Bodies of an earlier fit into the same folder that this one did not make are removed, so
+    the folder never mixes two fits."""
     import trimesh
 
     out = Path(out_dir)
@@ -207,13 +227,16 @@ def write_fit_outputs(out_dir: str | Path, body: BodyModel, fits: Sequence[SetFi
             failed.append({"set": fit.name, "reason": fit.error or "failed", "views": fit.detection_notes})
             continue
         mesh_name = f"body_{_set_index(fit.name)}.obj"
-        trimesh.Trimesh(fit.result.vertices, np.asarray(body.faces), process=False).export(out / mesh_name)
+        mesh = trimesh.Trimesh(fit.result.vertices, np.asarray(body.faces), process=False)
+        write_file_atomic(out / mesh_name, lambda tmp, mesh=mesh: mesh.export(str(tmp), file_type="obj"))
         bodies.append(report_entry(body, fit, mesh_name))
+    kept = {b["mesh"] for b in bodies}
+    for old in out.glob("body_*.obj"):
+        if re.fullmatch(r"body_\d+\.obj", old.name) and old.name not in kept:
+            old.unlink()
     report = {"bodies": bodies}
     if scene is not None:
         report["scene"] = str(Path(scene).expanduser().resolve())
     if failed:
         report["failed"] = failed
-    path = out / "report.json"
-    path.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    return path
+    return write_json_atomic(out / "report.json", report)

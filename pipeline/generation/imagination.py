@@ -216,6 +216,22 @@ class UserImagesImagination(Imagination):
             if not views_file.is_file():
                 raise FileNotFoundError(f"No views.json at {views_file}: pass the folder 'genzi views' exported.")
         self.views_file = views_file
+        self._check_images()
+
+    def _check_images(self) -> None:
+        """Every image opens, is whole and (with a views.json) has its view's size: refused now,
+        with the names, rather than dropped one by one in the middle of the run."""
+        from pipeline.generation.image_checks import check_images
+        from pipeline.views.views_io import load_views
+
+        size = None
+        if self.views_file is not None:
+            cameras, _ = load_views(self.views_file)  # a malformed views.json is refused here too
+            if not cameras:
+                raise ValueError(f"{self.views_file} lists no views.")
+            size = (cameras[0].width, cameras[0].height)
+        for images in self.sets.values():
+            check_images(images, size, exact=False)  # other sizes of the same shape are rescaled
 
     @property
     def num_sets(self) -> int:  # type: ignore[override]

@@ -28,6 +28,7 @@ from pipeline.generation.round_plan import load_round_fits
 from pipeline.generation.run_config import check_or_write_config, config_dict
 from pipeline.generation.run_folder import RunFolder, read_json, write_json_atomic
 from pipeline.generation.run_state import Run
+from pipeline.scene.target_check import TargetOutsideSceneError, check_target_near_scene
 from pipeline.generation.stage_fit import fit_round
 from pipeline.generation.stage_imagine import paint_round
 from pipeline.generation.stage_keypoints import detect_round
@@ -128,15 +129,21 @@ def _execute(run: Run, *, resume: bool, painted_rounds_only: bool = False) -> Ge
     pipeline_log.addHandler(handler)
     if pipeline_log.level == logging.NOTSET or pipeline_log.level > logging.INFO:
         pipeline_log.setLevel(logging.INFO)
+    wrote_config = False
     try:
         description = run.imagination.describe() if run.imagination is not None else {"kind": "diffusion", "model": run.request.model}
-        check_or_write_config(run.folder, config_dict(run.request, run.settings, description), resume)
+        wrote_config = check_or_write_config(run.folder, config_dict(run.request, run.settings, description), resume)
         log.info("run %s: prompt %r at %s", run.folder.root, run.request.prompt, run.request.target)
         return _execute_stages(run, painted_rounds_only)
     except NothingUsableError as exc:
         write_json_atomic(run.folder.report_path, {"bodies": [], "explanation": str(exc), "prompt": run.request.prompt})
         log.error("%s", exc)
         run.emit(Error(str(exc), "report"))
+        raise
+    except BaseException:
+        if wrote_config and not any((run.folder.root / "stages").glob("*.done")):
+            # nothing was made: leave the folder free for the corrected command, not a run to resume
+            run.folder.config_path.unlink(missing_ok=True)
         raise
     finally:
         pipeline_log.removeHandler(handler)
@@ -156,6 +163,11 @@ def _execute_stages(run: Run, painted_rounds_only: bool) -> GenerationResult:
         while rounds > 1 and not run.folder.is_done(f"r{rounds}_inpaint"):
             rounds -= 1
 
+    if not run.folder.is_done("views"):
+        try:
+            check_target_near_scene(run.scene, run.request.target)
+        except TargetOutsideSceneError as exc:
+            raise GenerationError(str(exc)) from None
     if not painted_rounds_only and not all(run.folder.is_done(f"r{r}_inpaint") for r in range(1, rounds + 1)):
         if run.imagination is not None:
             run.imagination.check_available(run.request)  # a missing model fails now, not after the views are rendered

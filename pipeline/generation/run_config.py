@@ -45,8 +45,10 @@ def config_dict(request: GenerationRequest, settings: GenerationSettings, imagin
     }
 
 
-def check_or_write_config(folder: RunFolder, fresh: dict[str, Any], resume: bool) -> None:
-    """Write ``fresh`` into a new folder, or check that the folder's run is the same one."""
+def check_or_write_config(folder: RunFolder, fresh: dict[str, Any], resume: bool) -> bool:
+    """Write ``fresh`` into a new folder, or check that the folder's run is the same one.
+
+    True when this call wrote a fresh config.json (so a run that then makes nothing can take it back)."""
     path = folder.config_path
     if path.exists():
         if not resume:
@@ -59,12 +61,13 @@ def check_or_write_config(folder: RunFolder, fresh: dict[str, Any], resume: bool
                 f"{folder.root} holds a different run ({', '.join(differences)} differ); "
                 "use the same inputs to resume it, or choose another output folder."
             )
-        return
+        return False
     if folder.root.exists() and any(p for p in folder.root.iterdir() if p.name != "run.log"):
         raise RunFolderMismatchError(
             f"{folder.root} is not empty and is not a generation run folder; choose an empty or new folder."
         )
     write_json_atomic(path, fresh)
+    return True
 
 
 def config_differences(old: dict[str, Any], fresh: dict[str, Any]) -> list[str]:

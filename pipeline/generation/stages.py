@@ -273,6 +273,13 @@ def check_model_available(model: str) -> None:
     text = str(model).strip()
     path = Path(text).expanduser()
     if path.exists():
+        from pipeline.inpaint import InpaintError
+        from pipeline.inpaint.loading import check_model_path
+
+        try:
+            check_model_path(path)
+        except InpaintError as exc:
+            raise GenerationError(str(exc)) from exc
         return
     from pipeline.inpaint.download import hub_problem
     from pipeline.inpaint.loading import looks_like_path

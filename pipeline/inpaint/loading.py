@@ -194,6 +194,33 @@ def _load_diffusers_folder(folder: Path, dtype: torch.dtype) -> dict:
     return dict(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, scheduler=scheduler)
 
 
+def check_model_path(path: Path) -> None:
+    """Cheap checks of a local model before any work (no weights loaded): a diffusers folder has
+    its parts and an inpainting UNet; a single file has a known type and a readable header.
+    Raises the same errors loading would, minutes earlier."""
+    import json
+
+    path = Path(path)
+    if path.is_dir():
+        missing = [name for name in ("unet", "vae", "text_encoder", "tokenizer", "scheduler") if not (path / name).is_dir()]
+        if missing:
+            raise ModelNotFoundError(
+                f"{path} is not a diffusers model folder (missing sub-folders: {', '.join(missing)}). "
+                "Choose the folder that holds model_index.json, unet/, vae/, text_encoder/, tokenizer/ and scheduler/."
+            )
+        try:
+            unet_config = json.loads((path / "unet" / "config.json").read_text(encoding="utf-8"))
+            _check_in_channels(int(unet_config.get("in_channels", 4)), str(path))
+        except (OSError, ValueError, AttributeError, TypeError) as exc:
+            raise ModelNotFoundError(f"{path}/unet/config.json cannot be read ({exc}); the model folder is incomplete.") from None
+        return
+    if path.suffix.lower() not in SINGLE_FILE_SUFFIXES:
+        raise ModelNotFoundError(f"{path.name}: unsupported checkpoint type; use a .safetensors file or a diffusers folder.")
+    channels = _read_conv_in_channels(path)
+    if channels is not None:
+        _check_in_channels(channels, path.name)
+
+
 def weights_variant(component: Path, dtype: torch.dtype) -> str | None:
     """"fp16" when the half-precision weights are wanted and present, or are the only ones present."""
     weights = [p.name for p in component.glob("*") if p.suffix in (".safetensors", ".bin")]
@@ -207,11 +234,14 @@ def weights_variant(component: Path, dtype: torch.dtype) -> str | None:
 def _read_conv_in_channels(path: Path) -> int | None:
     """Input channels of the UNet in an original-layout checkpoint, read without loading it all."""
     if path.suffix == ".safetensors":
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
-        with safe_open(str(path), framework="pt") as handle:
-            if _LDM_CONV_IN_KEY in handle.keys():
-                return int(handle.get_slice(_LDM_CONV_IN_KEY).get_shape()[1])
+        try:
+            with safe_open(str(path), framework="pt") as handle:
+                if _LDM_CONV_IN_KEY in handle.keys():
+                    return int(handle.get_slice(_LDM_CONV_IN_KEY).get_shape()[1])
+        except (SafetensorError, OSError) as exc:
+            raise ModelNotFoundError(f"{path.name} is damaged or not a safetensors file ({exc}); download it again.") from None
         return None
     state = _load_weights_only(path)
     while isinstance(state, dict) and "state_dict" in state:

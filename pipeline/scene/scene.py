@@ -276,9 +276,20 @@ class Scene:
         return normal / length
 
 
+def _require_area(mesh: trimesh.Trimesh, name: str) -> None:
+    """Refuse a scene whose every face has zero area: nothing to see, pick or stand on."""
+    extent = max(float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 0.0, 1e-9)
+    if not len(mesh.faces) or not np.any(mesh.area_faces > 1e-12 * extent**2):
+        raise SceneLoadError(f"{name} has no usable triangles: every face has zero area (its corners lie on "
+                             "one line or point). Re-export the model with its surfaces.")
+
+
 def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trimesh.Trimesh | None = None) -> SceneImportOptions:
     """Fill in whatever the user left as None with the geometric guess."""
     given = options or SceneImportOptions()
+    if merged is None:
+        merged, _ = _merge(raw.geometries)
+    _require_area(merged, "The scene")
     if given.up_axis is not None and given.unit is not None:
         return SceneImportOptions(up_axis=given.up_axis, unit=given.unit, reasons=["chosen by the user"])
     if raw.declared is not None:  # IFC, 3dm, Collada, USD: the file says; the user may still override
@@ -290,8 +301,6 @@ def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trim
             reasons = [r for r in reasons if "unit" not in r] + ["unit chosen by the user"]
         return SceneImportOptions(up_axis=given.up_axis or declared.up_axis, unit=given.unit or declared.unit,
                                   reasons=reasons)
-    if merged is None:
-        merged, _ = _merge(raw.geometries)
     fmt = raw.format
     # an FBX header's axes and unit are the convention the geometry is judged against, not a
     # certainty: converters (assimp) label every file Y-up centimetres whatever it holds

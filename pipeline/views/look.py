@@ -30,6 +30,9 @@ NEAR_CLIP = 0.02  # metres
 def pyvista_module():
     import pyvista as pv  # heavy: imported on first use only
 
+    from pipeline.views.gl_window import choose_offscreen_window
+
+    choose_offscreen_window()  # every off-screen plotter is made after this
     return pv
 
 

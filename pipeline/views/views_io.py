@@ -126,32 +126,67 @@ def _fov_for_focal(focal: float, height: int) -> float:
 
 def camera_from_entry(entry: dict, width: int, height: int) -> Camera:
     """One views.json entry as a :class:`Camera` (K must be a centred pinhole with fx = fy)."""
+    if not isinstance(entry, dict):
+        raise ViewsFileError(f"each view must be an object with K and world_to_camera, got {str(entry)[:40]!r}")
+    name = str(entry.get("name", "?"))
     try:
         K = np.asarray(entry["K"], dtype=np.float64).reshape(3, 3)
         w2c = np.asarray(entry["world_to_camera"], dtype=np.float64).reshape(4, 4)
-    except (KeyError, ValueError) as exc:
-        raise ViewsFileError(f"view {entry.get('name', '?')}: needs K (3x3) and world_to_camera (4x4): {exc}") from None
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ViewsFileError(f"view {name}: needs K (3x3) and world_to_camera (4x4): {exc}") from None
+    if not (np.all(np.isfinite(K)) and np.all(np.isfinite(w2c))):
+        raise ViewsFileError(f"view {name}: K and world_to_camera must be finite numbers (found NaN or infinity)")
+    if K[1, 1] <= 0:
+        raise ViewsFileError(f"view {name}: the focal length K[1][1] must be above 0, got {K[1, 1]}")
+    rotation = w2c[:3, :3]
+    if not np.allclose(rotation @ rotation.T, np.eye(3), atol=1e-4) or np.linalg.det(rotation) < 0:
+        raise ViewsFileError(f"view {name}: world_to_camera's 3x3 part must be a rotation (orthonormal, det +1)")
     if not np.isclose(K[0, 0], K[1, 1], rtol=1e-6) or not np.allclose(K[:2, 2], [width / 2.0, height / 2.0], atol=1e-6):
         raise ViewsFileError(
-            f"view {entry.get('name', '?')}: K must have equal focal lengths and the principal point at the "
+            f"view {name}: K must have equal focal lengths and the principal point at the "
             f"image centre ({width / 2:g}, {height / 2:g}); got {K.tolist()}"
         )
+    look_at = entry.get("look_at")
+    if look_at is not None:
+        try:
+            look_at = np.asarray(look_at, dtype=np.float64).reshape(3)
+        except (ValueError, TypeError):
+            raise ViewsFileError(f"view {name}: look_at must be three numbers") from None
+        if not np.all(np.isfinite(look_at)):
+            raise ViewsFileError(f"view {name}: look_at must be finite numbers")
     camera = Camera(int(width), int(height), _fov_for_focal(float(K[1, 1]), int(height)), w2c,
-                    name=str(entry.get("name", "")), look_at=entry.get("look_at"))
+                    name=str(entry.get("name", "")), look_at=look_at)
     if "visibility" in entry:
-        camera.extra["visibility"] = float(entry["visibility"])
+        try:
+            camera.extra["visibility"] = float(entry["visibility"])
+        except (TypeError, ValueError):
+            raise ViewsFileError(f"view {name}: visibility must be a number") from None
     return camera
 
 
+def _vector3(meta: dict, key: str, file: Path) -> None:
+    if meta.get(key) is None:
+        return
+    try:
+        value = np.asarray(meta[key], dtype=np.float64).reshape(3)
+    except (ValueError, TypeError):
+        raise ViewsFileError(f"{file}: '{key}' must be three numbers [x, y, z]") from None
+    if not np.all(np.isfinite(value)):
+        raise ViewsFileError(f"{file}: '{key}' must be finite numbers, got {meta[key]}")
+
+
 def load_views(path: str | os.PathLike) -> LoadedViews:
-    """Read views.json (``path`` is the file or its folder): ``(cameras, meta)``."""
+    """Read views.json (``path`` is the file or its folder): ``(cameras, meta)``; a file of the
+    wrong shape raises :class:`ViewsFileError` saying what is wrong."""
     file = _views_path(path)
     if not file.is_file():
         raise ViewsFileError(f"no {VIEWS_FILE} at {file}; run `genzi views --out {file.parent}` first")
     try:
         meta = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ViewsFileError(f"{file} is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ViewsFileError(f"{file}: must hold an object with 'image_size' and 'views'")
     if meta.get("convention", "opencv") != "opencv":
         raise ViewsFileError(f"{file}: only the 'opencv' camera convention is supported, got {meta.get('convention')!r}")
     try:
@@ -159,6 +194,12 @@ def load_views(path: str | os.PathLike) -> LoadedViews:
         entries = meta["views"]
     except (KeyError, TypeError, ValueError):
         raise ViewsFileError(f"{file}: needs 'image_size': [w, h] and a 'views' list") from None
+    if width < 1 or height < 1 or width > 16384 or height > 16384:
+        raise ViewsFileError(f"{file}: image_size must be between 1 and 16384 pixels, got {[width, height]}")
+    if not isinstance(entries, list):
+        raise ViewsFileError(f"{file}: 'views' must be a list")
+    _vector3(meta, "target", file)
+    _vector3(meta, "normal", file)
     cameras = [camera_from_entry(e, width, height) for e in entries]
     return LoadedViews(cameras, meta)
 
