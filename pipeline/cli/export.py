@@ -21,6 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--up", choices=["z", "y"], help="up axis (default per format: obj/ply z, glb/fbx y)")
     parser.add_argument("--units", choices=["m", "cm", "mm"], help="unit (default per format: m; fbx cm)")
     parser.add_argument("--bodies", type=_indices, help="comma-separated body indices (default: all)")
+    parser.add_argument("--style", choices=["clothed", "white", "grey", "glass", "silhouette", "by-person", "bare"],
+                        help="figure style (default: the run's recorded style, else clothed); bare: the plain body")
+    parser.add_argument("--outfit", help="suit to wear instead of the prompt's choice (e.g. male_elegantsuit01)")
+    parser.add_argument("--hair", help="hair style (short02, bob01, ponytail01 or none)")
+    parser.add_argument("--colours", choices=["paintings", "outfit"],
+                        help="clothed colours from the run's paintings (default) or the outfit's own")
     parser.add_argument("--body-model-path", default=None,
                         help="SMPL-X runs: your SMPLX_NEUTRAL.npz (or its folder) when the run's recorded one "
                              "has moved; rigged formats (GLB, FBX) rebuild the bodies with it")
@@ -33,8 +39,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         fmt = args.format or format_for_path(args.out)
         resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
-        bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged,
+        styled = args.style != "bare"
+        bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged or styled,
                                body_model_path=args.body_model_path)
+        if styled:
+            from pipeline.export.run_appearance import styled_run_bodies
+
+            bodies, notes = styled_run_bodies(args.run_dir, bodies, args.bodies, style=args.style,
+                                              outfit=args.outfit, hair=args.hair, colours=args.colours)
+            for note in notes:
+                print(f"genzi export: warning: {note}", file=sys.stderr)
         scene = None
         if args.with_scene:
             scene = scene_path_of(args.run_dir)

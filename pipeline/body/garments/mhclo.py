@@ -118,7 +118,7 @@ def read_mhclo(path: str | Path) -> MhcloAsset:
             elif section == "delete":
                 deleted.extend(_ints(parts))
             continue
-        section = None
+        # keyword lines may sit between ``verts 0`` and its numbers; only another list ends it
         if key == "name" and len(parts) > 1:
             name = parts[1]
         elif key == "obj_file" and len(parts) > 1:
