@@ -115,3 +115,28 @@ def test_the_prompt_picks_the_outfit_and_the_seed_varies_it():
     picks = {outfit_for_prompt("sitting on the sofa", seed=s) for s in range(12)}
     assert len({p.suit for p in picks}) >= 3 and {p.sex for p in picks} == {"male", "female"}
     assert all(ASSETS[p.suit].style == "casual" for p in picks)
+
+
+def test_skin_through_cloth_is_rare_and_the_measure_sees_it_when_it_happens(anny):
+    import dataclasses
+
+    from pipeline.body.garments.metrics import garment_body_distance, skin_through_share
+
+    params = anny.init_params()
+    anny.set_bone_anatomical(params, "upperleg01.L", [-80, 0, 0])
+    anny.set_bone_anatomical(params, "lowerleg01.L", [90, 0, 0])
+    skin = anny.skinned_mesh(params)
+    dressed = fit_outfit(skin, anny.hm08_vertex_indices(), Outfit("female_casualsuit02", "shoes05", "ponytail01"))
+    assert skin_through_share(dressed) < 0.01
+    mean, inside = garment_body_distance(dressed)
+    assert 0.002 < mean < 0.025 and inside < 0.015
+    # sink the suit 1 cm into the body and show the skin it hid: the measure must notice
+    suit = dressed.garments[[g.name for g in dressed.garments].index("female_casualsuit02")]
+    closest, _, _ = MeshQuery(skin.rest_vertices, skin.faces).closest(suit.rest_vertices)
+    direction = closest - suit.rest_vertices
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True).clip(1e-9)
+    sunk = dataclasses.replace(suit, rest_vertices=closest + 0.01 * direction)
+    full_body = dataclasses.replace(dressed.body, faces=np.asarray(skin.faces),
+                                    face_region=np.full(len(skin.faces), "skin", dtype=object))
+    broken = dataclasses.replace(dressed, body=full_body, garments=[sunk])
+    assert skin_through_share(broken) > 0.2
