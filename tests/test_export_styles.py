@@ -16,6 +16,7 @@ from pipeline.body.garments import Outfit
 from pipeline.cli.main import main as genzi
 from pipeline.export import ExportBody, export_bodies
 from pipeline.export import fbx as fbx_module
+from pipeline.export.run_appearance import record_appearance
 from pipeline.export.styling import Appearance, styled_body
 
 pytestmark = pytest.mark.slow  # loads Anny, writes dressed rigs
@@ -88,7 +89,7 @@ def test_styles_reach_glb_obj_and_fbx_materials(anny, params, tmp_path):
     assert any(np.allclose(d[:3], by_person.pieces[0].material.rgb, atol=0.01) for d in diffuse)
 
 
-def test_genzi_export_dresses_a_run_by_its_prompt(anny, params, tmp_path):
+def test_genzi_export_dresses_a_run_by_its_prompt(anny, params, tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     body = {"set": "set_0", "model": "anny", "params": anny.params_to_json(params), "mesh": "body_0.obj"}
@@ -100,7 +101,15 @@ def test_genzi_export_dresses_a_run_by_its_prompt(anny, params, tmp_path):
     assert any("elegantsuit" in n for n in names)
     assert genzi(["export", str(run), "--out", str(out), "--style", "bare"]) == 0
     assert len(pygltflib.GLTF2().load(str(out)).meshes) == 1
-    assert genzi(["export", str(run), "--out", str(out), "--outfit", "tuxedo"]) == 1
+    record_appearance(run, style="white", hair="none")  # what `genzi fit --style white --hair none` records
+    assert genzi(["export", str(run), "--out", str(out)]) == 0
+    gltf = pygltflib.GLTF2().load(str(out))
+    used = {gltf.materials[p.material].name for m in gltf.meshes for p in m.primitives}
+    assert used == {"white_model"}
+    assert not any("short02" in m.name or "bob01" in m.name or "ponytail" in m.name for m in gltf.meshes)
+    with pytest.raises(SystemExit):  # argparse names the outfits there are
+        genzi(["export", str(run), "--out", str(out), "--outfit", "tuxedo"])
+    assert "male_elegantsuit01" in capsys.readouterr().err
 
 
 @pytest.mark.blender

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipeline.cli.appearance_args import add_appearance_arguments
+
 
 def _indices(text: str) -> list[int]:
     try:
@@ -21,12 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--up", choices=["z", "y"], help="up axis (default per format: obj/ply z, glb/fbx y)")
     parser.add_argument("--units", choices=["m", "cm", "mm"], help="unit (default per format: m; fbx cm)")
     parser.add_argument("--bodies", type=_indices, help="comma-separated body indices (default: all)")
-    parser.add_argument("--style", choices=["clothed", "white", "grey", "glass", "silhouette", "by-person", "bare"],
-                        help="figure style (default: the run's recorded style, else clothed); bare: the plain body")
-    parser.add_argument("--outfit", help="suit to wear instead of the prompt's choice (e.g. male_elegantsuit01)")
-    parser.add_argument("--hair", help="hair style (short02, bob01, ponytail01 or none)")
-    parser.add_argument("--colours", choices=["paintings", "outfit"],
-                        help="clothed colours from the run's paintings (default) or the outfit's own")
+    add_appearance_arguments(parser, bare=True)
     parser.add_argument("--body-model-path", default=None,
                         help="SMPL-X runs: your SMPLX_NEUTRAL.npz (or its folder) when the run's recorded one "
                              "has moved; rigged formats (GLB, FBX) rebuild the bodies with it")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from pipeline.cli.appearance_args import add_appearance_arguments, record_appearance_choices
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--scene", required=True, help="scene file (GLB, glTF, OBJ, PLY, STL, FBX)")
@@ -26,6 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sdf-half-extent", type=float, default=1.5, help="SDF grid half size around the target (m)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for the fit")
     parser.add_argument("--quiet", action="store_true", help="print only errors")
+    add_appearance_arguments(parser)
 
 
 def run(args) -> int:
@@ -101,6 +104,7 @@ def run(args) -> int:
     fits = fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=args.prompt, emit=emit)
     report = write_fit_outputs(Path(args.out), body, fits, scene=args.scene)
     write_body_spec(Path(args.out), BodySpec.of(args.model, args.model_path))  # exporters rebuild the rig from it
+    record_appearance_choices(args, args.out)
     ok = [f for f in fits if f.result is not None]
     for f in fits:
         if f.result is None:
