@@ -29,16 +29,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "has moved; rigged formats (GLB, FBX) rebuild the bodies with it")
 
 
+def _bodies(args: argparse.Namespace, rigged: bool, styled: bool) -> list:
+    """The run's bodies; clothes need the rig, but a static format falls back to the run's
+    meshes (plain bodies) when the body model cannot be rebuilt."""
+    from pipeline.export.run_folder import bodies_of_run
+
+    try:
+        return bodies_of_run(args.run_dir, args.bodies, rigged=rigged or styled, body_model_path=args.body_model_path)
+    except ValueError:
+        if rigged or not styled:
+            raise
+        return bodies_of_run(args.run_dir, args.bodies, rigged=False, body_model_path=args.body_model_path)
+
+
 def run(args: argparse.Namespace) -> int:
     from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path, resolve_frame
-    from pipeline.export.run_folder import bodies_of_run, scene_path_of
+    from pipeline.export.run_folder import scene_path_of
 
     try:
         fmt = args.format or format_for_path(args.out)
         resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
         styled = args.style != "bare"
-        bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged or styled,
-                               body_model_path=args.body_model_path)
+        bodies = _bodies(args, FORMATS[fmt].rigged, styled)
         if styled:
             from pipeline.export.run_appearance import styled_run_bodies
 
