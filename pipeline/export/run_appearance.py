@@ -105,3 +105,23 @@ def styled_run_bodies(run_dir: str | Path, bodies: list, indices: list[int] | No
         out.append(styled)
         warnings.extend(f"body {index}: {n}" for n in notes)
     return out, warnings
+
+
+def appearance_for_result(choices: dict, *, prompt: str, seed: int, person_index: int, body, hm08_index,
+                          run_dir: str | Path | None = None, set_name: str = "", default_style: str = "clothed") -> Appearance:
+    """A kept result's appearance from the user's ``choices`` (style, outfit, hair, colours;
+    missing = automatic): the prompt's outfit, and colours from the run's paintings."""
+    style = check_style(choices.get("style") or default_style)
+    outfit = with_choice(outfit_for_prompt(prompt, seed), suit=choices.get("outfit"), hair=choices.get("hair"))
+    found = {}
+    if style == "clothed" and choices.get("colours", "paintings") == "paintings" and run_dir and hm08_index is not None:
+        from pipeline.export.run_folder import read_report
+
+        try:
+            entries = read_report(run_dir)["bodies"]
+        except (OSError, ValueError, KeyError):
+            entries = []
+        entry = next((e for e in entries if e.get("set") == set_name), None)
+        if entry is not None:
+            found = painted_colours(Path(run_dir), entry, body, hm08_index, outfit)
+    return Appearance(style=style, outfit=outfit, colours=found, person_index=person_index)
