@@ -26,21 +26,25 @@ class AppearanceBox(QtWidgets.QGroupBox):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("Appearance", parent)
         self.combos: dict[str, QtWidgets.QComboBox] = {}
-        layout = QtWidgets.QHBoxLayout(self)
+        layout = QtWidgets.QGridLayout(self)  # two narrow columns: the dock keeps its width
         layout.setContentsMargins(4, 2, 4, 2)
-        for key, values in choices().items():
+        for k, (key, values) in enumerate(choices().items()):
             combo = QtWidgets.QComboBox(self)
             combo.setObjectName(f"appearance_{key}")
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
             for value in values:
                 combo.addItem(_text(key, value), value)
             combo.activated.connect(self._chosen)
-            layout.addWidget(QtWidgets.QLabel(_LABELS[key], self))
-            layout.addWidget(combo, 1)
+            layout.addWidget(QtWidgets.QLabel(_LABELS[key], self), k // 2, 2 * (k % 2))
+            layout.addWidget(combo, k // 2, 2 * (k % 2) + 1)
             self.combos[key] = combo
+        layout.setColumnStretch(1, 1)
+        layout.setColumnStretch(3, 1)
         self.note = QtWidgets.QLabel("", self)
         self.note.setObjectName("appearance_note")
         self.note.setWordWrap(True)
-        layout.addWidget(self.note, 2)
+        layout.addWidget(self.note, 2, 0, 1, 4)
         self.setEnabled(False)
 
     def values(self) -> dict[str, str]:
