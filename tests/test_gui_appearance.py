@@ -63,6 +63,5 @@ def test_style_outfit_and_hair_choices_are_undoable_remembered_and_shown(window,
     window.undo_stack.redo()
     assert entry.appearance["style"] == "glass"
 
-    saved = window.generation.project.to_dict() if hasattr(window.generation.project, "to_dict") else None
-    if saved is not None:  # the choice is part of the project file
-        assert saved["people"][0]["results"][-1]["appearance"]["style"] == "glass"
+    saved = window.generation.project.to_dict()  # the choice is part of the project file
+    assert saved["people"][0]["results"][-1]["appearance"]["style"] == "glass"
