@@ -76,6 +76,13 @@ class AppSettings:
         self.qs.setValue("window/state", state)
 
     # ---- viewport ---------------------------------------------------------------------------
+    def figure_style(self) -> str:
+        """The figure style new bodies get (the last one the user picked); clothed at first."""
+        return str(self.qs.value("appearance/style", "clothed"))
+
+    def set_figure_style(self, style: str) -> None:
+        self.qs.setValue("appearance/style", style)
+
     def antialiasing(self, default: bool) -> bool:
         """The user's anti-aliasing choice; ``default`` until they made one."""
         return bool(self.qs.value("viewport/antialiasing", default, type=bool))

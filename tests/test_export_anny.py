@@ -92,7 +92,8 @@ def test_genzi_export_rebuilds_bodies_from_a_run_folder(tmp_path, anny, posed_pa
     assert len(gltf.skins) == 2
 
     out = tmp_path / "one_with_room.obj"
-    assert genzi(["export", str(run), "--format", "obj", "--with-scene", "--bodies", "1", "--units", "cm", "--out", str(out)]) == 0
+    assert genzi(["export", str(run), "--format", "obj", "--with-scene", "--bodies", "1", "--units", "cm",
+                  "--style", "bare", "--out", str(out)]) == 0
     room = trimesh.load(out, force="scene", split_object=True, group_material=False)
     assert "body_1" in room.geometry and len(room.geometry) > 5
     body_v = anny(posed_params).vertices[0].detach().numpy()

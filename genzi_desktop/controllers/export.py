@@ -61,7 +61,7 @@ class ExportController(QtCore.QObject):
         return self.window.generation
 
     def body_entries(self, all_bodies: bool) -> list:
-        """(name, mesh path, params, run folder) of the chosen results: the selected row's (a person row
+        """(name, mesh path, params, run folder, appearance) of the chosen results: the selected row's (a person row
         means all of that person's bodies) or every result of the project."""
         c = self._generation()
         project = c.project
@@ -70,7 +70,10 @@ class ExportController(QtCore.QObject):
         for pi, p in enumerate(project.people):
             for r in p.results:
                 if all_bodies or (kind == "result" and (pi, r.id) == (person, rid)) or (kind == "person" and pi == person):
-                    out.append((r.name, project.path_of(r.mesh), dict(r.params), project.path_of(r.run) if r.run else None))
+                    look = {"choices": dict(r.appearance), "prompt": r.prompt, "seed": r.seed, "person": pi,
+                            "set": r.set_name, "default_style": self.window.settings.figure_style()}
+                    out.append((r.name, project.path_of(r.mesh), dict(r.params), project.path_of(r.run) if r.run else None,
+                                look))
         return out
 
     def has_selection(self) -> bool:
@@ -90,7 +93,7 @@ class ExportController(QtCore.QObject):
         models = panel.values()
         fallback = BodySpec.of(models["body_model"], models["smplx_path"] or None)
         out = {}
-        for index, (name, _mesh, params, run_dir) in enumerate(entries):
+        for index, (name, _mesh, params, run_dir, _look) in enumerate(entries):
             if not params:
                 continue
             spec = (body_spec_of_run(run_dir) if run_dir is not None else None) or fallback
@@ -105,6 +108,20 @@ class ExportController(QtCore.QObject):
                            "Use the .npz version of the SMPL-X model.")
                 return None
             out[index] = (spec, trusted)
+        return out
+
+    def _anny_specs(self, entries) -> dict:
+        """Rigs for a static format, where clothes and styles need them: Anny bodies only
+        (no file to ask for); other bodies keep their posed mesh, as before."""
+        from pipeline.body.spec import BodySpec
+        from pipeline.generation.body_record import body_spec_of_run
+
+        fallback = self._generation().model_panel.values()["body_model"]
+        out = {}
+        for index, (_name, _mesh, params, run_dir, _look) in enumerate(entries):
+            spec = body_spec_of_run(run_dir) if run_dir is not None else None
+            if params and (spec.kind if spec is not None else fallback) == "anny":
+                out[index] = (BodySpec.of("anny"), frozenset())
         return out
 
     # ------------------------------------------------------------------ bodies
@@ -149,7 +166,7 @@ class ExportController(QtCore.QObject):
                        "Select a body in the Results panel, or choose All bodies.")
             return False
         scene = self.window.scene if choice.with_scene else None
-        bodies_of = self._body_specs(entries) if info.rigged else {}
+        bodies_of = self._body_specs(entries) if info.rigged else self._anny_specs(entries)
         if bodies_of is None:
             return False
         up = None if info.frame_fixed else choice.up
@@ -284,15 +301,23 @@ def _build_bodies(entries, bodies_of: dict) -> list[ExportBody]:
     otherwise the kept posed mesh."""
     from pipeline.body.spec import load_body
     from pipeline.core.obj_mesh import read_obj
+    from pipeline.export.run_appearance import appearance_for_result
+    from pipeline.export.styling import styled_body
 
     out = []
-    for index, (name, mesh, params, _run) in enumerate(entries):
+    for index, (name, mesh, params, run_dir, look) in enumerate(entries):
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "body"
         if index in bodies_of:
             spec, trusted = bodies_of[index]
             model = load_body(spec, "cpu", trusted)  # a small cache: one model for many bodies
             skin = model.skinned_mesh(model.params_from_json(params))
-            out.append(ExportBody.from_skin(skin, name=safe))
+            body = ExportBody.from_skin(skin, name=safe)
+            hm08 = model.hm08_vertex_indices()
+            appearance = appearance_for_result(look["choices"], prompt=look["prompt"], seed=look["seed"],
+                                               person_index=look["person"], body=body, hm08_index=hm08,
+                                               run_dir=run_dir, set_name=look["set"],
+                                               default_style=look["default_style"])
+            out.append(styled_body(body, appearance, hm08)[0])
             continue
         if not Path(mesh).exists():
             raise FileNotFoundError(f"The mesh of {name} ({mesh}) is missing; generate or re-fit it again.")

@@ -31,6 +31,7 @@ from genzi_desktop.panels.gallery_panel import GalleryPanel
 from genzi_desktop.panels.model_panel import ModelPanel
 from genzi_desktop.panels.prompt_panel import PromptPanel
 from genzi_desktop.panels.results_panel import ResultsPanel
+from genzi_desktop.controllers.appearance import AppearanceController
 from genzi_desktop.controllers.project import ProjectController
 from genzi_desktop.controllers.results import ResultsController
 from genzi_desktop.controllers.requests import consent_to_pickles, request_from_panels, settings_from_prompt
@@ -73,6 +74,7 @@ class GenerationController(QtCore.QObject):
         window.docks["Prompt"].raise_()
         self.projects = ProjectController(self, self.data_dir)
         self.results = ResultsController(self)
+        self.appearance = AppearanceController(self)
         self.feed = RunFeed(window, self.gallery)
         self._build_actions()
         self._connect()

@@ -67,6 +67,7 @@ class ResultEntry:
     view_weights: dict[str, float] = field(default_factory=dict)
     visible: bool = True
     seed: int = 0
+    appearance: dict[str, Any] = field(default_factory=dict)  # style, outfit, hair, colours (see model/appearance.py)
 
     @property
     def contact(self) -> bool | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from genzi_desktop.model.project import Project, ResultEntry
+from genzi_desktop.panels.appearance_box import AppearanceBox
 
 ROLE_KIND = QtCore.Qt.ItemDataRole.UserRole + 1  # "person" | "result"
 ROLE_PERSON = QtCore.Qt.ItemDataRole.UserRole + 2
@@ -70,6 +71,8 @@ class ResultsPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.tree, 1)
+        self.appearance = AppearanceBox(self)
+        layout.addWidget(self.appearance)
         layout.addLayout(row)
         self._filling = False
         self.tree.itemChanged.connect(self._item_changed)

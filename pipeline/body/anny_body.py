@@ -314,6 +314,9 @@ class AnnyBody(BodyModel):
     def dominant_bones(self) -> np.ndarray:
         return self.skin_index[:, 0].cpu().numpy()
 
+    def hm08_vertex_indices(self) -> np.ndarray:
+        return self.model.base_mesh_vertex_indices.detach().cpu().numpy().astype(np.int64)
+
     def skinned_mesh(self, params: dict[str, torch.Tensor]) -> SkinnedMesh:
         one = {k: v[:1].detach() for k, v in params.items()}
         with torch.no_grad():

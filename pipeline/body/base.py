@@ -96,6 +96,10 @@ class BodyModel(ABC):
         """Set one bone's anatomical angles (degrees) in ``params``; a model without named
         anatomical angles keeps its neutral pose, so posture presets only orient it."""
 
+    def hm08_vertex_indices(self) -> np.ndarray | None:
+        """(V,) hm08 base-mesh index of each vertex, which clothes bind to; None: no clothes."""
+        return None
+
     def dominant_bones(self) -> np.ndarray:
         """(V,) index into :attr:`bone_names` of the bone that moves each vertex most."""
         return self.skinned_mesh(self.init_params()).joint_indices[:, 0]

@@ -9,6 +9,7 @@ import sys
 
 from pipeline.export import FORMATS as EXPORT_FORMATS
 from pipeline.export.apps import APPS
+from pipeline.cli.appearance_args import add_appearance_arguments
 
 
 def _indices(text: str) -> list[int]:
@@ -28,12 +29,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--up", choices=["z", "y"], help="up axis (default per format: obj/ply z, glb/fbx y)")
     parser.add_argument("--units", choices=["m", "cm", "mm"], help="unit (default per format: m; fbx cm)")
     parser.add_argument("--bodies", type=_indices, help="comma-separated body indices (default: all)")
+    add_appearance_arguments(parser, bare=True)
     parser.add_argument("--body-model-path", default=None,
                         help="SMPL-X runs: your SMPLX_NEUTRAL.npz (or its folder) when the run's recorded one "
                              "has moved; rigged formats (GLB, FBX) rebuild the bodies with it")
     parser.add_argument("--allow-pickle", action="store_true",
                         help="open the run's .pkl SMPL-X model for this export (a pickle can run code: only "
                              "your own download)")
+
+
+def _bodies(args: argparse.Namespace, rigged: bool, styled: bool, trusted: frozenset[str]) -> list:
+    """The run's bodies; clothes need the rig, but a static format falls back to the run's
+    meshes (plain bodies) when the body model cannot be rebuilt."""
+    from pipeline.export.run_folder import bodies_of_run
+
+    try:
+        return bodies_of_run(args.run_dir, args.bodies, rigged=rigged or styled, body_model_path=args.body_model_path,
+                             trusted_pickles=trusted)
+    except ValueError:
+        if rigged or not styled:
+            raise
+        return bodies_of_run(args.run_dir, args.bodies, rigged=False, body_model_path=args.body_model_path,
+                             trusted_pickles=trusted)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,8 +81,15 @@ def run(args: argparse.Namespace) -> int:
         trusted: frozenset[str] = frozenset()
         if args.allow_pickle:  # the user's consent, for this invocation, to the model the export opens
             trusted = pickle_consent(run_body_spec(args.run_dir, "smplx", args.body_model_path).path, True)
-        bodies = bodies_of_run(args.run_dir, args.bodies, rigged=FORMATS[fmt].rigged,
-                               body_model_path=args.body_model_path, trusted_pickles=trusted)
+        styled = args.style != "bare"
+        bodies = _bodies(args, FORMATS[fmt].rigged, styled, trusted)
+        if styled:
+            from pipeline.export.run_appearance import styled_run_bodies
+
+            bodies, notes = styled_run_bodies(args.run_dir, bodies, args.bodies, style=args.style,
+                                              outfit=args.outfit, hair=args.hair, colours=args.colours)
+            for note in notes:
+                print(f"genzi export: warning: {note}", file=sys.stderr)
         if FORMATS[fmt].into_original or fmt in ("usd", "usdz", "dae"):
             for body, name in zip(bodies, people_names(args.run_dir, args.bodies)):
                 body.name = name

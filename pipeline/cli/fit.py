@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from pipeline.cli.appearance_args import add_appearance_arguments, record_appearance_choices
+
 
 def add_arguments(parser) -> None:
     parser.add_argument("--scene", required=True, help="scene file (GLB, glTF, OBJ, PLY, STL, FBX, IFC, 3dm, Collada .dae, USD/USDZ)")
@@ -26,6 +28,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sdf-half-extent", type=float, default=1.5, help="SDF grid half size around the target (m)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads for the fit")
     parser.add_argument("--quiet", action="store_true", help="print only errors")
+    add_appearance_arguments(parser)
 
 
 def run(args) -> int:
@@ -128,6 +131,7 @@ def run(args) -> int:
         stopped = True
     report = write_fit_outputs(Path(args.out), body, fits, scene=args.scene)
     write_body_spec(Path(args.out), BodySpec.of(args.model, args.model_path))  # exporters rebuild the rig from it
+    record_appearance_choices(args, args.out)
     if stopped:
         print(f"\ngenzi fit: stopped after {len(fits)} of {len(sets)} set(s); the finished ones are in {report.parent}",
               file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 import time
 from typing import TextIO
 
+from pipeline.cli.appearance_args import add_appearance_arguments, record_appearance_choices
 from pipeline.core.overrides import parse_overrides
 
 __all__ = ["add_arguments", "parse_overrides", "run"]
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "--set inpaint.steps=30 (repeatable; a unique last part such as steps=30 works too)")
     parser.add_argument("--resume", action="store_true", help="continue a stopped run in --out, skipping finished stages")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_appearance_arguments(parser)
 
 
 class ProgressPrinter:
@@ -156,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
     except GenerationError as exc:
         print(f"genzi generate: {exc}", file=sys.stderr)
         return 2
+    record_appearance_choices(args, args.out)
     print(f"{len(result.bodies)} bodies, ranked by {result.ranking_method}; report: {result.report_path}")
     for body in result.bodies:
         print(f"  #{body.rank} {body.set_name} score {body.score:.4f} -> {body.mesh_path}")

@@ -6,7 +6,7 @@ have a posed mesh, so the rig is optional; static formats never need it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,9 @@ class ExportBody:
     vertices: np.ndarray  # (V, 3)
     faces: np.ndarray  # (F, 3) int
     skin: SkinnedMesh | None = None
+    # per-material pieces (pipeline.appearance.pieces.Piece: body, clothes, hair) that replace
+    # the plain body mesh when present; see pipeline/export/styling.py
+    pieces: list = field(default_factory=list)
 
     @classmethod
     def from_skin(cls, skin: SkinnedMesh, name: str = "body") -> "ExportBody":

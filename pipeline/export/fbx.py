@@ -110,7 +110,8 @@ def bind_in_fitted_pose(body: ExportBody) -> ExportBody:
         rest_vertices=np.asarray(body.vertices, dtype=np.float64),
         bind_matrices=np.asarray(body.skin.posed_matrices, dtype=np.float64),
     )
-    return dataclasses.replace(body, skin=skin)
+    pieces = [dataclasses.replace(p, rest_vertices=p.vertices) for p in body.pieces]
+    return dataclasses.replace(body, skin=skin, pieces=pieces)
 
 
 def write_fbx(

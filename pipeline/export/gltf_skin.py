@@ -20,6 +20,7 @@ from scipy.spatial.transform import Rotation
 from pipeline.core.atomic import write_file_atomic
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
+from pipeline.export.gltf_pieces import add_pieces
 from pipeline.export.scene_textures import encoded, texture_of
 from pipeline.scene.normals import vertex_normals
 
@@ -193,6 +194,9 @@ def _add_skinned_body(b: _Builder, body: ExportBody, frame: AxesUnits, material:
         "JOINTS_0": b.accessor(joints, gl.VEC4, _ARRAY_BUFFER),
         "WEIGHTS_0": b.accessor(weights, gl.VEC4, _ARRAY_BUFFER),
     }
+    if body.pieces:
+        add_pieces(b, body, frame, skin_index=len(b.gltf.skins) - 1, clean_weights=_clean_weights)
+        return
     rest = frame.points(skin.rest_vertices)
     mesh = b.mesh(body.name, rest, np.asarray(skin.faces), material, extra)
     b.node(gl.Node(name=body.name, mesh=mesh, skin=len(b.gltf.skins) - 1), root=True)
@@ -235,6 +239,8 @@ def write_glb(
         if body.skin is not None:
             prefix = f"{body.name}_" if len(rigged) > 1 else ""
             _add_skinned_body(b, body, frame, body_material, prefix)
+        elif body.pieces:
+            add_pieces(b, body, frame, skin_index=None)
         else:
             mesh = b.mesh(body.name, frame.points(body.vertices), np.asarray(body.faces), body_material)
             b.node(gl.Node(name=body.name, mesh=mesh), root=True)

@@ -34,6 +34,36 @@ def _body_trimesh(body: ExportBody, frame: AxesUnits, textured: bool):
     return mesh
 
 
+def _piece_trimeshes(body: ExportBody, frame: AxesUnits, textured: bool):
+    """(name, trimesh) per piece of a dressed body, coloured by its material."""
+    import trimesh
+
+    out = []
+    for piece in body.pieces:
+        mesh = trimesh.Trimesh(frame.points(piece.vertices), np.asarray(piece.faces), process=False)
+        rgba = np.round(np.asarray(piece.material.rgba) * 255).astype(np.uint8)
+        if textured:
+            mesh.visual = trimesh.visual.TextureVisuals(
+                material=trimesh.visual.material.SimpleMaterial(name=piece.material.name, diffuse=rgba))
+        else:
+            mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile(rgba, (len(mesh.vertices), 1)))
+        out.append((f"{body.name}_{piece.name}", mesh))
+    return out
+
+
+def _with_alpha(mtl: str, bodies: Sequence[ExportBody]) -> str:
+    """Add the ``d`` (opacity) line MTL readers expect to translucent materials."""
+    alpha = {p.material.name: p.material.alpha for b in bodies for p in b.pieces if p.material.alpha < 0.999}
+    lines, current = [], None
+    for line in mtl.splitlines():
+        lines.append(line)
+        if line.startswith("newmtl "):
+            current = line.split(None, 1)[1].strip()
+            if current in alpha:
+                lines.append(f"d {alpha[current]:.3f}")
+    return "\n".join(lines) + "\n"
+
+
 def _converted(mesh, frame: AxesUnits):
     out = mesh.copy()
     out.apply_transform(frame.matrix)
@@ -56,6 +86,10 @@ def write_obj(
     path = Path(path)
     scene = trimesh.Scene()
     for body in bodies:
+        if body.pieces:
+            for name, mesh in _piece_trimeshes(body, frame, textured=True):
+                scene.add_geometry(mesh, geom_name=name, node_name=name)
+            continue
         scene.add_geometry(_body_trimesh(body, frame, textured=True), geom_name=body.name, node_name=body.name)
     for name, mesh in static_meshes:
         scene.add_geometry(_converted(mesh, frame), geom_name=name, node_name=name)
@@ -72,7 +106,7 @@ def write_obj(
             mtl = raw.decode("utf-8", errors="replace")
             for old, new in renames.items():
                 mtl = mtl.replace(f" {old}", f" {new}")
-            raw = mtl.encode()
+            raw = _with_alpha(mtl, bodies).encode()
         target = path.parent / renames.get(name, name)
         write_bytes_atomic(target, raw)
         written.append(target)
@@ -91,7 +125,12 @@ def write_ply(
     import trimesh
 
     path = Path(path)
-    parts = [_body_trimesh(body, frame, textured=False) for body in bodies]
+    parts = []
+    for body in bodies:
+        if body.pieces:
+            parts.extend(mesh for _name, mesh in _piece_trimeshes(body, frame, textured=False))
+        else:
+            parts.append(_body_trimesh(body, frame, textured=False))
     for _name, mesh in static_meshes:
         piece = _converted(mesh, frame)
         try:
