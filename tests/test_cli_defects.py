@@ -19,7 +19,7 @@ SEAT = ["0.0", "-2.41", "0.566"]
 
 def test_views_rerun_into_a_used_folder_keeps_only_its_own_views(tmp_path, capsys):
     out = tmp_path / "views"
-    common = ["views", "--scene", str(SAMPLE), "--at", *SEAT, "--out", str(out), "--size", "32"]
+    common = ["views", "--scene", str(SAMPLE), "--at", *SEAT, "--out", str(out), "--size", "64"]
     assert main(common + ["--views", "6"]) == 0
     first = sorted(p.name for p in out.glob("view_*.png"))
     assert len(first) >= 4

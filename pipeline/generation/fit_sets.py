@@ -140,7 +140,8 @@ def fit_hypothesis_sets(
     prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
     """
     return list(iter_fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=prompt,
-                                         detector=detector, emit=emit, cancel=cancel, observations=observations))
+                                         detector=detector, emit=emit, cancel=cancel, observations=observations,
+                                         starts=starts))
 
 
 def iter_fit_hypothesis_sets(
@@ -156,12 +157,14 @@ def iter_fit_hypothesis_sets(
     emit: Callable | None = None,
     cancel: CancelToken | None = None,
     observations: dict[str, list[ViewObservation]] | None = None,
+    starts: StartOptions | None = None,
 ):
     """:func:`fit_hypothesis_sets` one set at a time, so a caller that is stopped keeps the
     sets finished so far."""
     from pipeline.lifting.metrics import scene_metrics
 
     settings = settings or LiftingSettings()
+    starts = DEFAULT_STARTS if starts is None else starts
     if detector is None and observations is None:
         from pipeline.keypoints.blazepose import KeypointDetector
 
@@ -175,7 +178,6 @@ def iter_fit_hypothesis_sets(
             obs, notes = observations_for_set(hset, cameras, detector, target, emit)
         fit = SetFit(hset.name, obs, detection_notes=notes)
         try:
-            starts = DEFAULT_STARTS if starts is None else starts
             if starts.any:
                 fit.result = fit_with_starts(body, obs, sdf, settings, starts, emit, cancel, target=target,
                                              prompt=prompt, set_name=hset.name)
