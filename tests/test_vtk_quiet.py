@@ -29,10 +29,10 @@ def test_genzi_views_without_a_display_prints_no_x_warning(tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     done = subprocess.run([sys.executable, "-m", "pipeline.cli", "views", "--scene",
                            str(REPO / "resources" / "scenes" / "living_room.glb"), "--at", "0", "-2.41", "0.566",
-                           "--out", str(tmp_path), "--views", "1", "--size", "48"],
+                           "--out", str(tmp_path), "--views", "1", "--size", "64"],
                           env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
     screen = done.stdout + done.stderr
     assert done.returncode == 0, screen
     assert "bad X server" not in screen and "Traceback" not in screen, screen
     image = np.asarray(Image.open(tmp_path / "view_00.png"))
-    assert image.shape == (48, 48, 3) and image.std() > 10  # the room, not a blank frame
+    assert image.shape == (64, 64, 3) and image.std() > 10  # the room, not a blank frame
