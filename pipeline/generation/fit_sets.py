@@ -18,7 +18,8 @@ import numpy as np
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel
 from pipeline.views.cameras import Camera
 from pipeline.core.events import CancelToken, KeypointsDetected
-from pipeline.lifting.fit import FitResult, ViewObservation, fit_body
+from pipeline.generation.results import FitRecord
+from pipeline.lifting.fit import FitResult, ViewObservation
 from pipeline.lifting.schedule import LiftingSettings
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -117,6 +118,40 @@ def observations_for_set(
     return obs, notes
 
 
+def fit_observed_sets(
+    body: BodyModel,
+    sets: Sequence[tuple[str, list[ViewObservation]]],
+    sdf=None,
+    settings: LiftingSettings | None = None,
+    *,
+    inits: dict[str, dict] | None = None,
+    target: np.ndarray | None = None,
+    prompt: str | None = None,
+    emit: Callable | None = None,
+    cancel: CancelToken | None = None,
+) -> list[SetFit]:
+    """The one fit path of ``genzi fit``, a run and the desktop: every ``(name, observations)``
+    set fitted together in one batched optimisation, with scene metrics.
+
+    ``inits``: start parameters per set name (a round-2 seed). A set that cannot be fitted
+    (no usable view, a diverged fit) comes back with ``error``; the others are unaffected.
+    """
+    from pipeline.lifting.fit import FitProblem, fit_bodies
+    from pipeline.lifting.metrics import scene_metrics
+
+    settings = settings or LiftingSettings()
+    inits = inits or {}
+    problems = [FitProblem(obs, name, inits.get(name), target, prompt) for name, obs in sets]
+    outcomes = fit_bodies(body, problems, sdf, settings, emit, cancel)
+    fits = []
+    for (name, obs), outcome in zip(sets, outcomes):
+        fit = SetFit(name, list(obs), outcome.result, error=outcome.error)
+        if sdf is not None and fit.result is not None:
+            fit.metrics = scene_metrics(sdf, fit.result.vertices, settings.contact_tolerance)
+        fits.append(fit)
+    return fits
+
+
 def fit_hypothesis_sets(
     body: BodyModel,
     cameras: Sequence[Camera],
@@ -131,37 +166,48 @@ def fit_hypothesis_sets(
     cancel: CancelToken | None = None,
     observations: dict[str, list[ViewObservation]] | None = None,
 ) -> list[SetFit]:
-    """Detect (unless ``observations`` are given per set name) and fit every set.
-
-    A set without any usable view is reported with ``error`` instead of raising, so one bad
-    set never stops the others.
+    """Detect (unless ``observations`` are given per set name), then fit every set at once
+    through :func:`fit_observed_sets`. A set without any usable view is reported with
+    ``error`` instead of raising, so one bad set never stops the others.
     """
-    from pipeline.lifting.metrics import scene_metrics
-
-    settings = settings or LiftingSettings()
     if detector is None and observations is None:
         from pipeline.keypoints.blazepose import KeypointDetector
 
         detector = KeypointDetector()
-    fits = []
+    observed, notes = [], {}
     for hset in sets:
         if cancel is not None:
             cancel.check()
         if observations is not None and hset.name in observations:
-            obs, notes = observations[hset.name], {}
+            obs, notes[hset.name] = observations[hset.name], {}
         else:
-            obs, notes = observations_for_set(hset, cameras, detector, target, emit)
-        fit = SetFit(hset.name, obs, detection_notes=notes)
-        try:
-            fit.result = fit_body(body, obs, sdf, settings, None, emit, cancel, target=target, prompt=prompt, set_name=hset.name)
-        except ValueError as exc:
-            fit.error = str(exc)
-            fits.append(fit)
-            continue
-        if sdf is not None:
-            fit.metrics = scene_metrics(sdf, fit.result.vertices, settings.contact_tolerance)
-        fits.append(fit)
+            obs, notes[hset.name] = observations_for_set(hset, cameras, detector, target, emit)
+        observed.append((hset.name, obs))
+    fits = fit_observed_sets(body, observed, sdf, settings, target=target, prompt=prompt, emit=emit, cancel=cancel)
+    for fit in fits:
+        fit.detection_notes = notes[fit.name]
     return fits
+
+
+def fit_record(body: BodyModel, fit: SetFit, round_index: int = 0) -> FitRecord:
+    """A run's record of one fitted set (``round_R/fits/set_K.json``)."""
+    r = fit.result
+    reprojection = {k: float(v) for k, v in r.reprojection_error_px.items()}
+    return FitRecord(
+        set_name=fit.name,
+        round=round_index,
+        params=body.params_to_json(r.params),
+        keypoints3d={n: [float(x) for x in p] for n, p in zip(KEYPOINT_NAMES, r.keypoints3d)},
+        view_weights={k: float(v) for k, v in r.view_weights.items()},
+        reprojection_px=reprojection,
+        metrics={**fit.metrics, "reprojection_px": reprojection, "seconds": float(r.seconds),
+                 "iterations": int(r.iterations)},
+        used_views=list(r.used_views),
+        model=getattr(body, "name", "body"),
+        warnings=list(r.warnings),
+        vertices=r.vertices,
+        faces=np.asarray(body.faces),
+    )
 
 
 def report_entry(body: BodyModel, fit: SetFit, mesh_name: str) -> dict:

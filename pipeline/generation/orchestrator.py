@@ -575,12 +575,18 @@ def _keypoint_summary(run: _Run, round_index: int) -> tuple[int, int, dict[str, 
 
 # ---- lifting -------------------------------------------------------------------------------
 def _lifting_stage(run: _Run, round_index: int) -> str:
+    """Fit every set of the round that has no fit yet, all in one batch (fit_sets.fit_observed_sets)."""
+    from pipeline.core.events import Cancelled
+    from pipeline.generation.fit_sets import fit_observed_sets, fit_record
+    from pipeline.lifting.fit import ViewObservation
+
     plan = _plan_round(run, round_index)
     cameras, _ = run.views()
     by_name = {c.name: c for c in cameras}
     target = np.asarray(run.request.target, dtype=np.float64)
     fitted = failed = 0
-    for n, entry in enumerate(plan):
+    pending, inits, seeds = [], {}, {}
+    for entry in plan:
         run.cancel.check()
         fit_path = run.folder.fit_path(round_index, entry["set"])
         if fit_path.exists():
@@ -593,56 +599,66 @@ def _lifting_stage(run: _Run, round_index: int) -> str:
                 continue
             if is_excluded(run.excluded, round_index, entry["set"], view):
                 continue
-            observations.append((by_name[view], np.array(rec["keypoints"], dtype=np.float64)))
-        run.emit(Progress("lifting", n, len(plan), entry["set"]))
+            kp = np.array(rec["keypoints"], dtype=np.float64)
+            observations.append(ViewObservation(view, by_name[view], kp[:, :2], kp[:, 2]))
         if not observations:
             write_json_atomic(fit_path, {"set": entry["set"], "round": round_index, "failed": True,
                                          "reason": "no view of this set shows a usable person"})
             failed += 1
             run.warn(f"round {round_index} {entry['set']}: no view shows a usable person; set skipped", "lifting")
             continue
-        init = None
-        if entry["seed_set"] is not None:
-            seed = load_fit(run.folder, round_index - 1, entry["seed_set"])
-            if seed is not None:
-                init = seed.params
+        seeds[entry["set"]] = entry["seed_set"]
+        seed = load_fit(run.folder, round_index - 1, entry["seed_set"]) if entry["seed_set"] is not None else None
+        if seed is not None:
+            inits[entry["set"]] = seed.params
+        pending.append((entry["set"], observations))
+    if pending:
+        run.emit(Progress("lifting", fitted + failed, len(plan), f"{len(pending)} sets together"))
 
-        def lifting_emit(event: Event, _round=round_index) -> None:
-            if isinstance(event, LiftingStep):
-                event.round = _round
-            run.emit(event)
+    def lifting_emit(event: Event, _round=round_index) -> None:
+        if isinstance(event, LiftingStep):
+            event.round = _round
+        run.emit(event)
 
-        def fit_once():
-            return stages.fit_set(
-                run.body, observations, run.sdf, run.settings, run.request,
-                init=init, target=target, set_name=entry["set"], emit=lifting_emit, cancel=run.cancel,
-            )
+    def fit_once():
+        body = run.body
+        return fit_observed_sets(
+            body, pending, run.sdf, stages.lifting_settings(run.settings, body, run.request.fixed_shape),
+            inits={k: stages.params_from_json(body, v) for k, v in inits.items()}, target=target,
+            prompt=run.request.prompt, emit=lifting_emit, cancel=run.cancel,
+        )
 
+    fits = []
+    if pending:
         try:
             try:
-                record, vertices, faces = fit_once()
+                fits = fit_once()
             except Exception as exc:
-                from pipeline.core.events import Cancelled
-
                 if isinstance(exc, Cancelled) or not run.fall_back_to_cpu(f"{type(exc).__name__}: {exc}"):
                     raise
                 log.exception("GPU fit failed; retrying on the CPU")
-                record, vertices, faces = fit_once()
+                fits = fit_once()
         except Exception as exc:
-            from pipeline.core.events import Cancelled
-
             if isinstance(exc, Cancelled):
                 raise
-            log.exception("fit of round %d %s failed", round_index, entry["set"])
-            write_json_atomic(fit_path, {"set": entry["set"], "round": round_index, "failed": True, "reason": str(exc)})
+            log.exception("fits of round %d failed", round_index)
+            for name, _ in pending:
+                write_json_atomic(run.folder.fit_path(round_index, name),
+                                  {"set": name, "round": round_index, "failed": True, "reason": str(exc)})
+                run.warn(f"round {round_index} {name}: fit failed ({exc}); set skipped", "lifting")
+            return f"{fitted} of {len(plan)} sets fitted"
+    for fit in fits:
+        fit_path = run.folder.fit_path(round_index, fit.name)
+        if fit.result is None:
+            write_json_atomic(fit_path, {"set": fit.name, "round": round_index, "failed": True, "reason": fit.error})
             failed += 1
-            run.warn(f"round {round_index} {entry['set']}: fit failed ({exc}); set skipped", "lifting")
+            run.warn(f"round {round_index} {fit.name}: fit failed ({fit.error}); set skipped", "lifting")
             continue
-        record.round = round_index
-        record.seed_set = entry["seed_set"]
+        record = fit_record(run.body, fit, round_index)
+        record.seed_set = seeds[fit.name]
         for message in record.warnings:
-            log.info("round %d %s: %s", round_index, entry["set"], message)
-        write_obj(run.folder.fit_mesh_path(round_index, entry["set"]), vertices, faces)
+            log.info("round %d %s: %s", round_index, fit.name, message)
+        write_obj(run.folder.fit_mesh_path(round_index, fit.name), record.vertices, record.faces)
         write_json_atomic(fit_path, record.to_json())  # last: the set counts as fitted
         fitted += 1
     run.emit(Progress("lifting", len(plan), len(plan), "done"))

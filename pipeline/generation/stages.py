@@ -230,41 +230,6 @@ def lifting_settings(settings, body=None, fixed_shape: dict | None = None):
     return settings.lifting.schedule(body.phenotype_names if body is not None else (), fixed_shape)
 
 
-def fit_set(body, observations, sdf, settings, request, *, init, target, set_name, emit, cancel):
-    """Fit one hypothesis set; returns (FitRecord, vertices, faces)."""
-    from pipeline.lifting import fit as lifting
-    from pipeline.lifting import metrics
-
-    from pipeline.body.base import KEYPOINT_NAMES
-    from pipeline.generation.results import FitRecord
-
-    obs = []
-    for camera, kp in observations:
-        kp = np.asarray(kp, dtype=np.float64)
-        obs.append(lifting.ViewObservation(name=camera.name, camera=camera, keypoints=kp[:, :2], conf=kp[:, 2]))
-    ls = lifting_settings(settings, body, request.fixed_shape)
-    init_params = params_from_json(body, init) if init is not None else None
-    result = lifting.fit_body(
-        body, obs, sdf, ls, init_params, emit, cancel, target=target, prompt=request.prompt, set_name=set_name
-    )
-    params = result.params
-    scene_m = metrics.scene_metrics(sdf, result.vertices, contact_tolerance=ls.contact_tolerance)
-    record = FitRecord(
-        set_name=set_name,
-        round=0,
-        params=body.params_to_json(params),
-        keypoints3d={n: [float(x) for x in p] for n, p in zip(KEYPOINT_NAMES, result.keypoints3d)},
-        view_weights={k: float(v) for k, v in result.view_weights.items()},
-        reprojection_px={k: float(v) for k, v in result.reprojection_error_px.items()},
-        metrics={**scene_m, "reprojection_px": {k: float(v) for k, v in result.reprojection_error_px.items()},
-                 "seconds": float(result.seconds), "iterations": int(result.iterations)},
-        used_views=list(result.used_views),
-        model=getattr(body, "name", "body"),
-        warnings=list(result.warnings),
-    )
-    return record, result.vertices, np.asarray(body.faces)
-
-
 # =========================================================================================
 # inpainting
 # =========================================================================================
