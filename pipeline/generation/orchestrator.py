@@ -379,13 +379,14 @@ def _views_stage(run: _Run) -> str:
 
 def _sdf_stage(run: _Run) -> str:
     settings = run.settings
-    grid = stages.build_sdf(
+    grid, cached = stages.build_sdf(
         run.scene, run.request.target, settings.lifting.sdf_half_extent, settings.lifting.sdf_cell,
         progress=lambda f, message: run.emit(Progress("sdf", int(round(100 * f)), 100, message)),
     )
     stages.save_sdf(grid, run.folder.sdf_path)
     run._sdf = None
-    return f"half extent {settings.lifting.sdf_half_extent} m, cell {settings.lifting.sdf_cell} m"
+    source = "from the cache" if cached else "built"
+    return f"{source}: half extent {settings.lifting.sdf_half_extent} m, cell {settings.lifting.sdf_cell} m"
 
 
 # ---- round planning -----------------------------------------------------------------------

@@ -157,9 +157,10 @@ def _to_uint8_rgb(image) -> np.ndarray:
 # scene distance
 # =========================================================================================
 def build_sdf(scene, target, half_extent: float, cell: float, progress=None):
-    from pipeline.scene.sdf import build_sdf_grid
+    """(grid, from_cache): the scene distance grid, from the user cache when it was built before."""
+    from pipeline.scene.sdf_cache import cached_sdf_grid
 
-    return build_sdf_grid(scene, np.asarray(target, dtype=np.float64), float(half_extent), float(cell), progress=progress)
+    return cached_sdf_grid(scene, np.asarray(target, dtype=np.float64), float(half_extent), float(cell), progress=progress)
 
 
 def save_sdf(grid, path: Path) -> None:
