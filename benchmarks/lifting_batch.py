@@ -4,8 +4,8 @@ The sets are the lifting benchmark's sofa cases (clean set_0 and 30 %-outlier se
 sofa_left, sofa_middle, sofa_right, floor_against_sofa, ...), each with its own views, all
 around one target region so one scene distance grid (the run's default box: 1.6 m half
 extent, 3 cm cells) serves the batch. Every set is fitted alone (the sequential path) and
-then all together in one :func:`pipeline.lifting.fit.fit_bodies` call; both with one torch
-thread, each repeated, medians taken. Times are process CPU seconds (the machine is shared,
+then all together in one :func:`pipeline.lifting.fit.fit_bodies` call (repeated), with one
+torch thread; the one-set time is the median over the N single fits. Times are process CPU seconds (the machine is shared,
 so wall-clock seconds, also recorded, include other users' load); the ratio R is the batched
 fit of N sets over one fit of one set (the median over the N single fits).
 """
@@ -72,15 +72,11 @@ def run(n_sets: int, iterations: int, repeat: int, work: Path, out_path: Path = 
         print(f"set {k}: {case.name} {set_name}, {sum(o.valid for o in obs)} valid views", flush=True)
     settings = LiftingSettings(num_threads=1).with_iterations(iterations)
 
-    single = []  # per set: (outcome, cpu s, wall s) of its repeats
-    for rep in range(repeat):
-        for k, p in enumerate(problems):
-            (outcome,), cpu, wall = _timed(lambda p=p: fit_bodies(body, [p], sdf, settings))
-            if rep == 0:
-                single.append({"outcome": outcome, "cpu": [], "wall": []})
-            single[k]["cpu"].append(cpu)
-            single[k]["wall"].append(wall)
-            print(f"  alone {p.name}: {cpu:.1f} s cpu, {wall:.1f} s wall", flush=True)
+    single = []  # per set: its outcome and time alone; t1 is the median over the N sets
+    for p in problems:
+        (outcome,), cpu, wall = _timed(lambda p=p: fit_bodies(body, [p], sdf, settings))
+        single.append({"outcome": outcome, "cpu": [cpu], "wall": [wall]})
+        print(f"  alone {p.name}: {cpu:.1f} s cpu, {wall:.1f} s wall", flush=True)
     batched_cpu, batched_wall, batched = [], [], None
     for rep in range(repeat):
         batched, cpu, wall = _timed(lambda: fit_bodies(body, problems, sdf, settings))

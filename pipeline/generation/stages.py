@@ -271,11 +271,13 @@ def check_model_available(model: str) -> None:
 
 
 def load_inpainter(model: str, *, device: str, dtype: str, components: Any = None, emit=None):
-    """The inpainter for ``model`` (hub id, folder or single file), with clear errors."""
+    """The inpainter for ``model`` (hub id, folder or single file), with clear errors; a model
+    loaded by an earlier run of this process is reused (pipeline.inpaint.warm)."""
     from pipeline import inpaint
+    from pipeline.inpaint.warm import warm_inpaint_model
 
     try:
-        loaded = components if components is not None else inpaint.load_inpaint_model(model, device=device, dtype=dtype)
+        loaded = components if components is not None else warm_inpaint_model(model, device=device, dtype=dtype)[0]
     except inpaint.InpaintError as exc:
         raise GenerationError(str(exc)) from exc
     return inpaint.Inpainter(loaded)
