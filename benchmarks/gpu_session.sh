@@ -17,6 +17,7 @@
 #   inpaint    inpainting, eager, batches 1/4/16: ours (reused mask latents), the paper's mask
 #              (re-encoded every update, with the masks' IoU against ours), fixed mask, stock
 #   fast       end to end, fast preset, cold then warm             (target 10 s per person)
+#   lifting    8 hypothesis sets fitted as one batch vs one set alone, on the GPU
 #   paper      end to end, paper preset, warm                      (target 60 s per person)
 #   compiled   inpainting, compiled UNet, batch 16: cold compile, warm timing (target 4 s)
 #   paper8gb   end to end, paper preset, GPU memory capped at 8 GB (what a laptop card needs)
@@ -84,6 +85,12 @@ if [ "$SMOKE" = 1 ]; then
 fi
 step inpaint 570 diffusers $PY "${INPAINT[@]}" --paper-mask --out "$OUT/inpaint_gpu.json"
 step fast 570 $E2E $PY "${GENERATE[@]}" --presets fast --cold-and-warm --out "$OUT/generate_gpu_fast.json"
+LIFT=(benchmarks/lifting.py --compare-sequential --work /tmp/genzi_lifting_bench --results "$OUT/lifting_batch_gpu.json")
+if [ "$SMOKE" = 1 ]; then
+    step lifting 570 $E2E $PY "${LIFT[@]}" --sets 2 --iterations 40 --repeat 1 --device cpu
+else
+    step lifting 570 $E2E $PY "${LIFT[@]}" --sets 8 --repeat 2 --device cuda
+fi
 if [ "$SMOKE" = 1 ]; then  # the tiny paper preset is minutes of CPU: one short run shows the step works
     step paper 570 $E2E $PY "${GENERATE[@]}" --presets paper --fit-iterations 8 --out "$OUT/generate_gpu_paper.json"
 else

@@ -39,6 +39,7 @@ class SubsetForward:
         self._rest: torch.Tensor | None = None
         self._folded: torch.Tensor | None = None
         self._sparse: dict[tuple, torch.Tensor] = {}
+        self._sparse_ok = True
 
     def fold_keypoints(self, rest_v: torch.Tensor) -> torch.Tensor:
         """(B|1, 23, J, 4): regressor x skin weights x homogeneous rest vertices, summed per bone."""
@@ -78,10 +79,14 @@ class SubsetForward:
         body = self.body
         b = transforms.shape[0]
         t = transforms[..., :3, :].reshape(b, -1, 12)
-        if b == 1:  # one set: gathering the 4 bones per vertex is the fastest
-            return (t[:, body._skin_index[vertex_index]] * body._skin_weights[vertex_index][None, :, :, None]).sum(2)
-        flat = t.permute(1, 0, 2).reshape(t.shape[1], b * 12)
-        return torch.sparse.mm(self._sparse_weights(vertex_index), flat).reshape(-1, b, 12).permute(1, 0, 2)
+        if b > 1 and self._sparse_ok:
+            flat = t.permute(1, 0, 2).reshape(t.shape[1], b * 12)
+            try:
+                return torch.sparse.mm(self._sparse_weights(vertex_index), flat).reshape(-1, b, 12).permute(1, 0, 2)
+            except (RuntimeError, NotImplementedError):  # a backend without sparse products (MPS)
+                self._sparse_ok = False
+        # one set: gathering the 4 bones per vertex is the fastest
+        return (t[:, body._skin_index[vertex_index]] * body._skin_weights[vertex_index][None, :, :, None]).sum(2)
 
     def __call__(self, params: dict[str, torch.Tensor], vertex_index: torch.Tensor | None):
         """(keypoints (B, 23, 3), vertices at ``vertex_index`` (B, n, 3) or None)."""
