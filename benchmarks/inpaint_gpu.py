@@ -377,7 +377,7 @@ def main(argv=None) -> int:
     if args.compile:
         t0 = time.perf_counter()
         model.unet.compile()
-        run_ours(model, settings, 1, size, fixed=False)  # warm-up compiles (or loads the cache)
+        run_ours(model, settings, max(batches), size, fixed=False)  # warm-up compiles (or loads the cache)
         timer.sync()
         compile_s = time.perf_counter() - t0
         print(f"compile warm-up {compile_s:.1f} s")
