@@ -89,8 +89,9 @@ def make_imagination(model, known_posture: str = "sitting_chair", paint_size: in
     return PaintThenKnownBody(components=model)
 
 
-def run_preset(preset: str, model, args, workdir: Path) -> dict:
+def run_preset(preset: str, model, args, workdir: Path, cold: bool = False) -> dict:
     import numpy as np
+    import torch
 
     from pipeline.core.events import StageFinished
     from pipeline.generation import GenerationRequest, RenderedBodyImagination, run_generation, stages
@@ -111,10 +112,15 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
             round_tag = f" round {event.round}" if event.round else ""
             print(f"[{preset}] {event.stage}{round_tag}: {event.seconds:.2f} s", file=sys.stderr, flush=True)
 
+    cuda = args.device.startswith("cuda")
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
     imagination = make_imagination(model, paint_size=64 if args.tiny else None)
-    result = run_generation(request, workdir / preset, on_event, imagination=imagination)
+    result = run_generation(request, workdir / f"{preset}_{'cold' if cold else 'warm'}", on_event, imagination=imagination)
     total = time.perf_counter() - t0
+    peak_gb = round(torch.cuda.max_memory_allocated() / 1e9, 3) if cuda else None
     stage_s = {}
     for e in events:
         if isinstance(e, StageFinished):
@@ -130,8 +136,13 @@ def run_preset(preset: str, model, args, workdir: Path) -> dict:
     from pipeline.generation.settings import flatten
 
     settings = request.settings()
+    sdf_note = next((e.detail for e in events if isinstance(e, StageFinished) and e.stage == "sdf"), "")
     return {
         "preset": preset,
+        "cold": bool(cold),  # first run of the process on an empty cache: model load, kernel builds, SDF build
+        "sdf": sdf_note,
+        "peak_gb": peak_gb,
+        "memory_cap_gb": args.memory_cap_gb,
         "settings": {k.rsplit(".", 1)[-1]: v for k, v in flatten(settings.to_dict()).items()
                      if k.rsplit(".", 1)[-1] in ("num_views", "image_size", "rounds", "inpaints_round1", "inpaints_round2", "steps", "fit_iterations")},
         "total_s": round(total, 2),
@@ -151,6 +162,10 @@ def main(argv=None) -> int:
     parser.add_argument("--dtype", default=None, help="default: fp16 on CUDA, fp32 otherwise")
     parser.add_argument("--fit-iterations", type=int, default=None, help="override the presets' fit iterations")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--cold-and-warm", action="store_true",
+                        help="run each preset twice: first cold (fresh cache, first in the process), then warm")
+    parser.add_argument("--memory-cap-gb", type=float, default=None,
+                        help="cap this process's GPU memory (set_per_process_memory_fraction), e.g. 8 for an 8 GB card")
     args = parser.parse_args(argv)
 
     import torch
@@ -165,6 +180,13 @@ def main(argv=None) -> int:
         return 2
     if args.dtype is None:
         args.dtype = "fp16" if args.device.startswith("cuda") else "fp32"
+    if args.memory_cap_gb and args.device.startswith("cuda"):
+        total_gb = torch.cuda.get_device_properties(0).total_memory / 1e9
+        torch.cuda.set_per_process_memory_fraction(min(1.0, args.memory_cap_gb / total_gb))
+    from pipeline.core.user_cache import cache_root, configure_compile_caches
+
+    configure_compile_caches()
+    fresh_cache = not (cache_root() / "sdf").exists() or not any((cache_root() / "sdf").iterdir())
     bench = _inpaint_bench()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -175,7 +197,12 @@ def main(argv=None) -> int:
             model = bench.build_full_model(args.device, getattr(torch, {"fp16": "float16", "bf16": "bfloat16",
                                                                          "fp32": "float32"}[args.dtype]), workdir)
         model_s = time.perf_counter() - t0
-        runs = [run_preset(p.strip(), model, args, workdir) for p in args.presets.split(",") if p.strip()]
+        runs = []
+        for k, preset in enumerate(p.strip() for p in args.presets.split(",") if p.strip()):
+            first = k == 0 and fresh_cache
+            runs.append(run_preset(preset, model, args, workdir, cold=first))
+            if args.cold_and_warm and first:
+                runs.append(run_preset(preset, model, args, workdir, cold=False))
     gpu = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else platform.processor() or "cpu"
     results = {
         "benchmark": "generate_gpu",

@@ -156,7 +156,8 @@ def fixed_mask(size):
     return mask
 
 
-def run_ours(model, settings, batch, size, fixed: bool):
+def run_ours(model, settings, batch, size, fixed: bool, reencode: float | None = None):
+    """Our loop; ``reencode`` overrides the dynamic mask's re-encode rule (-1: every step, the paper's)."""
     from dataclasses import replace
 
     from pipeline.inpaint import Inpainter
@@ -165,7 +166,23 @@ def run_ours(model, settings, batch, size, fixed: bool):
     if fixed:
         for r in reqs:
             r.fixed_mask = fixed_mask(size)
+    if reencode is not None:
+        settings = replace(settings, mask_reencode_fraction=reencode)
     return Inpainter(model).run(reqs, replace(settings, batch_size=batch))
+
+
+def mask_iou(results, reference) -> dict:
+    """IoU of each image's final mask and of every kept mask snapshot with the reference run's."""
+    import numpy as np
+
+    def iou(a, b):
+        return float((a & b).sum() / max(1, (a | b).sum()))
+
+    finals = [iou(r.mask, q.mask) for r, q in zip(results, reference)]
+    steps = [iou(r.mask_history[k], q.mask_history[k]) for r, q in zip(results, reference) for k in q.mask_history
+             if k in r.mask_history]  # fmt: skip
+    return {"final_mean": round(float(np.mean(finals)), 4), "final_min": round(min(finals), 4),
+            "steps_min": round(min(steps), 4) if steps else None}
 
 
 def make_stock(model):
@@ -208,16 +225,19 @@ def run_stock(pipe, settings, batch, size):
     ).images
 
 
-def time_call(timer, fn, repeats):
+def time_call(timer, fn, repeats, keep: list | None = None):
+    """(best seconds, peak GB); ``keep`` receives the last call's result."""
     times, peak = [], None
     for _ in range(repeats):
         timer.reset_peak()
         timer.sync()
         start = time.perf_counter()
-        fn()
+        out = fn()
         timer.sync()
         times.append(time.perf_counter() - start)
         peak = timer.peak_gb()
+    if keep is not None:
+        keep.append(out)
     return min(times), peak
 
 
@@ -303,6 +323,8 @@ def main(argv=None) -> int:
     parser.add_argument("--vae-batch", type=int, default=None, help="images per VAE call in our loop (default 4)")
     parser.add_argument("--out", default=None, help="output JSON path")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (tiny default: 1)")
+    parser.add_argument("--paper-mask", action="store_true",
+                        help="also time the paper's mask (re-encoded every update) and report the masks' IoU")
     args = parser.parse_args(argv)
 
     import torch
@@ -310,11 +332,12 @@ def main(argv=None) -> int:
     if not args.tiny and not torch.cuda.is_available():
         print("inpaint_gpu: no CUDA GPU available - skipped. Run with --tiny for a CPU smoke run of this script.")
         return 0
+    compile_cold = None
     if args.compile:
-        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "genzi" / "inductor"
-        os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache))
-        os.environ.setdefault("TORCHINDUCTOR_FX_GRAPH_CACHE", "1")
-        os.environ.setdefault("TORCHINDUCTOR_AUTOGRAD_CACHE", "1")
+        from pipeline.core.user_cache import configure_compile_caches
+
+        cache = configure_compile_caches()  # the app's own inductor cache: a warm second run
+        compile_cold = not any(Path(os.environ["TORCHINDUCTOR_CACHE_DIR"]).rglob("*"))
 
     import diffusers
 
@@ -354,7 +377,7 @@ def main(argv=None) -> int:
     if args.compile:
         t0 = time.perf_counter()
         model.unet.compile()
-        run_ours(model, settings, 1, size, fixed=False)  # warm-up compiles (or loads the cache)
+        run_ours(model, settings, max(batches), size, fixed=False)  # warm-up compiles (or loads the cache)
         timer.sync()
         compile_s = time.perf_counter() - t0
         print(f"compile warm-up {compile_s:.1f} s")
@@ -379,6 +402,7 @@ def main(argv=None) -> int:
         channels_last=args.channels_last,
         vae_batch=settings.vae_batch,
         compile_warmup_s=compile_s,
+        cold=compile_cold,  # True: the compile warm-up found no kernel cache (a fresh machine)
         build_s=round(build_s, 2),
         torch=torch.__version__,
         diffusers=diffusers.__version__,
@@ -388,16 +412,21 @@ def main(argv=None) -> int:
     )
     cases: list[dict] = []
     stock = None if args.skip_stock else make_stock(model)
+    modes = ("dynamic", "dynamic_paper", "fixed", "stock") if args.paper_mask else ("dynamic", "fixed", "stock")
     for batch in batches:
-        for mode in ("dynamic", "fixed", "stock"):
+        kept: dict[str, list] = {}
+        for mode in modes:
             if mode == "stock" and stock is None:
                 continue
             if mode == "stock":
                 fn = lambda: run_stock(stock, settings, batch, size)  # noqa: E731
+            elif mode == "dynamic_paper":  # every mask update re-encoded: today's masks, the reference
+                fn = lambda: run_ours(model, settings, batch, size, False, reencode=-1.0)  # noqa: E731
             else:
                 fn = lambda fixed=(mode == "fixed"): run_ours(model, settings, batch, size, fixed)  # noqa: E731
             try:
-                seconds, peak = time_call(timer, fn, args.repeats)
+                kept[mode] = []
+                seconds, peak = time_call(timer, fn, args.repeats, kept[mode])
             except Exception as exc:  # record failures (e.g. out of memory) instead of losing the run
                 print(f"batch {batch:>2} {mode:<8} FAILED: {exc}")
                 cases.append(dict(batch=batch, mode=mode, error=str(exc)[:300]))
@@ -406,6 +435,9 @@ def main(argv=None) -> int:
                                   images_per_s=round(batch / seconds, 3),
                                   peak_gb=None if peak is None else round(peak, 3)))
                 print(f"batch {batch:>2} {mode:<8} {seconds:8.3f} s  {batch / seconds:7.3f} img/s  peak {peak} GB")
+                if mode == "dynamic_paper" and kept.get("dynamic"):
+                    cases[-1]["mask_iou_vs_dynamic"] = mask_iou(kept["dynamic"][0], kept[mode][0])
+                    print(f"           masks of 'dynamic' vs these: {cases[-1]['mask_iou_vs_dynamic']}")
             write_report(out, common, cases, batches, None, args.tiny)  # a run cut short keeps what it measured
 
     big = max(batches)

@@ -1,6 +1,10 @@
 """Lifting benchmark: fit Anny to rendered hypotheses of known bodies in the sample room.
 
     python benchmarks/lifting.py [--cases sofa_middle,stool] [--iterations 1600]
+    python benchmarks/lifting.py --sets 8 --compare-sequential [--iterations 600] [--repeat 2]
+
+The second form times one batched fit of N sets against fits of one set (``lifting_batch.py``)
+and prints as its last line ``ratio R, max per-set MPJPE difference D mm``.
 
 For every case (see ``lifting_cases.py``): views selected as ``genzi views`` does, the true
 body rendered into them, keypoints detected and the body fitted through the same code path
@@ -33,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # this checkout's pipeline, not an installed one
 
 from lifting_cases import CASES, SCENE, case_by_name, gt_keypoints, prepare_case  # noqa: E402
 
@@ -143,7 +148,26 @@ def main(argv=None) -> int:
     ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
+    ap.add_argument("--sets", type=int, default=0, help="with --compare-sequential: sets in the batch")
+    ap.add_argument("--compare-sequential", action="store_true",
+                    help="time one batched fit of --sets sets against one-set fits (default 600 iterations)")
+    ap.add_argument("--repeat", type=int, default=2, help="repeats of each timing (median taken)")
+    ap.add_argument("--device", default="cpu", help="with --compare-sequential: where the fits run (cpu, cuda)")
+    ap.add_argument("--results", default=None, help="with --compare-sequential: output JSON")
     args = ap.parse_args(argv)
+    if args.compare_sequential:
+        from lifting_batch import run
+
+        its = 600 if "--iterations" not in (argv if argv is not None else sys.argv) else args.iterations
+        from lifting_batch import RESULTS as BATCH_RESULTS
+
+        out = Path(args.results) if args.results else BATCH_RESULTS
+        doc = run(max(1, args.sets or 8), its, max(1, args.repeat), Path(args.work), out, args.device)
+        print(f"single set {doc['single_fit_cpu_s_median']:.1f} s cpu, batch of {doc['sets']} "
+              f"{min(doc['batched_fit_cpu_s']):.1f}-{max(doc['batched_fit_cpu_s']):.1f} s cpu; "
+              f"sequential / batched {doc['sequential_over_batched_cpu']:.2f}x")
+        print(f"ratio {doc['ratio']:.2f}, max per-set MPJPE difference {doc['max_mpjpe_difference_mm']:.2f} mm")
+        return 0
     if args.markdown_only or args.merge:
         doc = json.loads(Path(args.out).read_text())
         for extra in filter(None, args.merge.split(",")):

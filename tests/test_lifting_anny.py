@@ -131,3 +131,22 @@ def test_fast_keypoint_path_matches_the_full_forward(body):
     kp, _ = forward_subset(body, params, None)
     kp.sum().backward()
     assert torch.isfinite(params["shape"].grad).all() and params["shape"].grad.abs().sum() > 0
+
+
+def test_batched_subset_forward_matches_the_full_forward(body):
+    """Two sets at once (the sparse skinning product of a batched fit) give each body's own vertices."""
+    import torch
+
+    from pipeline.body.presets import posed_body
+    from pipeline.lifting.subset import SubsetForward
+
+    a = posed_body(body, "sitting_chair", (0.3, -1.0, 0.5), 40.0, shape=body.shape_from_phenotypes({"height": 0.8}))
+    b = posed_body(body, "standing", (-0.5, 0.2, 0.0), -20.0, shape=body.shape_from_phenotypes({"weight": 0.2}))
+    both = {k: torch.cat([a[k], b[k]]) for k in a}
+    idx = torch.arange(0, body.num_vertices, 3)
+    with torch.no_grad():
+        full = body(both)
+        kp, verts = SubsetForward(body)(both, idx)
+    np.testing.assert_allclose(kp.numpy(), full.keypoints.numpy(), atol=1e-4)
+    np.testing.assert_allclose(verts.numpy(), full.vertices[:, idx].numpy(), atol=1e-5)
+    assert np.abs(verts[0].numpy() - verts[1].numpy()).max() > 0.3  # two different bodies

@@ -18,7 +18,8 @@ LIVE_BODY = "live"
 # latency under 50 ms with software OpenGL (benchmarks/results/gui_latency.json).
 LIVE_RENDER_SHARE = 0.04
 STAGE_NAMES = {
-    "body": "Preparing the body model", "views": "Rendering views", "sdf": "Measuring the scene", "inpaint": "Painting people",
+    "body": "Preparing the body model", "views": "Rendering views", "sdf": "Measuring the scene",
+    "model": "Loading the painting model", "inpaint": "Painting people",
     "keypoints": "Finding keypoints", "lifting": "Fitting bodies", "ranking": "Ranking", "export": "Writing results",
 }
 

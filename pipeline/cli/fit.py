@@ -90,7 +90,7 @@ def run(args) -> int:
     sdf = None
     if not args.no_scene:
         from pipeline.scene.scene import load_scene
-        from pipeline.scene.sdf import build_sdf_grid
+        from pipeline.scene.sdf_cache import cached_sdf_grid
 
         try:
             scene = load_scene(args.scene)
@@ -110,8 +110,9 @@ def run(args) -> int:
         except TargetOutsideSceneError as exc:
             print(f"genzi fit: {exc}", file=sys.stderr)
             return 2
-        say(f"building the scene distance grid around {np.round(centre, 2).tolist()} ...")
-        sdf = build_sdf_grid(scene, centre, args.sdf_half_extent, args.sdf_cell)
+        say(f"scene distance grid around {np.round(centre, 2).tolist()} ...")
+        sdf, cached = cached_sdf_grid(scene, centre, args.sdf_half_extent, args.sdf_cell)
+        say("  from the cache" if cached else f"  built in {sdf.info.get('seconds_total', 0.0):.1f} s (kept in the cache)")
 
     def emit(event) -> None:
         from pipeline.core.events import KeypointsDetected, LiftingStep

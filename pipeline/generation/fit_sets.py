@@ -18,9 +18,10 @@ from pipeline.core.atomic import write_file_atomic, write_json_atomic
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel
 from pipeline.views.cameras import Camera
 from pipeline.core.events import CancelToken, KeypointsDetected
-from pipeline.lifting.fit import FitResult, ViewObservation, fit_body
+from pipeline.generation.results import FitRecord
+from pipeline.lifting.fit import FitResult, ViewObservation
 from pipeline.lifting.schedule import LiftingSettings
-from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions, fit_with_starts
+from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -118,6 +119,45 @@ def observations_for_set(
     return obs, notes
 
 
+def fit_observed_sets(
+    body: BodyModel,
+    sets: Sequence[tuple[str, list[ViewObservation]]],
+    sdf=None,
+    settings: LiftingSettings | None = None,
+    *,
+    inits: dict[str, dict] | None = None,
+    target: np.ndarray | None = None,
+    prompt: str | None = None,
+    emit: Callable | None = None,
+    cancel: CancelToken | None = None,
+    starts: StartOptions | None = None,
+) -> list[SetFit]:
+    """The one fit path of ``genzi fit``, a run and the desktop: every ``(name, observations)``
+    set fitted together in one batched optimisation, with scene metrics.
+
+    ``inits``: start parameters per set name (a round-2 seed). ``starts``: extra starts for
+    the sets without a seed, fitted as extra sets of the same batch (None: ``DEFAULT_STARTS``,
+    :mod:`pipeline.lifting.starts`). A set that cannot be fitted (no usable view, a diverged
+    fit) comes back with ``error``; the others are unaffected.
+    """
+    from pipeline.lifting.fit import FitProblem
+    from pipeline.lifting.metrics import scene_metrics
+    from pipeline.lifting.starts import fit_sets_with_starts
+
+    settings = settings or LiftingSettings()
+    inits = inits or {}
+    starts = DEFAULT_STARTS if starts is None else starts
+    problems = [FitProblem(obs, name, inits.get(name), target, prompt) for name, obs in sets]
+    outcomes = fit_sets_with_starts(body, problems, sdf, settings, starts, emit, cancel)
+    fits = []
+    for (name, obs), outcome in zip(sets, outcomes):
+        fit = SetFit(name, list(obs), outcome.result, error=outcome.error)
+        if sdf is not None and fit.result is not None:
+            fit.metrics = scene_metrics(sdf, fit.result.vertices, settings.contact_tolerance)
+        fits.append(fit)
+    return fits
+
+
 def fit_hypothesis_sets(
     body: BodyModel,
     cameras: Sequence[Camera],
@@ -159,38 +199,48 @@ def iter_fit_hypothesis_sets(
     observations: dict[str, list[ViewObservation]] | None = None,
     starts: StartOptions | None = None,
 ):
-    """:func:`fit_hypothesis_sets` one set at a time, so a caller that is stopped keeps the
-    sets finished so far."""
-    from pipeline.lifting.metrics import scene_metrics
-
-    settings = settings or LiftingSettings()
-    starts = DEFAULT_STARTS if starts is None else starts
+    """:func:`fit_hypothesis_sets` as a generator: every set is detected, then all are fitted
+    together through :func:`fit_observed_sets` and handed out one by one, so a caller that is
+    stopped while handling them keeps the ones it has."""
     if detector is None and observations is None:
         from pipeline.keypoints.blazepose import KeypointDetector
 
         detector = KeypointDetector()
+    observed, notes = [], {}
     for hset in sets:
         if cancel is not None:
             cancel.check()
         if observations is not None and hset.name in observations:
-            obs, notes = observations[hset.name], {}
+            obs, notes[hset.name] = observations[hset.name], {}
         else:
-            obs, notes = observations_for_set(hset, cameras, detector, target, emit)
-        fit = SetFit(hset.name, obs, detection_notes=notes)
-        try:
-            if starts.any:
-                fit.result = fit_with_starts(body, obs, sdf, settings, starts, emit, cancel, target=target,
-                                             prompt=prompt, set_name=hset.name)
-            else:
-                fit.result = fit_body(body, obs, sdf, settings, None, emit, cancel, target=target, prompt=prompt,
-                                      set_name=hset.name)
-        except ValueError as exc:
-            fit.error = str(exc)
-            yield fit
-            continue
-        if sdf is not None:
-            fit.metrics = scene_metrics(sdf, fit.result.vertices, settings.contact_tolerance)
+            obs, notes[hset.name] = observations_for_set(hset, cameras, detector, target, emit)
+        observed.append((hset.name, obs))
+    fits = fit_observed_sets(body, observed, sdf, settings, target=target, prompt=prompt, emit=emit, cancel=cancel,
+                             starts=starts)
+    for fit in fits:
+        fit.detection_notes = notes[fit.name]
         yield fit
+
+
+def fit_record(body: BodyModel, fit: SetFit, round_index: int = 0) -> FitRecord:
+    """A run's record of one fitted set (``round_R/fits/set_K.json``)."""
+    r = fit.result
+    reprojection = {k: float(v) for k, v in r.reprojection_error_px.items()}
+    return FitRecord(
+        set_name=fit.name,
+        round=round_index,
+        params=body.params_to_json(r.params),
+        keypoints3d={n: [float(x) for x in p] for n, p in zip(KEYPOINT_NAMES, r.keypoints3d)},
+        view_weights={k: float(v) for k, v in r.view_weights.items()},
+        reprojection_px=reprojection,
+        metrics={**fit.metrics, "reprojection_px": reprojection, "seconds": float(r.seconds),
+                 "iterations": int(r.iterations)},
+        used_views=list(r.used_views),
+        model=getattr(body, "name", "body"),
+        warnings=list(r.warnings),
+        vertices=r.vertices,
+        faces=np.asarray(body.faces),
+    )
 
 
 def report_entry(body: BodyModel, fit: SetFit, mesh_name: str) -> dict:

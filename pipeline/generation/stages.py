@@ -147,9 +147,10 @@ def _to_uint8_rgb(image) -> np.ndarray:
 # scene distance
 # =========================================================================================
 def build_sdf(scene, target, half_extent: float, cell: float, progress=None):
-    from pipeline.scene.sdf import build_sdf_grid
+    """(grid, from_cache): the scene distance grid, from the user cache when it was built before."""
+    from pipeline.scene.sdf_cache import cached_sdf_grid
 
-    return build_sdf_grid(scene, np.asarray(target, dtype=np.float64), float(half_extent), float(cell), progress=progress)
+    return cached_sdf_grid(scene, np.asarray(target, dtype=np.float64), float(half_extent), float(cell), progress=progress)
 
 
 def save_sdf(grid, path: Path) -> None:
@@ -220,47 +221,6 @@ def lifting_settings(settings, body=None, fixed_shape: dict | None = None):
     return settings.lifting.schedule(body.phenotype_names if body is not None else (), fixed_shape)
 
 
-def fit_set(body, observations, sdf, settings, request, *, init, target, set_name, emit, cancel):
-    """Fit one hypothesis set; returns (FitRecord, vertices, faces)."""
-    from pipeline.lifting import fit as lifting
-    from pipeline.lifting import metrics
-
-    from pipeline.body.base import KEYPOINT_NAMES
-    from pipeline.generation.results import FitRecord
-
-    obs = []
-    for camera, kp in observations:
-        kp = np.asarray(kp, dtype=np.float64)
-        obs.append(lifting.ViewObservation(name=camera.name, camera=camera, keypoints=kp[:, :2], conf=kp[:, 2]))
-    ls = lifting_settings(settings, body, request.fixed_shape)
-    init_params = params_from_json(body, init) if init is not None else None
-    if init_params is None:  # first round: the default extra starts (prompt body words)
-        from pipeline.lifting.starts import DEFAULT_STARTS, fit_with_starts
-
-        result = fit_with_starts(body, obs, sdf, ls, DEFAULT_STARTS, emit, cancel, target=target,
-                                 prompt=request.prompt, set_name=set_name)
-    else:
-        result = lifting.fit_body(
-            body, obs, sdf, ls, init_params, emit, cancel, target=target, prompt=request.prompt, set_name=set_name
-        )
-    params = result.params
-    scene_m = metrics.scene_metrics(sdf, result.vertices, contact_tolerance=ls.contact_tolerance)
-    record = FitRecord(
-        set_name=set_name,
-        round=0,
-        params=body.params_to_json(params),
-        keypoints3d={n: [float(x) for x in p] for n, p in zip(KEYPOINT_NAMES, result.keypoints3d)},
-        view_weights={k: float(v) for k, v in result.view_weights.items()},
-        reprojection_px={k: float(v) for k, v in result.reprojection_error_px.items()},
-        metrics={**scene_m, "reprojection_px": {k: float(v) for k, v in result.reprojection_error_px.items()},
-                 "seconds": float(result.seconds), "iterations": int(result.iterations)},
-        used_views=list(result.used_views),
-        model=getattr(body, "name", "body"),
-        warnings=list(result.warnings),
-    )
-    return record, result.vertices, np.asarray(body.faces)
-
-
 # =========================================================================================
 # inpainting
 # =========================================================================================
@@ -308,13 +268,27 @@ def check_model_available(model: str) -> None:
 
 
 def load_inpainter(model: str, *, device: str, dtype: str, components: Any = None, emit=None):
-    """The inpainter for ``model`` (hub id, folder or single file), with clear errors."""
-    from pipeline import inpaint
+    """The inpainter for ``model`` (hub id, folder or single file), with clear errors; a model
+    loaded by an earlier run of this process is reused (pipeline.inpaint.warm). Loading is
+    its own ``model`` stage for ``emit`` (StageStarted/StageFinished with its seconds), so the
+    first, slow load shows by name."""
+    import time
 
+    from pipeline import inpaint
+    from pipeline.core.events import StageFinished, StageStarted
+    from pipeline.inpaint.warm import warm_inpaint_model
+
+    if components is not None:
+        return inpaint.Inpainter(components)
+    if emit is not None:
+        emit(StageStarted("model", str(model)))
+    t0 = time.perf_counter()
     try:
-        loaded = components if components is not None else inpaint.load_inpaint_model(model, device=device, dtype=dtype)
+        loaded, warm = warm_inpaint_model(model, device=device, dtype=dtype)
     except inpaint.InpaintError as exc:
         raise GenerationError(str(exc)) from exc
+    if emit is not None:
+        emit(StageFinished("model", "kept warm from an earlier run" if warm else "loaded", 0, time.perf_counter() - t0))
     return inpaint.Inpainter(loaded)
 
 

@@ -2,7 +2,8 @@
 
 Per step: classifier-free-guided UNet call on [noisy latent | mask | masked-image latent],
 DPM-Solver++ update, then (for steps in ``[start, stop)``) a new mask from the recent
-subject-token attention maps, a new masked image, and its VAE latent for the next step.
+subject-token attention maps and the masked image's latent for the next step (re-encoded only
+when the mask moved enough, :mod:`pipeline.inpaint.mask_latents`).
 After ``stop`` the mask stays as it is. The final latents are decoded once; a cancel
 request is honoured at the start of every step and before the decode, so cancelling
 costs at most one more step and never a decode.
@@ -24,6 +25,7 @@ import torch
 from pipeline.core.events import CancelToken, EventSink, InpaintDone, InpaintStep
 from pipeline.inpaint.attention import AttentionCapture
 from pipeline.inpaint.loading import InpaintModel
+from pipeline.inpaint.mask_latents import MaskedLatents
 from pipeline.inpaint.masks import blank_masked_pixels, latent_mask, mask_from_attention, quantile_schedule
 from pipeline.inpaint.preview import latent_preview, predicted_clean_latents
 from pipeline.inpaint.schema import InpaintRequest, InpaintResult, InpaintSettings
@@ -78,11 +80,16 @@ def cpu_noise(shape, generators: list[torch.Generator], device, dtype) -> torch.
     return noise.to(device, dtype)
 
 
-def vae_encode(model: InpaintModel, images: torch.Tensor, generators: list[torch.Generator], chunk: int) -> torch.Tensor:
-    """Sampled, scaled VAE latents; image i draws its posterior sample from ``generators[i]``."""
+def vae_encode(model: InpaintModel, images: torch.Tensor, generators: list[torch.Generator] | None,
+               chunk: int) -> torch.Tensor:
+    """Sampled, scaled VAE latents; image i draws its posterior sample from ``generators[i]``
+    (``generators`` None: the posterior means)."""
     parts = []
     for start in range(0, images.shape[0], max(1, chunk)):
         dist = model.vae.encode(images[start : start + chunk]).latent_dist
+        if generators is None:
+            parts.append(dist.mean)
+            continue
         noise = cpu_noise(dist.mean.shape, generators[start : start + chunk], dist.mean.device, dist.mean.dtype)
         parts.append(dist.mean + dist.std * noise)
     return torch.cat(parts) * model.vae.config.scaling_factor
@@ -131,6 +138,10 @@ def sample_batch(
     latents = latents * scheduler.init_noise_sigma
     masked_latents = vae_encode(model, blank_masked_pixels(images, masks), generators, settings.vae_batch)
     mask_small = latent_mask(masks, lat_size)
+    reuse = MaskedLatents(
+        lambda imgs, rows: vae_encode(model, imgs, None if rows is None else [generators[i] for i in rows], settings.vae_batch),
+        images, masks, masked_latents, lambda m: latent_mask(m, lat_size), settings.mask_reencode_fraction,
+    )
 
     embeddings = torch.cat([prompt.uncond.expand(n, -1, -1), prompt.cond.expand(n, -1, -1)]) if guided else prompt.cond.expand(n, -1, -1)
     token_index = torch.tensor(prompt.token_indices, device=device)
@@ -177,8 +188,7 @@ def sample_batch(
             quantile = quantile_schedule(settings.quantile_start, settings.quantile_end, step - start, updates)
             new_masks = mask_from_attention(list(history), (height, width), quantile).to(dtype)
             masks[sel] = new_masks[sel]
-            blanked = blank_masked_pixels(images[sel], masks[sel])
-            masked_latents[sel] = vae_encode(model, blanked, [generators[i] for i in dynamic_idx], settings.vae_batch)
+            masked_latents = reuse.update(masks, dynamic_idx, final=step == stop - 1)
             mask_small = latent_mask(masks, lat_size)
             stale = True
         # Masks are copied to the host only every few steps (a copy waits for the GPU queue).

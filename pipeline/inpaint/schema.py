@@ -34,6 +34,11 @@ class InpaintSettings:
     # Mask snapshots kept in the result every N steps. The mask in the step events is refreshed
     # at the same steps and when it freezes (copies to the host stall the GPU queue, so not every step).
     mask_history_every: int = 5
+    # A dynamic-mask image is VAE-encoded again only when more than this fraction of its latent
+    # cells changed since its last encode (and once when the mask freezes); in between, changed
+    # cells are composed from encodes of the plain image and of grey (inpaint/mask_latents.py).
+    # 0: encode at every change; -1: at every update, the paper's way. Equivalence: tests/test_inpaint_mask_reuse.py.
+    mask_reencode_fraction: float = 0.05
     round: int = 0  # copied into the events
 
 

@@ -24,7 +24,7 @@ def per_view_reprojection(
 ) -> torch.Tensor:
     """Per view and joint, a_vj * [GMoF(dx) + GMoF(dy)] in image-size units.
 
-    keypoints3d (J, 3); K (V, 3, 3); world_to_camera (V, 4, 4); observed_xy (V, J, 2) pixels
+    keypoints3d (J, 3), or (V, J, 3) one set per view; K (V, 3, 3); world_to_camera (V, 4, 4); observed_xy (V, J, 2) pixels
     (ignored entries may hold anything finite); weights (V, J) = detector score x group mask,
     zero where a keypoint is missing; image_scale (V,) pixels per unit (the paper divides by
     512, the image size). Returns (V, J). A joint behind a camera gets no weight.
@@ -36,18 +36,28 @@ def per_view_reprojection(
     return weights * in_front * e
 
 
-def normalised_view_weights(logits: torch.Tensor, active: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """(s, s / sum s) with s = sigmoid(logits); uniform weights when confidences are off."""
-    if not active:
-        s = torch.ones_like(logits)
-    else:
-        s = torch.sigmoid(logits)
-    return s, s / s.sum().clamp(min=1e-8)
+def normalised_view_weights(logits: torch.Tensor, active: torch.Tensor, view_mask: torch.Tensor):
+    """(s, s / sum s) per set with s = sigmoid(logits); uniform weights for the sets whose
+    confidences are off (``active`` False). logits, view_mask (N, M); active (N,) bool.
+    Padded views (mask 0) weigh nothing."""
+    s = torch.where(active[:, None], torch.sigmoid(logits), torch.ones_like(logits)) * view_mask
+    return s, s / s.sum(-1, keepdim=True).clamp(min=1e-8)
 
 
-def view_hinge(s: torch.Tensor, floor: float) -> torch.Tensor:
-    """max(0, floor - sum s): keeps enough views trusted so the weights cannot all shrink."""
-    return torch.relu(floor - s.sum())
+def view_hinge(s: torch.Tensor, floor: torch.Tensor) -> torch.Tensor:
+    """max(0, floor - sum s) per set: keeps enough views trusted so the weights cannot all shrink."""
+    return torch.relu(floor - s.sum(-1))
+
+
+def batched_reprojection(keypoints3d: torch.Tensor, batch, rho: float) -> torch.Tensor:
+    """(N, M, J) robust reprojection of each set's keypoints (N, J, 3) into its M views."""
+    n, m = batch.xy.shape[:2]
+    j = keypoints3d.shape[1]
+    points = keypoints3d[:, None].expand(n, m, j, 3).reshape(n * m, j, 3)
+    e = per_view_reprojection(points, batch.K.reshape(-1, 3, 3), batch.w2c.reshape(-1, 4, 4),
+                              batch.xy.reshape(n * m, j, 2), batch.conf.reshape(n * m, j),
+                              batch.scale.reshape(-1), rho)
+    return e.reshape(n, m, j)
 
 
 def scene_terms(sdf_values: torch.Tensor, tau: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,9 +67,10 @@ def scene_terms(sdf_values: torch.Tensor, tau: float) -> tuple[torch.Tensor, tor
     Contact: if no vertex is below tau, the gap (min sdf - tau) that pulls the body onto the
     nearest surface; zero as soon as something touches.
     Written without a data-dependent branch, so a GPU fit never waits to read ``n_inside``.
+    ``sdf_values`` (..., n): leading dimensions (hypothesis sets) are kept, one value each.
     """
     inside = (sdf_values < tau).to(sdf_values.dtype)
-    n_inside = inside.sum()
-    penetration = ((tau - sdf_values) * inside).sum() / n_inside.clamp(min=1.0)  # 0 when nothing is inside
-    contact = (sdf_values.min() - tau) * (n_inside == 0).to(sdf_values.dtype)  # 0 as soon as something touches
+    n_inside = inside.sum(-1)
+    penetration = ((tau - sdf_values) * inside).sum(-1) / n_inside.clamp(min=1.0)  # 0 when nothing is inside
+    contact = (sdf_values.amin(-1) - tau) * (n_inside == 0).to(sdf_values.dtype)  # 0 once something touches
     return penetration, contact

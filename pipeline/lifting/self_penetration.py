@@ -118,21 +118,23 @@ class SelfPenetrationProxy:
         return cls(body.skinned_mesh(body.init_params(1)), device=body.device, **kwargs)
 
     def depths(self, vertices: torch.Tensor) -> torch.Tensor:
-        """(S, P) how deep each sampled vertex is inside each other part's capsule (0 outside)."""
-        a = self._avg_a @ vertices  # (P, 3)
+        """(..., S, P) how deep each sampled vertex is inside each other part's capsule (0
+        outside); ``vertices`` (..., n, 3), leading dimensions (hypothesis sets) kept."""
+        a = self._avg_a @ vertices  # (..., P, 3)
         b = self._avg_b @ vertices
-        x = vertices[self._samples]  # (S, 3)
+        x = vertices[..., self._samples, :]  # (..., S, 3)
         ab = b - a
-        t = ((x[:, None] - a[None]) * ab[None]).sum(-1) / (ab * ab).sum(-1).clamp(min=1e-9)[None]
-        closest = a[None] + t.clamp(0.0, 1.0)[..., None] * ab[None]
-        dist = (x[:, None] - closest).norm(dim=-1)
-        return torch.relu(self._radii[None] - dist) * self._checked
+        t = ((x[..., :, None, :] - a[..., None, :, :]) * ab[..., None, :, :]).sum(-1)
+        t = t / (ab * ab).sum(-1).clamp(min=1e-9)[..., None, :]
+        closest = a[..., None, :, :] + t.clamp(0.0, 1.0)[..., None] * ab[..., None, :, :]
+        dist = (x[..., :, None, :] - closest).norm(dim=-1)
+        return torch.relu(self._radii - dist) * self._checked
 
     def __call__(self, vertices: torch.Tensor) -> torch.Tensor:
         """Mean squared penetration depth (m^2) over the sampled vertices; ``vertices`` are the
-        posed positions at :attr:`vertex_index`, (n, 3)."""
+        posed positions at :attr:`vertex_index`, (n, 3) or (N, n, 3) for one value per set."""
         d = self.depths(vertices)
-        return (d * d).sum() / d.shape[0]
+        return (d * d).sum((-1, -2)) / d.shape[-2]
 
 
 def _segment_distance_np(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

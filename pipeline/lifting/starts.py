@@ -2,17 +2,18 @@
 
 Why: a person seen mostly from behind fits as well facing the cameras as facing away at the
 start, and the single best-yaw start can pick the wrong one; the fit then ends in a twisted
-minimum. :func:`fit_with_starts` fits from the usual start and from the same start turned
-by 180 degrees about the vertical through the pelvis, and keeps the fit whose keypoints have
-the lowest robust reprojection error over all used views with equal weights (so a fit that
-merely discounted views it could not explain does not win). The prompt's body words
+minimum. :func:`fit_sets_with_starts` fits every set from the usual start and, as extra sets
+of the same batched optimisation, from the same start turned by 180 degrees about the
+vertical through the pelvis, and keeps per set the fit whose keypoints have the lowest robust
+reprojection error over all used views with equal weights (so a fit that merely discounted
+views it could not explain does not win). The prompt's body words
 (:mod:`pipeline.body.prompt_shape`) can seed the start's shape.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -21,10 +22,12 @@ import torch
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel
 from pipeline.core.posture_words import posture_from_prompt
 from pipeline.core.rotations import matrix_to_rot6d, rot6d_to_matrix, rotation_about_z
-from pipeline.lifting.fit import FitResult, ViewObservation, best_yaw_start, fit_body, initial_params
+from pipeline.core.events import LiftingStep
+from pipeline.lifting.fit import FitProblem, FitResult, SetOutcome, ViewObservation, fit_bodies
 from pipeline.lifting.losses import per_view_reprojection
+from pipeline.lifting.placement import best_yaw_start, initial_params
+from pipeline.lifting.problem import prepare_set
 from pipeline.lifting.schedule import LiftingSettings
-from pipeline.views.cameras import stack_cameras
 
 _HIPS = (KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip"))
 
@@ -76,34 +79,10 @@ def with_shape(body: BodyModel, params: dict, shape: torch.Tensor) -> dict:
     return out
 
 
-def _usable(observations: Sequence[ViewObservation], settings: LiftingSettings):
-    """[(camera, xy, conf)] of the views the fit uses (valid, some usable keypoint)."""
-    ignored = np.array([n in settings.ignored_names for n in KEYPOINT_NAMES])
-    out = []
-    for o in observations:
-        if not o.valid:
-            continue
-        xy = np.asarray(o.keypoints, dtype=np.float64).reshape(len(KEYPOINT_NAMES), 2)
-        conf = np.asarray(o.conf, dtype=np.float64).reshape(len(KEYPOINT_NAMES))
-        bad = ~np.isfinite(xy).all(1) | ~np.isfinite(conf) | (conf <= settings.keypoint_min_conf)
-        if not (~bad).any():
-            continue
-        bad = bad | ignored
-        out.append((o.camera, np.where(bad[:, None], 0.0, xy), np.where(bad, 0.0, conf)))
-    return out
-
-
 def evidence_tensors(observations: Sequence[ViewObservation], settings: LiftingSettings, device):
     """(K, w2c, xy, conf, scale) of the usable views, as the fit reads them (None if none)."""
-    usable = _usable(observations, settings)
-    if not usable:
-        return None
-    cams = [u[0] for u in usable]
-    K, w2c = stack_cameras(cams, device=device)
-    xy = torch.as_tensor(np.stack([u[1] for u in usable]), dtype=torch.float32, device=device)
-    conf = torch.as_tensor(np.stack([u[2] for u in usable]), dtype=torch.float32, device=device)
-    scale = torch.tensor([float(max(c.width, c.height)) for c in cams], device=device)
-    return K, w2c, xy, conf, scale
+    prep = prepare_set(observations, settings, device)
+    return None if prep is None else (prep.K, prep.w2c, prep.xy, prep.conf, prep.scale)
 
 
 def explained_error(keypoints3d: np.ndarray, evidence, rho: float) -> float:
@@ -112,6 +91,75 @@ def explained_error(keypoints3d: np.ndarray, evidence, rho: float) -> float:
     kp = torch.as_tensor(np.asarray(keypoints3d), dtype=torch.float32, device=K.device)
     with torch.no_grad():
         return float(per_view_reprojection(kp, K, w2c, xy, conf, scale, rho).sum(1).mean())
+
+
+def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings,
+                 options: StartOptions) -> dict[str, dict | None]:
+    """The starts of one set by name: its own ``init`` (a round-2 seed) or None (the fit places
+    it) when there is nothing extra to try, else the placed start (shape from the prompt's
+    words, best yaw) and, when asked, the same start turned by 180 degrees."""
+    if problem.init is not None or not options.any:
+        return {"usual": problem.init}
+    prep = prepare_set(problem.observations, settings, body.device)
+    if prep is None:  # the fit drops the set with its own message
+        return {"usual": None}
+    posture = posture_from_prompt(problem.prompt) if settings.posture_from_prompt else None
+    start = initial_params(body, [o.camera for o in prep.used], problem.target, posture)
+    if options.shape_from_prompt:
+        from pipeline.body.prompt_shape import phenotypes_from_prompt
+
+        words = phenotypes_from_prompt(problem.prompt)
+        if words and hasattr(body, "shape_from_phenotypes"):
+            start = with_shape(body, start, body.shape_from_phenotypes(words))
+    if settings.yaw_search:
+        start = best_yaw_start(body, start, prep.K, prep.w2c, prep.xy, prep.conf, prep.scale, settings.rho)
+    starts = {"usual": start}
+    if options.turned:
+        starts["turned 180 degrees"] = turned(body, start)
+    return starts
+
+
+def fit_sets_with_starts(
+    body: BodyModel,
+    problems: Sequence[FitProblem],
+    sdf=None,
+    settings: LiftingSettings | None = None,
+    options: StartOptions = StartOptions(),
+    emit: Callable | None = None,
+    cancel=None,
+) -> list[SetOutcome]:
+    """Every set from each of its starts (:func:`named_starts`), all in one batched
+    :func:`fit_bodies`; per set the fit that explains all views best is kept (its warnings
+    say which start it came from). Live steps are reported for the usual start only."""
+    settings = settings or LiftingSettings()
+    expanded, owner, labels = [], [], []
+    for i, problem in enumerate(problems):
+        for label, init in named_starts(body, problem, settings, options).items():
+            name = problem.name if label == "usual" else f"{problem.name} ({label})"
+            expanded.append(replace(problem, init=init, name=name))
+            owner.append(i)
+            labels.append(label)
+    extra = {p.name for p, label in zip(expanded, labels) if label != "usual"}
+
+    def usual_only(event) -> None:
+        if not (isinstance(event, LiftingStep) and event.set_name in extra):
+            emit(event)
+
+    outcomes = fit_bodies(body, expanded, sdf, settings, usual_only if emit is not None and extra else emit, cancel)
+    out = []
+    for i, problem in enumerate(problems):
+        mine = [(labels[k], outcomes[k]) for k in range(len(expanded)) if owner[k] == i]
+        usual = mine[0][1]
+        finished = [(label, o) for label, o in mine if o.result is not None]
+        if len(mine) == 1 or not finished:
+            out.append(SetOutcome(problem.name, usual.result, usual.error))
+            continue
+        evidence = evidence_tensors(problem.observations, settings, body.device)
+        scored = [(explained_error(o.result.keypoints3d, evidence, settings.rho), label, o) for label, o in finished]
+        err, label, best = min(scored, key=lambda t: t[0])
+        best.result.warnings.append(f"kept the fit from the {label} start of {len(mine)} (robust error {err:.4f})")
+        out.append(SetOutcome(problem.name, best.result, None))
+    return out
 
 
 def fit_with_starts(
@@ -127,36 +175,9 @@ def fit_with_starts(
     prompt: str | None = None,
     set_name: str = "",
 ) -> FitResult:
-    """:func:`fit_body` from the usual start and the extra starts of ``options``; the fit that
-    explains all views best wins (its warnings say which start it came from)."""
-    settings = settings or LiftingSettings()
-    kwargs = dict(target=target, prompt=prompt, set_name=set_name)
-    if not options.any:
-        return fit_body(body, observations, sdf, settings, None, emit, cancel, **kwargs)
-    evidence = evidence_tensors(observations, settings, body.device)
-    if evidence is None:  # let fit_body raise its own message
-        return fit_body(body, observations, sdf, settings, None, emit, cancel, **kwargs)
-    cams = [u[0] for u in _usable(observations, settings)]
-    posture = posture_from_prompt(prompt) if settings.posture_from_prompt else None
-    start = initial_params(body, cams, target, posture)
-    if options.shape_from_prompt:
-        from pipeline.body.prompt_shape import phenotypes_from_prompt
-
-        words = phenotypes_from_prompt(prompt)
-        if words and hasattr(body, "shape_from_phenotypes"):
-            start = with_shape(body, start, body.shape_from_phenotypes(words))
-    if settings.yaw_search:
-        K, w2c, xy, conf, scale = evidence
-        start = best_yaw_start(body, start, K, w2c, xy, conf, scale, settings.rho)
-    starts = {"usual": start}
-    if options.turned:
-        starts["turned 180 degrees"] = turned(body, start)
-    best, best_err, best_name = None, math.inf, ""
-    for name, init in starts.items():
-        result = fit_body(body, observations, sdf, settings, init, emit, cancel, **kwargs)
-        err = explained_error(result.keypoints3d, evidence, settings.rho)
-        if err < best_err:
-            best, best_err, best_name = result, err, name
-    if len(starts) > 1:
-        best.warnings.append(f"kept the fit from the {best_name} start of {len(starts)} (robust error {best_err:.4f})")
-    return best
+    """One set through :func:`fit_sets_with_starts`; raises ValueError when it cannot be fitted."""
+    problem = FitProblem(observations, set_name, None, target, prompt)
+    outcome = fit_sets_with_starts(body, [problem], sdf, settings, options, emit, cancel)[0]
+    if outcome.result is None:
+        raise ValueError(outcome.error)
+    return outcome.result
