@@ -1,7 +1,9 @@
 """The ``rR_inpaint`` stage: paint a person into every view of every hypothesis set of a round.
 
 Round 1 uses dynamic masks; round 2 paints inside the dilated silhouette of its seed body.
-Images already on disk are kept, so a resumed round paints only what is missing.
+Images already on disk are kept, so a resumed round paints only what is missing. When the
+painter runs on a GPU, each fully painted set's keypoints are detected meanwhile
+(:mod:`pipeline.generation.detect_ahead`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import numpy as np
 
 from pipeline.core.events import Progress
 from pipeline.generation import stages
+from pipeline.generation.detect_ahead import DetectAhead
+from pipeline.generation.detect_ahead import wanted as detect_ahead_wanted
 from pipeline.generation.errors import GenerationError
 from pipeline.generation.imagination import PaintItem
 from pipeline.generation.round_plan import load_fit, plan_round
@@ -39,6 +43,7 @@ def paint_round(run: Run, round_index: int) -> str:
                 "saved images, so run the generation (resume) first"
             )
         imagination = run.ready_imagination()
+        ahead = DetectAhead(run, round_index, plan, items) if detect_ahead_wanted(run) else None
         try:
             for item, result in imagination.paint(items, run.emit, run.cancel):
                 key = f"{item.set_name}/{item.view}"
@@ -56,8 +61,12 @@ def paint_round(run: Run, round_index: int) -> str:
                 index[key] = entry
                 done += 1
                 run.emit(Progress("inpaint", done, total, key))
+                if ahead is not None:
+                    ahead.painted(item.set_name, result.image is not None)
         finally:
             write_json_atomic(index_path, index)
+            if ahead is not None:
+                ahead.close()
     write_json_atomic(index_path, index)
     return f"{total - failed} of {total} images"
 

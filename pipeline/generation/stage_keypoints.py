@@ -24,10 +24,10 @@ log = logging.getLogger("pipeline.generation")
 
 
 def detect_round(run: Run, round_index: int) -> str:
-    """Detect the person in each painted image; ``keypoints/set_K.json`` per set."""
+    """Detect the person in each painted image; ``keypoints/set_K.json`` per set (sets whose
+    file was written while painting, :mod:`pipeline.generation.detect_ahead`, are kept)."""
     plan = plan_round(run, round_index)
     cameras, _ = run.views()
-    target = np.asarray(run.request.target, dtype=np.float64)
     total = len(plan) * len(cameras)
     step = 0
     valid_count = 0
@@ -35,36 +35,45 @@ def detect_round(run: Run, round_index: int) -> str:
         path = run.folder.keypoints_path(round_index, entry["set"])
         if path.exists():
             records = read_json(path)["views"]
-            valid_count += sum(1 for r in records.values() if r["valid"])
-            step += len(cameras)
-            continue
-        records: dict[str, Any] = {}
-        for camera in cameras:
-            run.cancel.check()
-            step += 1
-            image_path = run.folder.image_path(round_index, entry["set"], camera.name)
-            if not image_path.exists():
-                records[camera.name] = {"keypoints": None, "valid": False, "reason": "no painted image"}
-                continue
-            try:
-                kp, valid, reason = stages.detect_person(run.detector, read_png(image_path), camera, target)
-            except Exception as exc:  # one bad image must not stop the run
-                log.exception("keypoint detection failed on %s", image_path)
-                kp, valid, reason = None, False, f"detection failed: {exc}"
-                run.warn(f"round {round_index} {entry['set']}/{camera.name}: {reason}", "keypoints")
-            records[camera.name] = {
-                "keypoints": finite_or_none(kp),
-                "valid": bool(valid),
-                "reason": reason,
-            }
-            valid_count += int(bool(valid))
-            run.emit(
-                KeypointsDetected(camera.name, entry["index"], None if kp is None else np.asarray(kp), bool(valid),
-                                  reason, round=round_index)
-            )
-            run.emit(Progress("keypoints", step, total, f"{entry['set']}/{camera.name}"))
-        write_json_atomic(path, {"set": entry["set"], "round": round_index, "views": records})
+        else:
+            records = detect_set(run, round_index, entry, first_step=step, total=total)
+        valid_count += sum(1 for r in records.values() if r["valid"])
+        step += len(cameras)
     return f"{valid_count} of {total} images show a usable person"
+
+
+def detect_set(run: Run, round_index: int, entry: dict, *, first_step: int = 0, total: int | None = None) -> dict:
+    """Detect the person in every view of one set and write its keypoint file (last, so a
+    stopped detection leaves none); ``total``: report Progress steps against it."""
+    cameras, _ = run.views()
+    target = np.asarray(run.request.target, dtype=np.float64)
+    records: dict[str, Any] = {}
+    for step, camera in enumerate(cameras, start=first_step + 1):
+        run.cancel.check()
+        image_path = run.folder.image_path(round_index, entry["set"], camera.name)
+        if not image_path.exists():
+            records[camera.name] = {"keypoints": None, "valid": False, "reason": "no painted image"}
+            continue
+        try:
+            kp, valid, reason = stages.detect_person(run.detector, read_png(image_path), camera, target)
+        except Exception as exc:  # one bad image must not stop the run
+            log.exception("keypoint detection failed on %s", image_path)
+            kp, valid, reason = None, False, f"detection failed: {exc}"
+            run.warn(f"round {round_index} {entry['set']}/{camera.name}: {reason}", "keypoints")
+        records[camera.name] = {
+            "keypoints": finite_or_none(kp),
+            "valid": bool(valid),
+            "reason": reason,
+        }
+        run.emit(
+            KeypointsDetected(camera.name, entry["index"], None if kp is None else np.asarray(kp), bool(valid),
+                              reason, round=round_index)
+        )
+        if total is not None:
+            run.emit(Progress("keypoints", step, total, f"{entry['set']}/{camera.name}"))
+    write_json_atomic(run.folder.keypoints_path(round_index, entry["set"]),
+                      {"set": entry["set"], "round": round_index, "views": records})
+    return records
 
 
 def finite_or_none(kp) -> list | None:
