@@ -79,3 +79,34 @@ def test_prompt_body_words():
     assert phenotypes_from_prompt("a person reaching to the top of the tall cabinet") == {}
     assert phenotypes_from_prompt("a short, heavy woman") == {"height": 0.3, "weight": 0.85}
     assert phenotypes_from_prompt(None) == {}
+
+
+def test_extra_starts_of_several_sets_run_in_one_batch_and_each_set_keeps_its_own_best():
+    from pipeline.core.events import LiftingStep
+    from pipeline.lifting.fit import FitProblem
+    from pipeline.lifting.starts import fit_sets_with_starts
+
+    body = ToyBody()
+    truths, observations = [], []
+    for x, arm in ((0.3, -0.6), (0.1, 0.5)):  # two sets, two bodies
+        p = body.init_params()
+        p["translation"] = torch.tensor([[x, -2.0, 0.0]])
+        p["pose"][0, 18] = arm  # an arm forward or back: front and back differ
+        truths.append(_keypoints(body, p))
+        observations.append(project_observations(truths[-1], ring_cameras(truths[-1][[LH, RH]].mean(0), n=6), noise_px=1.0))
+    empty = [o.__class__(o.name, o.camera, o.keypoints, np.zeros_like(o.conf), o.valid) for o in observations[0]]
+    targets = [t[[LH, RH]].mean(0) for t in truths]
+    events = []
+    problems = [FitProblem(observations[0], "set_0", target=targets[0]), FitProblem(observations[1], "set_1", target=targets[1]),
+                FitProblem(empty, "set_2", target=targets[0])]
+    out = fit_sets_with_starts(body, problems, None, FAST, StartOptions(turned=True), events.append)
+    assert [o.name for o in out] == ["set_0", "set_1", "set_2"]
+    assert out[2].result is None and "set 'set_2'" in out[2].error  # dropped under its own name
+    for k in range(2):
+        alone = fit_with_starts(body, observations[k], None, FAST, StartOptions(turned=True), target=targets[k],
+                                set_name=f"set_{k}")
+        np.testing.assert_allclose(out[k].result.keypoints3d, alone.keypoints3d, atol=1e-3)  # the batch changes nothing
+        assert any("start of 2" in w for w in out[k].result.warnings)
+        assert mpjpe_mm(out[k].result.keypoints3d, truths[k]) < 80.0
+    # live steps name the sets the caller gave, not the extra starts
+    assert {e.set_name for e in events if isinstance(e, LiftingStep)} == {"set_0", "set_1"}
