@@ -37,6 +37,7 @@ def run(n_sets: int, iterations: int, repeat: int, work: Path, out_path: Path = 
     import torch
 
     t_run = time.perf_counter()
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
     torch.set_num_threads(1)
     from pipeline.body import load_body_model
     from pipeline.generation.fit_sets import find_hypothesis_sets, observations_for_set
@@ -108,7 +109,8 @@ def run(n_sets: int, iterations: int, repeat: int, work: Path, out_path: Path = 
     diffs = [r["mpjpe_difference_mm"] for r in records if "mpjpe_difference_mm" in r]
     doc = {
         "benchmark": "lifting_batch",
-        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "started": started,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "torch_threads": 1, "load_avg_end": os.getloadavg(),
                     "note": "shared machine (several users); CPU seconds are the fair figure"},
         "device": device,
