@@ -200,7 +200,7 @@ def _write_into(fmt: str, items, path: Path, into) -> Path:
     try:
         return writer(items, Path(into), path)
     except OSError as exc:
-        raise _friendly_os_error(exc, path) from exc
+        raise friendly_os_error(exc, path) from exc
 
 
 __all__ = [
