@@ -322,9 +322,11 @@ class RenderedBodyImagination(Imagination):
 
 
 def _jsonable(params: Any) -> Any:
+    import torch
+
     if isinstance(params, dict):
         return {k: _jsonable(v) for k, v in params.items()}
-    if hasattr(params, "detach"):
+    if isinstance(params, torch.Tensor):
         return params.detach().cpu().tolist()
     if isinstance(params, np.ndarray):
         return params.tolist()
