@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.views.selection_types import FRAMINGS
+
 EXPORT_README = """\
 GenZI views: bring your own images
 ==================================
@@ -47,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image width and height in pixels, a multiple of 8 (views.image_size)")
     parser.add_argument("--distance", type=float, default=None, help="camera distance in metres (views.distance)")
     parser.add_argument("--fov", type=float, default=None, help="vertical field of view in degrees (views.fov_y_deg)")
-    parser.add_argument("--framing", choices=("auto", "target", "standing"), default=None,
+    parser.add_argument("--framing", choices=FRAMINGS, default=None,
                         help="aim at the target (seats, beds) or above it so a standing person fits (views.framing)")
     parser.add_argument("--radius", type=float, default=None,
                         help="metres of surface around the target the views must see (default 0.15)")
