@@ -77,12 +77,11 @@ def setting_paths() -> list[str]:
     """Every dotted path a setting can be addressed by."""
     tree = GenerationSettings()
     paths = []
-    for f in fields(tree):
-        value = getattr(tree, f.name)
+    for name, value in vars(tree).items():
         if is_dataclass(value):
-            paths += [f"{f.name}.{leaf.name}" for leaf in fields(value)]
+            paths += [f"{name}.{leaf.name}" for leaf in fields(value)]
         else:
-            paths.append(f.name)
+            paths.append(name)
     return paths
 
 
