@@ -37,20 +37,21 @@ class GuiThreadRenderer(QtCore.QObject):
 
     # ---- the renderer's interface ------------------------------------------------------------
     def rgb(self, camera):
-        return self._call(lambda renderer: renderer.rgb(camera))
+        return self._call("rgb", lambda renderer: renderer.rgb(camera))
 
     def render_bodies(self, camera, bodies, *args, **kwargs):
-        return self._call(lambda renderer: renderer.render_bodies(camera, bodies, *args, **kwargs))
+        return self._call("render_bodies", lambda renderer: renderer.render_bodies(camera, bodies, *args, **kwargs))
 
     def silhouettes(self, camera, bodies, *args, **kwargs):
-        return self._call(lambda renderer: renderer.silhouettes(camera, bodies, *args, **kwargs))
+        return self._call("silhouettes", lambda renderer: renderer.silhouettes(camera, bodies, *args, **kwargs))
 
     # ---- marshalling -----------------------------------------------------------------------------
-    def _call(self, use):
-        """``use(renderer)`` in the GUI thread, waited for here (cancel still reaches the wait)."""
+    def _call(self, method: str, use):
+        """``use(renderer)`` in the GUI thread, waited for here (cancel still reaches the wait);
+        ``method`` names the call in the request, for logs and tests."""
         if QtCore.QThread.currentThread() is self.thread():
             return use(self._renderer_getter())
-        request = {"use": use, "done": threading.Event()}
+        request = {"method": method, "use": use, "done": threading.Event()}
         self._requested.emit(request)
         while not request["done"].wait(self._poll):
             if self._cancel is not None:
