@@ -19,7 +19,7 @@ Usage::
     python benchmarks/inpaint_gpu.py --tiny          # tiny random model on any device: proves the script runs
 
 Results go to ``benchmarks/results/inpaint_gpu_<gpu name>.json`` (``inpaint_tiny_<device>.json``
-with ``--tiny``). Targets from the issue: capture overhead <= 5 % over stock, a batch of 16
+with ``--tiny``). Targets: capture overhead <= 5 % over stock, a batch of 16
 at 50 steps <= 4 s end to end, peak memory <= 14 GB.
 """
 

@@ -1,6 +1,6 @@
 """Speed of view selection and off-screen renders on the sample scene.
 
-Targets (issue 3, this 2-core CPU): view selection for the sofa target <= 5 s; 16 renders at
+Targets (this 2-core CPU): view selection for the sofa target <= 5 s; 16 renders at
 512 px <= 8 s. Run:  python benchmarks/views.py  (writes benchmarks/results/views.json).
 Each timing is the median of a few repeats; scene loading and renderer start-up are reported
 separately because they happen once per scene, not per selection.

@@ -18,12 +18,12 @@ from scipy.spatial.transform import Rotation
 
 from pipeline.body.base import SkinnedMesh
 from pipeline.export import (
-    DEFAULT_OPTIONS,
     FORMATS,
     AxesUnits,
     ExportError,
     export_bodies,
     posed_vertices,
+    resolve_frame,
 )
 from pipeline.export import fbx as fbx_module
 
@@ -92,9 +92,9 @@ def test_posed_vertices_follow_the_bent_bones():
 
 
 def test_format_defaults_are_data_for_the_gui():
-    assert DEFAULT_OPTIONS["glb"] == {"up": "y", "units": "m"}
-    assert DEFAULT_OPTIONS["fbx"] == {"up": "y", "units": "cm"}
-    assert DEFAULT_OPTIONS["obj"]["up"] == "z" and FORMATS["glb"].frame_fixed
+    assert (resolve_frame("glb").up, resolve_frame("glb").units) == ("y", "m")
+    assert (resolve_frame("fbx").up, resolve_frame("fbx").units) == ("y", "cm")
+    assert resolve_frame("obj").up == "z" and FORMATS["glb"].frame_fixed
     assert FORMATS["fbx"].rigged and not FORMATS["obj"].rigged
 
 

@@ -11,7 +11,8 @@ from PIL import Image
 
 from pipeline.views.cameras import Camera
 from pipeline.export import ExportError, posed_vertices
-from pipeline.export.image import render_presentation_image, resized_camera
+from pipeline.export.image import check_image_size, render_presentation_image
+from pipeline.views.cameras import resized_camera
 from test_export import RINGS, SECTIONS, bar_skin
 
 
@@ -34,7 +35,7 @@ def test_resized_camera_keeps_pose_and_aspect():
     assert (big.width, big.height) == (1920, 1440)
     np.testing.assert_allclose(big.world_to_camera, cam.world_to_camera)
     with pytest.raises(ValueError, match="out of range"):
-        resized_camera(cam, width=100_000)
+        check_image_size(resized_camera(cam, width=100_000))
 
 
 @pytest.mark.parametrize("supersample", [1, 2])

@@ -110,6 +110,9 @@ def test_the_prompt_picks_the_outfit_and_the_seed_varies_it():
     assert suit.suit == "male_elegantsuit01" and suit.sex == "male"
     assert outfit_for_prompt("a jogger resting on the bench", seed=1).suit == "female_sportsuit01"
     assert outfit_for_prompt("a child sitting on the sofa", seed=2).age == "child"
+    # one list of age words for the outfit and the body shape: a baby is a child, a teenager is not
+    assert outfit_for_prompt("a baby on the rug").age == "child"
+    assert outfit_for_prompt("a teenager reading").age == "adult"
     woman = outfit_for_prompt("a woman sitting", seed=0)
     assert woman.sex == "female" and ASSETS[woman.hair].sex == "female"
     picks = {outfit_for_prompt("sitting on the sofa", seed=s) for s in range(12)}

@@ -17,7 +17,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pipeline.export import FORMATS, ExportBody, ExportError, export_bodies
 
 from genzi_desktop.dialogs.errors import show_error
-from genzi_desktop.dialogs.export import ExportChoice, ExportDialog, ImageChoice, ImageExportDialog
+from pipeline.core.export_settings import ExportSettings
+
+from genzi_desktop.dialogs.export import ExportDialog, ImageChoice, ImageExportDialog
 from genzi_desktop.window.actions import name_actions
 from genzi_desktop.workers.tasks import TaskHandle, start_task
 
@@ -125,11 +127,11 @@ class ExportController(QtCore.QObject):
         return out
 
     # ------------------------------------------------------------------ bodies
-    def _ask(self, dialog):
-        """The dialog's choice, or None when the user cancelled; the dialog is disposed of."""
+    def _ask(self, dialog, answer=lambda dialog: dialog.choice()):
+        """``answer(dialog)``, or None when the user cancelled; the dialog is disposed of."""
         self.dialog = dialog
         try:
-            return dialog.choice() if self.run_dialog(dialog) else None
+            return answer(dialog) if self.run_dialog(dialog) else None
         finally:
             self.dialog = None
             dialog.deleteLater()
@@ -146,21 +148,30 @@ class ExportController(QtCore.QObject):
             return False
         dialog = ExportDialog(self.window, self.qs, has_selection=self.has_selection(),
                               has_scene=self.window.scene is not None, design_suffix=self._design_suffix())
-        choice = self._ask(dialog)
-        if choice is None:
+        answer = self._ask(dialog, lambda d: (d.choice(), d.all_bodies()))
+        if answer is None:
             return False
+        choice, all_bodies = answer
         path = self.save_path_provider(choice.format)
         if not path:
             return False
-        return self.export_bodies(choice, path)
+        return self.export_bodies(choice, path, all_bodies=all_bodies)
 
-    def export_bodies(self, choice: ExportChoice, path: str | Path) -> bool:
-        """Export with ``choice`` to ``path`` in a worker; ``exported``/``exportFailed`` follow."""
+    def export_bodies(self, choice: ExportSettings, path: str | Path, *, all_bodies: bool = False) -> bool:
+        """Export the selected (or all) bodies with the export section ``choice`` to ``path`` in
+        a worker; ``exported``/``exportFailed`` follow."""
+        from pipeline.export.options import resolved
+
+        try:
+            choice = resolved(choice, path)  # the format from the file name when unset, the frame filled in
+        except (ExportError, ValueError) as exc:
+            show_error(self.window, "Export settings not usable", str(exc))
+            return False
         info = FORMATS[choice.format]
         path = Path(path)
         if path.suffix.lower() != info.suffix:
             path = path.with_name(path.name + info.suffix)
-        entries = self.body_entries(choice.all_bodies)
+        entries = self.body_entries(all_bodies)
         if not entries:
             show_error(self.window, "Nothing to export", "No body is selected.",
                        "Select a body in the Results panel, or choose All bodies.")

@@ -1,23 +1,29 @@
 """The dialogs that ask how to export: bodies (format, which, scene, axes, units) and images.
 
 Only choices live here; the export itself runs in :mod:`genzi_desktop.controllers.export`.
-The up axis and unit are remembered per format in QSettings because the receiving tools
-differ (Rhino wants Z-up, Maya Y-up centimetres); GLB's frame is fixed by glTF, so its
-choices are shown but disabled.
+The body dialog edits the export section of the settings tree
+(:class:`pipeline.core.export_settings.ExportSettings`), the same type ``genzi export``'s flags
+and a run's ``config.json`` hold. It remembers one section per format in QSettings, written and
+read by the tree itself, because the receiving tools differ (Rhino wants Z-up, Maya Y-up
+centimetres); GLB's frame is fixed by glTF, so its choices are shown but disabled.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, replace
 
 from PySide6 import QtCore, QtWidgets
 
+from pipeline.core.export_settings import ExportSettings
 from pipeline.export import FORMATS, UNITS, UP_AXES
 from pipeline.export.apps import APPS
+from pipeline.export.options import resolved
+from pipeline.generation.settings import settings_from_dict
 
-#: The formats offered, in menu order.
-FORMAT_ORDER = ("obj", "ply", "glb", "fbx", "usd", "usdz", "dae", "ifc", "3dm")
 IMAGE_WIDTHS = (1280, 1920, 2560, 3840)
+#: QSettings keys: the export section last used per format (JSON), and that format.
+SECTION_KEY, LAST_KEY = "exportSettings", "exportSettings/last"
 
 
 def _export_buttons(dialog: QtWidgets.QDialog) -> QtWidgets.QDialogButtonBox:
@@ -31,17 +37,6 @@ def _export_buttons(dialog: QtWidgets.QDialog) -> QtWidgets.QDialogButtonBox:
 
 
 @dataclass(frozen=True)
-class ExportChoice:
-    """What the user chose in :class:`ExportDialog`."""
-
-    format: str
-    all_bodies: bool
-    with_scene: bool
-    up: str
-    units: str
-
-
-@dataclass(frozen=True)
 class ImageChoice:
     """What the user chose in :class:`ImageExportDialog`: camera index (-1 = viewport) and width."""
 
@@ -51,7 +46,8 @@ class ImageChoice:
 
 
 class ExportDialog(QtWidgets.QDialog):
-    """Format, selected/all bodies, scene, up axis and unit; defaults remembered per format."""
+    """Format, selected/all bodies, scene, target application, up axis and unit: the export
+    section of the settings tree, remembered per format."""
 
     def __init__(self, parent, qs: QtCore.QSettings, *, has_selection: bool, has_scene: bool,
                  design_suffix: str | None = None) -> None:
@@ -59,7 +55,7 @@ class ExportDialog(QtWidgets.QDialog):
         self.setWindowTitle("Export bodies")
         self.qs = qs
         self.format_combo = QtWidgets.QComboBox(self)
-        for key in FORMAT_ORDER:
+        for key in FORMATS:  # in the table's order
             self.format_combo.addItem(FORMATS[key].label, key)
             if FORMATS[key].into_original and FORMATS[key].suffix != design_suffix:
                 # people go into a copy of the opened design: only offered when it is that format
@@ -102,63 +98,65 @@ class ExportDialog(QtWidgets.QDialog):
         layout.addWidget(self.note)
         layout.addWidget(buttons)
         self.setMinimumWidth(420)
-        self._loading = False
-        self.format_combo.currentIndexChanged.connect(self._format_changed)
-        self.app_combo.currentIndexChanged.connect(self._app_changed)
-        last = str(qs.value("export/format", "obj", type=str) or "obj")
-        self.set_app(str(qs.value("export/app", "", type=str) or ""))
-        index = self.format_combo.findData(last)
+        last = self.remembered(str(qs.value(LAST_KEY, "", type=str) or "") or None)
+        self.section = last  # what the dialog shows; fields it has no widget for pass through
+        self.set_app(last.app or "")
+        index = self.format_combo.findData(last.format)
         if index < 0 or not self.format_combo.model().item(index).isEnabled():
             index = 0
         self.format_combo.setCurrentIndex(index)
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self.app_combo.currentIndexChanged.connect(self._app_changed)
         self._format_changed()
 
     # ---- per-format memory ----------------------------------------------------------------
-    def _remembered(self, fmt: str) -> tuple[str, str, bool]:
-        info = FORMATS[fmt]
-        if info.frame_fixed:
-            up, units = info.default_up, info.default_units
-        else:
-            up = str(self.qs.value(f"export/{fmt}/up", info.default_up, type=str) or info.default_up)
-            units = str(self.qs.value(f"export/{fmt}/units", info.default_units, type=str) or info.default_units)
-        scene = bool(self.qs.value(f"export/{fmt}/with_scene", False, type=bool))
-        return up, units, scene
+    def remembered(self, fmt: str | None) -> ExportSettings:
+        """The section last used with ``fmt`` (the tree's defaults before the first export)."""
+        fmt = fmt if fmt in FORMATS else None
+        text = str(self.qs.value(f"{SECTION_KEY}/{fmt}", "", type=str) or "") if fmt else ""
+        try:
+            section = settings_from_dict({"export": json.loads(text)}).export if text else ExportSettings()
+            return resolved(replace(section, format=fmt) if fmt else section)
+        except (ValueError, TypeError):  # a stale entry: the tree's defaults
+            return resolved(replace(ExportSettings(), format=fmt) if fmt else ExportSettings())
 
     def _format_changed(self, *_args) -> None:
+        """Show the format's remembered section; a target application picked here still applies."""
         fmt = self.format()
         info = FORMATS[fmt]
-        up, units, scene = self._remembered(fmt)
-        self.up_combo.setCurrentIndex(max(0, self.up_combo.findData(up)))
-        self.units_combo.setCurrentIndex(max(0, self.units_combo.findData(units)))
+        app = str(self.app_combo.currentData() or "") or None
+        section = replace(self.remembered(fmt), app=app)
+        if app:
+            section = replace(section, up=None, units=None)  # the application's frame
+        self._show(resolved(section))
         self.up_combo.setEnabled(not info.frame_fixed)
         self.units_combo.setEnabled(not info.frame_fixed)
         self.app_combo.setEnabled(not info.frame_fixed)
         self.scene_check.setEnabled(self._has_scene and not info.into_original)  # the design is the scene
-        self.scene_check.setChecked(scene and self._has_scene and not info.into_original)
-        self.note.setText(info.note)
-        self._app_changed()
 
     def _app_changed(self, *_args) -> None:
         """A target application sets the frame its importer expects for this format."""
-        key = str(self.app_combo.currentData() or "")
-        frame = APPS[key].frame_for(self.format()) if key else None
-        if frame is None or FORMATS[self.format()].frame_fixed:
-            return
-        self.up_combo.setCurrentIndex(max(0, self.up_combo.findData(frame.up)))
-        self.units_combo.setCurrentIndex(max(0, self.units_combo.findData(frame.units)))
-        self.note.setText(f"{FORMATS[self.format()].note} {APPS[key].note}")
+        app = str(self.app_combo.currentData() or "") or None
+        if not FORMATS[self.format()].frame_fixed and app:
+            self._show(resolved(replace(self.choice(), app=app, up=None, units=None)))
+
+    def _show(self, section: ExportSettings) -> None:
+        info = FORMATS[section.format]
+        self.section = section
+        self.up_combo.setCurrentIndex(max(0, self.up_combo.findData(section.up)))
+        self.units_combo.setCurrentIndex(max(0, self.units_combo.findData(section.units)))
+        self.scene_check.setChecked(section.with_scene and self._has_scene and not info.into_original)
+        self.note.setText(f"{info.note} {APPS[section.app].note}" if section.app and not info.frame_fixed
+                          else info.note)
 
     def set_app(self, key: str) -> None:
         self.app_combo.setCurrentIndex(max(0, self.app_combo.findData(key)))
 
     def remember(self) -> None:
+        """Keep the chosen section for its format, and which format was last used."""
         c = self.choice()
-        self.qs.setValue("export/format", c.format)
-        self.qs.setValue("export/app", str(self.app_combo.currentData() or ""))
-        if not FORMATS[c.format].frame_fixed:
-            self.qs.setValue(f"export/{c.format}/up", c.up)
-            self.qs.setValue(f"export/{c.format}/units", c.units)
-        self.qs.setValue(f"export/{c.format}/with_scene", c.with_scene)
+        self.qs.setValue(f"{SECTION_KEY}/{c.format}", json.dumps(asdict(c)))
+        self.qs.setValue(LAST_KEY, c.format)
 
     def accept_choice(self) -> None:
         self.remember()
@@ -171,10 +169,14 @@ class ExportDialog(QtWidgets.QDialog):
     def set_format(self, fmt: str) -> None:
         self.format_combo.setCurrentIndex(self.format_combo.findData(fmt))
 
-    def choice(self) -> ExportChoice:
-        return ExportChoice(format=self.format(), all_bodies=self.all_radio.isChecked(),
-                            with_scene=self.scene_check.isChecked() and self._has_scene,
-                            up=str(self.up_combo.currentData()), units=str(self.units_combo.currentData()))
+    def choice(self) -> ExportSettings:
+        """The export section as shown (format, application, frame, scene; the look passes through)."""
+        return replace(self.section, format=self.format(), app=str(self.app_combo.currentData() or "") or None,
+                       up=str(self.up_combo.currentData()), units=str(self.units_combo.currentData()),
+                       with_scene=self.scene_check.isChecked() and self._has_scene)
+
+    def all_bodies(self) -> bool:
+        return self.all_radio.isChecked()
 
 
 class ImageExportDialog(QtWidgets.QDialog):

@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from pipeline.core.atomic import remove_stale_temporaries, temporary_prefix, write_file_atomic
+from pipeline.core.atomic import remove_stale_temporaries, replace_folder, temporary_prefix, write_file_atomic
 
 from genzi_desktop.model.project import PROJECT_JSON, SUFFIX, Project, ProjectError
 
@@ -112,13 +112,7 @@ def _save_folder(project: Project, destination: Path) -> None:
             target = tmp / f.relative_to(project.root)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, target)
-        if destination.exists():
-            old = destination.with_name(f"{temporary_prefix(destination)}old-{uuid.uuid4().hex[:6]}")
-            destination.rename(old)
-            tmp.rename(destination)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(destination)
+        replace_folder(tmp, destination)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

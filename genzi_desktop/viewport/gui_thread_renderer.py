@@ -37,19 +37,21 @@ class GuiThreadRenderer(QtCore.QObject):
 
     # ---- the renderer's interface ------------------------------------------------------------
     def rgb(self, camera):
-        return self._call("rgb", camera)
+        return self._call("rgb", lambda renderer: renderer.rgb(camera))
 
     def render_bodies(self, camera, bodies, *args, **kwargs):
-        return self._call("render_bodies", camera, bodies, *args, **kwargs)
+        return self._call("render_bodies", lambda renderer: renderer.render_bodies(camera, bodies, *args, **kwargs))
 
     def silhouettes(self, camera, bodies, *args, **kwargs):
-        return self._call("silhouettes", camera, bodies, *args, **kwargs)
+        return self._call("silhouettes", lambda renderer: renderer.silhouettes(camera, bodies, *args, **kwargs))
 
     # ---- marshalling -----------------------------------------------------------------------------
-    def _call(self, method: str, *args, **kwargs):
+    def _call(self, method: str, use):
+        """``use(renderer)`` in the GUI thread, waited for here (cancel still reaches the wait);
+        ``method`` names the call in the request, for logs and tests."""
         if QtCore.QThread.currentThread() is self.thread():
-            return getattr(self._renderer_getter(), method)(*args, **kwargs)
-        request = {"method": method, "args": args, "kwargs": kwargs, "done": threading.Event()}
+            return use(self._renderer_getter())
+        request = {"method": method, "use": use, "done": threading.Event()}
         self._requested.emit(request)
         while not request["done"].wait(self._poll):
             if self._cancel is not None:
@@ -61,8 +63,7 @@ class GuiThreadRenderer(QtCore.QObject):
     @QtCore.Slot(object)
     def _serve(self, request: dict) -> None:
         try:
-            renderer = self._renderer_getter()
-            request["result"] = getattr(renderer, request["method"])(*request["args"], **request["kwargs"])
+            request["result"] = request["use"](self._renderer_getter())
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker
             request["error"] = exc
         finally:

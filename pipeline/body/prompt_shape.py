@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
+CHILD_AGE = 0.2  # the age phenotype of a child of about 1.1 m; toddlers are younger, teens older
 PERSON = r"(?:person|people|man|men|woman|women|boy|boys|girl|girls|guy|guys|lady|adult|child|kid|kids|teen|teenager)"
 # age words name the person themselves; build words count only right before a person word
 # ("a tall man", "a heavy, older woman"), so "the tall cabinet" seeds nothing
 AGE_WORDS: list[tuple[str, dict[str, float]]] = [
     (r"\b(toddler|baby|infant)s?\b", {"age": 0.1}),
-    (r"\b(child|children|kid|kids|boy|girl|boys|girls)\b", {"age": 0.2}),
+    (r"\b(child|children|kid|kids|boy|girl|boys|girls)\b", {"age": CHILD_AGE}),
     (r"\b(teen|teens|teenager|teenagers)\b", {"age": 0.35}),
 ]
 BUILD_WORDS: list[tuple[str, dict[str, float]]] = [

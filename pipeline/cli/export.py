@@ -7,9 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.export import FORMATS as EXPORT_FORMATS
-from pipeline.export.apps import APPS
-from pipeline.cli.appearance_args import add_appearance_arguments
+from typing import TYPE_CHECKING
+
+from pipeline.cli.appearance_args import add_export_arguments, export_values
+
+if TYPE_CHECKING:
+    from pipeline.core.export_settings import ExportSettings
 
 
 def _indices(text: str) -> list[int]:
@@ -21,15 +24,10 @@ def _indices(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", help="run folder written by `genzi fit` or `genzi generate`")
-    parser.add_argument("--format", choices=list(EXPORT_FORMATS), help="default: from --out's suffix")
-    parser.add_argument("--out", required=True, help="file to write (" + "/".join(f".{k}" for k in EXPORT_FORMATS) + ")")
+    parser.add_argument("--out", required=True, help="file to write (its suffix names the format)")
     parser.add_argument("--into", help="ifc/3dm: the design to copy the people into (never modified)")
-    parser.add_argument("--app", choices=list(APPS), help="target application: axes and unit for OBJ, PLY and FBX")
-    parser.add_argument("--with-scene", action="store_true", help="put the scene's meshes in the same file")
-    parser.add_argument("--up", choices=["z", "y"], help="up axis (default per format: obj/ply z, glb/fbx y)")
-    parser.add_argument("--units", choices=["m", "cm", "mm"], help="unit (default per format: m; fbx cm)")
     parser.add_argument("--bodies", type=_indices, help="comma-separated body indices (default: all)")
-    add_appearance_arguments(parser, bare=True)
+    add_export_arguments(parser)  # the export section of the settings tree, over what the run recorded
     parser.add_argument("--body-model-path", default=None,
                         help="SMPL-X runs: your SMPLX_NEUTRAL.npz (or its folder) when the run's recorded one "
                              "has moved; rigged formats (GLB, FBX) rebuild the bodies with it")
@@ -53,52 +51,59 @@ def _bodies(args: argparse.Namespace, rigged: bool, styled: bool, trusted: froze
                              trusted_pickles=trusted)
 
 
-def run(args: argparse.Namespace) -> int:
-    from pipeline.body.smplx_body import PickleNotAllowedError, pickle_consent
-    from pipeline.export import FORMATS, ExportError, export_bodies, format_for_path, resolve_frame
-    from pipeline.export.apps import app_preset
-    from pipeline.export.run_folder import bodies_of_run, people_names, run_body_spec, scene_path_of
+def export_settings(args: argparse.Namespace) -> "ExportSettings":
+    """The export section this invocation writes with: what the run recorded, the flags given
+    over it, made concrete (:func:`pipeline.export.options.resolved`). The output file's
+    suffix names the format unless ``--format`` is given."""
+    from pipeline.export.options import recorded_export, resolved
+    from pipeline.generation.settings import GenerationSettings, with_value
 
+    tree = GenerationSettings(export=recorded_export(args.run_dir))
+    for path, value in {"export.format": None, **export_values(args)}.items():
+        tree = with_value(tree, path, value)
+    return resolved(tree.export, args.out)
+
+
+def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from pipeline.body.smplx_body import PickleNotAllowedError, pickle_consent
+    from pipeline.export import FORMATS, ExportError, export_bodies
+    from pipeline.export.run_folder import people_names, run_body_spec, scene_path_of
     from pipeline.scene.scene import SceneLoadError
 
     try:
-        fmt = args.format or format_for_path(args.out)
+        section = export_settings(args)
+        fmt = section.format
         out, run_dir = Path(args.out).expanduser().resolve(), Path(args.run_dir).expanduser().resolve()
-        if out.suffix.lower() != f".{fmt}":
+        if out.suffix.lower() != FORMATS[fmt].suffix:
             raise ValueError(f"--out {args.out} does not end in .{fmt}; name the file you want, e.g. bodies.{fmt}")
         if out.exists() and run_dir in out.parents:
             raise ValueError(f"{args.out} is one of the run's own files and is kept; write the export outside "
                              "the run folder or under a new name")
         if out.is_dir():
             raise ValueError(f"--out {args.out} is a folder; give a file name such as {out / ('bodies.' + fmt)}")
-        if args.app:
-            frame = app_preset(args.app).frame_for(fmt)
-            if frame is not None:
-                args.up, args.units = args.up or frame.up, args.units or frame.units
-        resolve_frame(fmt, args.up, args.units)  # a frame the format cannot hold fails before any work
         trusted: frozenset[str] = frozenset()
         if args.allow_pickle:  # the user's consent, for this invocation, to the model the export opens
             trusted = pickle_consent(run_body_spec(args.run_dir, "smplx", args.body_model_path).path, True)
-        styled = args.style != "bare"
+        styled = section.style != "bare"
         bodies = _bodies(args, FORMATS[fmt].rigged, styled, trusted)
         if styled:
             from pipeline.export.run_appearance import styled_run_bodies
 
-            bodies, notes = styled_run_bodies(args.run_dir, bodies, args.bodies, style=args.style,
-                                              outfit=args.outfit, hair=args.hair, colours=args.colours)
+            bodies, notes = styled_run_bodies(args.run_dir, bodies, args.bodies, style=section.style,
+                                              outfit=section.outfit, hair=section.hair, colours=section.colours)
             for note in notes:
                 print(f"genzi export: warning: {note}", file=sys.stderr)
         if FORMATS[fmt].into_original or fmt in ("usd", "usdz", "dae"):
             for body, name in zip(bodies, people_names(args.run_dir, args.bodies)):
                 body.name = name
         scene = None
-        if args.with_scene:
+        if section.with_scene:
             scene = scene_path_of(args.run_dir)
             if scene is None:
                 raise ValueError(f"{args.run_dir}/config.json names no scene; export without --with-scene.")
-        written = export_bodies(bodies, args.out, format=fmt, up=args.up, units=args.units, scene=scene,
+        written = export_bodies(bodies, args.out, format=fmt, up=section.up, units=section.units, scene=scene,
                                 into=args.into)
     except SceneLoadError as exc:
         print(f"genzi export: error: the run's scene cannot be read ({exc}); export without --with-scene",

@@ -23,7 +23,7 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "the computer ran out of memory; close other programs or use a smaller scene or fewer views"
     if isinstance(exc, OSError):
-        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        where = f" {exc.filename}" if exc.filename else ""
         return f"cannot read or write{where}: {exc.strerror or exc}"
     text = str(exc).strip() or name
     return f"{text} ({name})"

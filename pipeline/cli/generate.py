@@ -53,7 +53,7 @@ class ProgressPrinter:
         self.stream = stream if stream is not None else sys.stderr  # looked up now: it may be redirected
         self.quiet = quiet
         self.width = width
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.tty = self.stream.isatty()
         self._open_line = False
         self._last = 0.0
 

@@ -12,7 +12,7 @@ COMMANDS = {
     "views": "Select cameras around a target and render them (or export them for your own images).",
     "fit": "Detect keypoints in hypothesis images and fit one 3D body per hypothesis set.",
     "generate": "Run the whole method: views, inpainting, keypoints, lifting, ranking.",
-    "export": "Export the bodies of a run folder as OBJ, PLY, GLB or FBX.",
+    "export": "Export the bodies of a run folder (OBJ, PLY, GLB, FBX, USD, Collada, or into a copy of an IFC or 3dm design).",
     "populate": "Put many people into a scene from a plan (regions, counts, prompts), here or on a Ray cluster.",
 }
 

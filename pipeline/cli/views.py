@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.views.selection_types import FRAMINGS
+
 EXPORT_README = """\
 GenZI views: bring your own images
 ==================================
@@ -42,12 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                         help="one view setting by its path in the settings tree, e.g. --set views.num_views=12 "
                              "(repeatable; the flags below are short forms of views.* paths)")
-    parser.add_argument("--views", type=int, default=None, metavar="N", help="at most N views (views.num_views)")
-    parser.add_argument("--size", type=int, default=None,
+    # short forms of views.* paths: each stores its value under the path it names in the tree
+    parser.add_argument("--views", dest="views.num_views", type=int, default=None, metavar="N",
+                        help="at most N views (views.num_views)")
+    parser.add_argument("--size", dest="views.image_size", type=int, default=None,
                         help="image width and height in pixels, a multiple of 8 (views.image_size)")
-    parser.add_argument("--distance", type=float, default=None, help="camera distance in metres (views.distance)")
-    parser.add_argument("--fov", type=float, default=None, help="vertical field of view in degrees (views.fov_y_deg)")
-    parser.add_argument("--framing", choices=("auto", "target", "standing"), default=None,
+    parser.add_argument("--distance", dest="views.distance", type=float, default=None,
+                        help="camera distance in metres (views.distance)")
+    parser.add_argument("--fov", dest="views.fov_y_deg", type=float, default=None,
+                        help="vertical field of view in degrees (views.fov_y_deg)")
+    parser.add_argument("--framing", dest="views.framing", choices=FRAMINGS, default=None,
                         help="aim at the target (seats, beds) or above it so a standing person fits (views.framing)")
     parser.add_argument("--radius", type=float, default=None,
                         help="metres of surface around the target the views must see (default 0.15)")
@@ -58,18 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write README.txt for painting people into the views yourself")
 
 
-#: flags that are short forms of a path in the settings tree
-FLAG_PATHS = {"views": "views.num_views", "size": "views.image_size", "distance": "views.distance",
-              "fov": "views.fov_y_deg", "framing": "views.framing"}
-
-
 def view_settings(args: argparse.Namespace):
     """The views section of the settings tree this invocation asks for (preset, --set, flags)."""
     from pipeline.core.overrides import parse_overrides
     from pipeline.generation.settings import DEFAULT_PRESET, settings_for
 
     overrides = parse_overrides(args.overrides)
-    overrides.update({path: getattr(args, flag) for flag, path in FLAG_PATHS.items() if getattr(args, flag) is not None})
+    overrides.update({path: value for path, value in vars(args).items() if path.startswith("views.") and value is not None})
     return settings_for(args.preset or DEFAULT_PRESET, overrides).views
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,6 +49,25 @@ def write_file_atomic(path: str | Path, write: Callable[[Path], None], suffix: s
             os.unlink(tmp)
         raise
     return path
+
+
+def replace_folder(staging: str | Path, destination: str | Path) -> Path:
+    """Put the finished folder ``staging`` where ``destination`` is, in two renames: readers
+    see the old folder or the new one, never half of either. ``staging`` must lie beside
+    ``destination`` (a rename does not cross drives)."""
+    staging, destination = Path(staging), Path(destination)
+    if not destination.exists():
+        staging.rename(destination)
+        return destination
+    old = destination.with_name(f"{temporary_prefix(destination)}old-{uuid.uuid4().hex[:6]}")
+    destination.rename(old)
+    try:
+        staging.rename(destination)
+    except BaseException:
+        old.rename(destination)  # put the old folder back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return destination
 
 
 def _fsync(path: str | Path) -> None:

@@ -52,5 +52,4 @@ def pick_dtype(requested: str | torch.dtype | None, device: torch.device) -> tor
 
 
 def _mps_available() -> bool:
-    backend = getattr(torch.backends, "mps", None)
-    return bool(backend is not None and backend.is_available())
+    return bool(torch.backends.mps.is_available())

@@ -76,11 +76,6 @@ FORMATS: dict[str, FormatInfo] = {
     ),
 }
 
-DEFAULT_OPTIONS: dict[str, dict[str, str]] = {
-    k: {"up": f.default_up, "units": f.default_units} for k, f in FORMATS.items()
-}
-
-
 def format_for_path(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix in (".usda", ".usdc"):  # USD's text and crate spellings
@@ -148,10 +143,8 @@ def export_bodies(
     ExportError with a message for the user on a full disk, an unwritable folder or a
     missing FBX converter, and ValueError for bad options.
     """
-    from pipeline.export.fbx import write_fbx
-    from pipeline.export.gltf_skin import write_glb
-    from pipeline.export.obj_ply import write_obj, write_ply
     from pipeline.export.scene_meshes import scene_meshes
+    from pipeline.export.writers import body_writer
 
     path = Path(path)
     fmt = (format or format_for_path(path)).lower()
@@ -166,45 +159,27 @@ def export_bodies(
     static = scene_meshes(scene) if scene is not None else []
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt in ("usd", "usdz", "dae"):
-            return [_write_other(fmt, items, path, frame, static)]
-        if fmt == "obj":
-            return write_obj(items, path, frame=frame, static_meshes=static)
-        if fmt == "ply":
-            return write_ply(items, path, frame=frame, static_meshes=static)
-        if fmt == "glb":
-            return [write_glb(items, path, frame=frame, static_meshes=static)]
-        return write_fbx(items, path, frame=frame, static_meshes=static)
+        written = body_writer(fmt)(items, path, frame=frame, static_meshes=static)
     except OSError as exc:
         raise friendly_os_error(exc, path) from exc
-
-
-def _write_other(fmt: str, items, path: Path, frame: AxesUnits, static) -> Path:
-    from pipeline.export.collada import write_collada
-    from pipeline.export.usd import write_usd, write_usdz
-
-    writer = {"usd": write_usd, "usdz": write_usdz, "dae": write_collada}[fmt]
-    return writer(items, path, frame=frame, static_meshes=static)
+    return list(written) if isinstance(written, list) else [written]
 
 
 def _write_into(fmt: str, items, path: Path, into) -> Path:
-    from pipeline.export.ifc_people import write_people_into_ifc
-    from pipeline.export.rhino_people import write_people_into_3dm
+    from pipeline.export.writers import design_writer
 
     if into is None:
         raise ExportError(
             f"{FORMATS[fmt].label}: give the opened design to copy (--into DESIGN{FORMATS[fmt].suffix}); "
             "the people are written into a copy of it."
         )
-    writer = write_people_into_ifc if fmt == "ifc" else write_people_into_3dm
     try:
-        return writer(items, Path(into), path)
+        return design_writer(fmt)(items, Path(into), path)
     except OSError as exc:
-        raise _friendly_os_error(exc, path) from exc
+        raise friendly_os_error(exc, path) from exc
 
 
 __all__ = [
-    "DEFAULT_OPTIONS",
     "FORMATS",
     "UNITS",
     "UP_AXES",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import trimesh
 
 from pipeline.body.base import SkinnedMesh
 
@@ -49,7 +50,7 @@ def as_export_body(item, index: int = 0) -> ExportBody:
         return item
     if isinstance(item, SkinnedMesh):
         return ExportBody.from_skin(item, name=f"body_{index}")
-    if hasattr(item, "vertices") and hasattr(item, "faces"):
+    if isinstance(item, trimesh.Trimesh):
         return ExportBody(f"body_{index}", np.asarray(item.vertices, float), np.asarray(item.faces))
     if isinstance(item, tuple) and len(item) == 2:
         return ExportBody(f"body_{index}", np.asarray(item[0], float), np.asarray(item[1]))

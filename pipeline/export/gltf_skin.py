@@ -144,13 +144,10 @@ def _trs(matrix: np.ndarray) -> tuple[list[float], list[float], list[float]]:
 
 def colour_of(mesh) -> tuple[float, float, float, float]:
     """Main colour of a trimesh mesh (vertex/face colours or material), as floats."""
+    from pipeline.scene.materials import main_colour
+
     try:
-        visual = mesh.visual
-        if getattr(visual, "kind", None) == "texture" and getattr(visual, "material", None) is not None:
-            c = np.asarray(visual.material.main_color, dtype=float)
-        else:
-            c = np.asarray(visual.main_color, dtype=float)
-        return tuple(float(x) for x in (c / 255.0))  # type: ignore[return-value]
+        return main_colour(mesh)
     except Exception:  # noqa: BLE001 - a colour is cosmetic; never fail an export for it
         return (0.7, 0.7, 0.7, 1.0)
 

@@ -123,7 +123,7 @@ def add_people(model, bodies: Sequence[ExportBody], colours: Sequence | None = N
         feet = np.array([*vertices[:, :2].mean(axis=0), vertices[:, 2].min()])
         proxy = api.run("root.create_entity", model, ifc_class="IfcBuildingElementProxy", name=body.name)
         proxy.ObjectType = PERSON_TYPE
-        if hasattr(proxy, "PredefinedType"):
+        if model.schema != "IFC2X3":  # IFC2X3's proxy has no PredefinedType
             proxy.PredefinedType = "USERDEFINED"
         storey = storey_for(storeys, float(feet[2]))
         if storey is not None:

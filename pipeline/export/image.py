@@ -14,20 +14,20 @@ from typing import Sequence
 import numpy as np
 
 from pipeline.views.cameras import Camera
-from pipeline.views.cameras import resized_camera as views_resized_camera
+from pipeline.views.cameras import resized_camera
 from pipeline.export.bodies import as_export_body
 from pipeline.export.errors import ExportError
 
 MAX_SIDE = 8192  # off-screen GL buffers beyond this fail on many drivers
 
 
-def resized_camera(camera: Camera, width: int | None = None, height: int | None = None) -> Camera:
-    """:func:`pipeline.views.cameras.resized_camera`, refused when the image would be too
-    small to see anything or too large for an off-screen buffer."""
-    out = views_resized_camera(camera, width, height)
-    if not (16 <= out.width <= MAX_SIDE and 16 <= out.height <= MAX_SIDE):
-        raise ValueError(f"Image size {out.width} x {out.height} is out of range: each side must be 16..{MAX_SIDE} pixels.")
-    return out
+def check_image_size(camera: Camera) -> Camera:
+    """``camera``, refused when its image would be too small to see anything or too large for
+    an off-screen buffer (resize with :func:`pipeline.views.cameras.resized_camera`)."""
+    if not (16 <= camera.width <= MAX_SIDE and 16 <= camera.height <= MAX_SIDE):
+        raise ValueError(f"Image size {camera.width} x {camera.height} is out of range: each side must be "
+                         f"16..{MAX_SIDE} pixels.")
+    return camera
 
 
 def render_presentation_image(
@@ -60,8 +60,8 @@ def render_presentation_image(
     supersample = int(supersample)
     if supersample not in (1, 2, 3, 4):
         raise ValueError("supersample must be 1, 2, 3 or 4.")
-    target = resized_camera(camera, width, height)
-    big = resized_camera(target, target.width * supersample, target.height * supersample) if supersample > 1 else target
+    target = check_image_size(resized_camera(camera, width, height))
+    big = check_image_size(resized_camera(target, target.width * supersample, target.height * supersample))
     meshes = [(b.vertices, b.faces) for b in (as_export_body(x, i) for i, x in enumerate(bodies))]
 
     own = renderer is None

@@ -2,7 +2,8 @@
 user chose, and colours taken from the run's own paintings.
 
 Choices are recorded in ``appearance.json`` in the run folder (``genzi fit``/``generate``
-write them; ``genzi export`` options override them).
+write them) and read back as part of the run's export settings
+(:func:`pipeline.export.options.recorded_export`); ``genzi export`` options override them.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from pipeline.appearance.styles import COLOUR_SOURCES, check_style
 from pipeline.body.garments import outfit_for_prompt, posed_part_vertices, with_choice
 from pipeline.body.garments.fitting import fit_outfit
 from pipeline.core.atomic import read_json, write_json_atomic
+from pipeline.export.options import APPEARANCE_FILE, recorded_export
 from pipeline.export.styling import Appearance
-
-APPEARANCE_FILE = "appearance.json"
 
 
 def record_appearance(run_dir: str | Path, style: str | None = None, outfit: str | None = None,
@@ -68,17 +68,15 @@ def run_appearance(run_dir: str | Path, index: int, entry: dict, body, hm08_inde
     """The appearance of body ``index`` of a run: options, else the recorded choices, else
     the prompt's outfit, ``clothed`` and colours from the paintings."""
     run_dir = Path(run_dir)
-    recorded = {}
-    if (run_dir / APPEARANCE_FILE).is_file():
-        recorded = read_json(run_dir / APPEARANCE_FILE)
+    recorded = recorded_export(run_dir)
     config = read_json(run_dir / "config.json") if (run_dir / "config.json").is_file() else {}
-    style = check_style(style or recorded.get("style") or "clothed")
-    colours = colours or recorded.get("colours") or "paintings"
+    style = check_style(style or recorded.style or "clothed")
+    colours = colours or recorded.colours or "paintings"
     if colours not in COLOUR_SOURCES:
         raise ValueError(f"Unknown colour source {colours!r}; choose one of {', '.join(COLOUR_SOURCES)}.")
     request = config.get("request", config)
     chosen = outfit_for_prompt(str(request.get("prompt", "")), int(request.get("seed", 0) or 0) + index)
-    chosen = with_choice(chosen, suit=outfit or recorded.get("outfit"), hair=hair or recorded.get("hair"))
+    chosen = with_choice(chosen, suit=outfit or recorded.outfit, hair=hair or recorded.hair)
     found = {}
     if style == "clothed" and colours == "paintings" and hm08_index is not None:
         found = painted_colours(run_dir, entry, body, hm08_index, chosen)

@@ -22,22 +22,16 @@ class SceneTexture:
 
 def texture_of(mesh) -> SceneTexture | None:
     """The mesh's base-colour texture, or None when it has none (or its UVs do not fit)."""
-    visual = getattr(mesh, "visual", None)
-    if getattr(visual, "kind", None) != "texture":
+    from pipeline.scene.materials import textured
+
+    found = textured(mesh)
+    if found is None or found[0].image is None or not np.isfinite(found[1]).all():
         return None
-    material = getattr(visual, "material", None)
-    image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
-    uv = getattr(visual, "uv", None)
-    if image is None or uv is None or len(uv) != len(mesh.vertices) or not np.isfinite(uv).all():
-        return None
+    colour, uv = found
     uv = np.asarray(uv, dtype=np.float32)[:, :2].copy()
     uv[:, 1] = 1.0 - uv[:, 1]
-    factor = getattr(material, "baseColorFactor", None)
-    factor = (1.0, 1.0, 1.0, 1.0) if factor is None else tuple(float(c) / 255.0 for c in np.asarray(factor)[:4])
-    alpha_mode = str(getattr(material, "alphaMode", None) or "OPAQUE").upper()
-    if alpha_mode not in ("OPAQUE", "MASK", "BLEND"):
-        alpha_mode = "OPAQUE"
-    return SceneTexture(image=image, uv=uv, factor=factor, alpha_mode=alpha_mode)
+    factor = (1.0, 1.0, 1.0, 1.0) if colour.factor is None else tuple(float(c) for c in colour.factor)
+    return SceneTexture(image=colour.image, uv=uv, factor=factor, alpha_mode=colour.alpha_mode)
 
 
 def encoded(image) -> tuple[bytes, str]:

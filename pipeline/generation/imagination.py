@@ -17,42 +17,18 @@ from __future__ import annotations
 import logging
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from pipeline.views.cameras import Camera
 from pipeline.core.events import CancelToken, EventSink, InpaintDone, Warning
 from pipeline.generation import stages
+from pipeline.generation.paint_types import PaintItem, PaintResult
 from pipeline.core.oom import run_with_oom_backoff
 
 log = logging.getLogger("pipeline.generation")
-
-
-@dataclass
-class PaintItem:
-    """One image to paint: a view of one hypothesis set in one round."""
-
-    round: int
-    set_index: int
-    set_name: str
-    view: str
-    view_index: int
-    camera: Camera
-    view_image: np.ndarray  # (H, W, 3) uint8 render of the scene
-    seed: int
-    fixed_mask: np.ndarray | None = None  # (H, W) bool; None = dynamic masking
-    seed_body: dict | None = None  # round 2: the seed body's parameters (JSON form)
-
-
-@dataclass
-class PaintResult:
-    image: np.ndarray | None  # (H, W, 3) uint8, None when this item could not be painted
-    mask: np.ndarray | None = None  # (H, W) bool/float final mask, if any
-    reason: str = ""  # why image is None
-    info: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -322,9 +298,11 @@ class RenderedBodyImagination(Imagination):
 
 
 def _jsonable(params: Any) -> Any:
+    import torch
+
     if isinstance(params, dict):
         return {k: _jsonable(v) for k, v in params.items()}
-    if hasattr(params, "detach"):
+    if isinstance(params, torch.Tensor):
         return params.detach().cpu().tolist()
     if isinstance(params, np.ndarray):
         return params.tolist()

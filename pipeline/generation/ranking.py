@@ -111,7 +111,7 @@ class ClipRanker(Ranker):
             tokens = self.processor(text=[text], return_tensors="pt", padding=True, truncation=True)
             tokens = {k: v.to(self.device) for k, v in tokens.items()}
             feat = self.model.get_text_features(**tokens)
-            feat = getattr(feat, "pooler_output", feat)
+            feat = feat if isinstance(feat, torch.Tensor) else feat.pooler_output  # transformers 5 returns an output
         return torch.nn.functional.normalize(feat.float(), dim=-1)
 
     def embed_images(self, images: Sequence[np.ndarray]):
@@ -120,7 +120,7 @@ class ClipRanker(Ranker):
         with torch.no_grad():
             pixels = self.processor(images=list(images), return_tensors="pt")["pixel_values"].to(self.device)
             feat = self.model.get_image_features(pixel_values=pixels)
-            feat = getattr(feat, "pooler_output", feat)
+            feat = feat if isinstance(feat, torch.Tensor) else feat.pooler_output  # transformers 5 returns an output
         return torch.nn.functional.normalize(feat.float(), dim=-1)
 
     def similarity(self, images: Sequence[np.ndarray], text: str) -> float:

@@ -77,7 +77,8 @@ def config_differences(old: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
     ]
     old_settings = _norm(recorded_values(old.get("settings") or {}))  # older folders: flat names
     new_settings = _norm(flatten(fresh["settings"]))
-    changed = [k for k, v in new_settings.items() if old_settings.get(k, v) != v]  # new knobs keep defaults
+    # new knobs keep defaults; how the bodies are exported later does not change what the run computes
+    changed = [k for k, v in new_settings.items() if old_settings.get(k, v) != v and not k.startswith("export.")]
     if changed:
         differences.append("settings " + ", ".join(changed))
     if old.get("imagination", {}).get("kind") != fresh["imagination"].get("kind"):

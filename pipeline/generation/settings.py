@@ -1,7 +1,8 @@
 """The one settings tree of a run, its presets, and how flags and ``config.json`` address it.
 
 Each stage owns its section (:class:`ViewSettings`, :class:`PaintSettings`,
-:class:`KeypointSettings`, :class:`FitSettings`); the tree adds what only the whole run
+:class:`KeypointSettings`, :class:`FitSettings`; the export stage's :class:`ExportSettings`
+is data in ``core`` because export sits above the run); the tree adds what only the whole run
 decides (rounds, seeds for round 2, ranking). Dataclass defaults are the ``paper`` preset;
 ``fast`` lists only what it changes. A setting is named by its dotted path
 (``views.num_views``); the flat names of older run folders still resolve, so their
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
+from pipeline.core.export_settings import ExportSettings
 from pipeline.inpaint.run_settings import PaintSettings
 from pipeline.keypoints.run_settings import KeypointSettings
 from pipeline.lifting.run_settings import FitSettings
@@ -20,7 +22,7 @@ from pipeline.views.run_settings import ViewSettings
 
 DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
 DEFAULT_PRESET = "fast"
-SECTIONS = ("views", "inpaint", "keypoints", "lifting")
+SECTIONS = ("views", "inpaint", "keypoints", "lifting", "export")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class GenerationSettings:
     inpaint: PaintSettings = field(default_factory=PaintSettings)
     keypoints: KeypointSettings = field(default_factory=KeypointSettings)
     lifting: FitSettings = field(default_factory=FitSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
     rounds: int = 2
     seed_fraction: float = 0.5  # keep floor(fraction * N) round-1 bodies as round-2 seeds (at least 1)
     ranking: str = "auto"  # "auto" (CLIP when available, else fit), "clip", "fit"
@@ -55,7 +58,7 @@ class GenerationSettings:
 def section_of(settings: GenerationSettings, name: str) -> Any:
     """The section ``name`` of the tree (one of :data:`SECTIONS`)."""
     return {"views": settings.views, "inpaint": settings.inpaint, "keypoints": settings.keypoints,
-            "lifting": settings.lifting}[name]
+            "lifting": settings.lifting, "export": settings.export}[name]
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -74,12 +77,11 @@ def setting_paths() -> list[str]:
     """Every dotted path a setting can be addressed by."""
     tree = GenerationSettings()
     paths = []
-    for f in fields(tree):
-        value = getattr(tree, f.name)
+    for name, value in vars(tree).items():
         if is_dataclass(value):
-            paths += [f"{f.name}.{leaf.name}" for leaf in fields(value)]
+            paths += [f"{name}.{leaf.name}" for leaf in fields(value)]
         else:
-            paths.append(f.name)
+            paths.append(name)
     return paths
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Iterable, Protocol, Sequence
 
 import numpy as np
@@ -178,7 +178,7 @@ class KeypointDetector:
     def __init__(self, settings: PoseSettings | None = None, **overrides) -> None:
         self.settings = settings or PoseSettings()
         for k, v in overrides.items():
-            if not hasattr(self.settings, k):
+            if k not in {f.name for f in fields(self.settings)}:
                 raise TypeError(f"Unknown keypoint setting {k!r}")
             setattr(self.settings, k, v)
         self._local = threading.local()

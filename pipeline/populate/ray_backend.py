@@ -18,7 +18,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from pipeline.core.atomic import write_json_atomic
+from pipeline.core.atomic import replace_folder, write_json_atomic
 from pipeline.core.events import Cancelled, CancelToken, EventSink, null_sink
 from pipeline.generation.errors import GenerationError
 from pipeline.populate.events import PersonEvent, PersonFinished, PopulateNotice
@@ -211,8 +211,7 @@ class RayBackend:
                 data["scene"] = scene
                 data.setdefault("request", {})["scene"] = scene
                 write_json_atomic(config, data)
-            shutil.rmtree(folder, ignore_errors=True)
-            staging.rename(folder)
+            replace_folder(staging, folder)
         else:
             folder.mkdir(parents=True, exist_ok=True)
             write_json_atomic(folder / OUTCOME_FILE, outcome)

@@ -1,9 +1,6 @@
 """Accept "a scene" in the forms callers have at hand and return a :class:`pipeline.scene.scene.Scene`.
 
-View selection and rendering need only ``geometries`` (trimesh parts with their visuals, Z-up
-metres), ``mesh`` (all parts merged, for ray casts and distances), ``bounds`` and, when
-present, ``intersector`` (the scene's cached Embree ray intersector). A loaded scene is used
-as it is; a path is loaded with :func:`pipeline.scene.scene.load_scene`; a bare trimesh mesh or
+A loaded :class:`~pipeline.scene.scene.Scene` is used as it is; a path is loaded with :func:`pipeline.scene.scene.load_scene`; a bare trimesh mesh or
 scene (tests, scripts) is wrapped as is, already assumed to be Z-up metres.
 """
 
@@ -12,10 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from typing import TYPE_CHECKING
+
 import trimesh
 
+if TYPE_CHECKING:
+    from pipeline.scene.scene import Scene
 
-def as_scene(scene: Any) -> Any:
+
+def as_scene(scene: Any) -> "Scene":
     """Return a scene object for ``scene``: an already loaded scene, a trimesh, or a path."""
     if isinstance(scene, (str, Path)):
         path = Path(scene)
@@ -34,6 +36,8 @@ def as_scene(scene: Any) -> Any:
         else:
             parts = [g for g in scene.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
         return Scene(parts)
-    if hasattr(scene, "geometries") and hasattr(scene, "mesh"):
+    from pipeline.scene.scene import Scene
+
+    if isinstance(scene, Scene):
         return scene
     raise TypeError(f"cannot use {type(scene).__name__} as a scene; pass a scene file path or a loaded scene")

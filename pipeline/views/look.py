@@ -85,20 +85,6 @@ def _vtk_texture(image: TextureImage) -> Any:
     return texture
 
 
-def _color_factor(material: Any) -> np.ndarray | None:
-    factor = getattr(material, "baseColorFactor", None)
-    if factor is None:
-        factor = getattr(material, "diffuse", None)
-    if factor is None:
-        return None
-    factor = np.asarray(factor, dtype=np.float64).reshape(-1)
-    if factor.max() > 1.0:
-        factor = factor / 255.0
-    if len(factor) == 3:
-        factor = np.append(factor, 1.0)
-    return factor
-
-
 def trimesh_to_polydata(mesh: Any) -> Any:
     """A pyvista PolyData of a trimesh with smooth vertex normals (and UVs when textured)."""
     pv = pyvista_module()
@@ -116,6 +102,9 @@ def scene_to_pyvista(scene: Any) -> list[tuple[Any, Any]]:
     appearance is a :class:`TextureImage` (the mesh has texture coordinates), an RGB or RGBA
     tuple of floats in 0..1, or the string ``"vertex"`` (colours are in point data "RGBA").
     """
+    from trimesh.visual import TextureVisuals
+
+    from pipeline.scene.materials import base_colour, vertex_colours
     from pipeline.scene.source import as_scene
 
     parts: list[tuple[Any, Any]] = []
@@ -124,24 +113,19 @@ def scene_to_pyvista(scene: Any) -> list[tuple[Any, Any]]:
         if len(g.faces) == 0:
             continue
         poly = trimesh_to_polydata(g)
-        visual = getattr(g, "visual", None)
-        kind = getattr(visual, "kind", None)
         appearance: Any = (0.7, 0.7, 0.7)
-        if kind == "texture":
-            material = visual.material
-            factor = _color_factor(material)
-            image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
-            uv = visual.uv
-            if image is not None and uv is not None and len(uv) == len(g.vertices):
+        if isinstance(g.visual, TextureVisuals):
+            colour, uv = base_colour(g.visual.material), g.visual.uv
+            if colour.image is not None and uv is not None and len(uv) == len(g.vertices):
                 poly.active_texture_coordinates = np.asarray(uv, dtype=np.float64)
-                appearance = _texture_for(image, factor, textures)
-            elif factor is not None:
-                opaque = getattr(material, "alphaMode", None) != "BLEND"
-                appearance = tuple(float(c) for c in (factor[:3] if opaque else factor[:4]))
-        elif kind in ("vertex", "face"):
-            colors = np.asarray(visual.vertex_colors, dtype=np.uint8)
-            if len(colors) == len(g.vertices):
-                poly.point_data["RGBA"] = colors
+                appearance = _texture_for(colour.image, colour.factor, textures)
+            elif colour.factor is not None:
+                opaque = colour.alpha_mode != "BLEND"
+                appearance = tuple(float(c) for c in (colour.factor[:3] if opaque else colour.factor[:4]))
+        else:
+            colours = vertex_colours(g)
+            if colours is not None:
+                poly.point_data["RGBA"] = colours
                 appearance = "vertex"
         parts.append((poly, appearance))
     return parts

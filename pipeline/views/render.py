@@ -134,9 +134,8 @@ class BodyRenderer:
             try:
                 yield
             finally:
-                release = getattr(self.plotter.ren_win, "ReleaseCurrent", None)
-                if release is not None:
-                    release()
+                if self.plotter.ren_win is not None:  # None once the renderer is closed
+                    self.plotter.ren_win.ReleaseCurrent()
 
     def _add_bodies(self, meshes, colors, *, flat: bool) -> list[Any]:
         pv = pyvista_module()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 if TYPE_CHECKING:  # the selection pulls in trimesh; settings are also read where no view is selected (``--help``)
     from pipeline.views.selection import ViewSelection, ViewSelectionSettings
 
-FRAMINGS = ("auto", "target", "standing")
+from pipeline.views.selection_types import FRAMINGS
 
 
 @dataclass

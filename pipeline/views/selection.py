@@ -23,6 +23,7 @@ from pipeline.scene.source import as_scene
 from pipeline.views.cameras import WORLD_UP, Camera
 from pipeline.views.patch import build_patch, flipped, lowest_surface_below, nearest_surface_point
 from pipeline.views.selection_types import (
+    FRAMINGS,
     NoViewsError,
     SurfacePatch,
     TargetNotOnSurfaceError,
@@ -175,8 +176,8 @@ def select_views(
     when no view passes even after relaxation.
     """
     settings = settings or ViewSelectionSettings()
-    if framing not in ("auto", "target", "standing"):
-        raise ValueError(f"framing must be 'auto', 'target' or 'standing', not {framing!r}")
+    if framing not in FRAMINGS:
+        raise ValueError(f"framing must be one of {', '.join(FRAMINGS)}, not {framing!r}")
     scene = as_scene(scene)
     mesh = scene.mesh
     p = np.asarray(target, dtype=np.float64).reshape(-1)

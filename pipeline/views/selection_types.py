@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pipeline.views.cameras import Camera
+if TYPE_CHECKING:  # the settings tree and ``genzi --help`` read FRAMINGS without loading torch
+    from pipeline.views.cameras import Camera
+
+#: How the cameras aim: "auto" chooses, "target" aims at it, "standing" aims above so a person fits.
+FRAMINGS = ("auto", "target", "standing")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.obj_mesh import read_obj_polygons
 from pipeline.body.garments.mhclo import BindingError, MhcloAsset
 
 HM08_VERTEX_COUNT = 19158
@@ -33,8 +34,7 @@ def hm08_base_obj() -> Path:
 @functools.lru_cache(maxsize=1)
 def hm08_base_vertices() -> np.ndarray:
     """(19158, 3) hm08 base-mesh vertices in MakeHuman's frame (Y-up decimetres)."""
-    rows = [line.split()[1:4] for line in hm08_base_obj().read_text().splitlines() if line.startswith("v ")]
-    base = np.asarray(rows, dtype=np.float64)
+    base = read_obj_polygons(hm08_base_obj())[0]
     if len(base) != HM08_VERTEX_COUNT:
         raise BindingError(f"The hm08 base mesh has {len(base)} vertices, expected {HM08_VERTEX_COUNT}.")
     return base

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.body.prompt_shape import CHILD_AGE, phenotypes_from_prompt
+
 GARMENT_DIR = Path(__file__).resolve().parents[3] / "resources" / "garments"
 
 
@@ -72,7 +74,6 @@ class Outfit:
 _WORDS = {
     "female": r"\b(woman|women|girl|lady|she|her|female|mother|grandmother)\b",
     "male": r"\b(man|men|boy|guy|he|his|male|father|grandfather|gentleman)\b",
-    "child": r"\b(child|kid|boy|girl|toddler|children|kids)\b",
     "elegant": r"\b(suit|business|elegant|formal|office|manager|dress)\b",
     "sport": r"\b(jog\w*|run\w*|sport\w*|gym|athlet\w*|yoga|exercis\w*|fitness)\b",
     "work": r"\b(work\w*|builder|mechanic|overall\w*|construction|craftsman|cleaner)\b",
@@ -111,7 +112,7 @@ def outfit_for_prompt(prompt: str, seed: int = 0) -> Outfit:
         shoes=str(rng.choice(names_of("shoes"))),
         hair=str(rng.choice(hair)),
         sex=sex,
-        age="child" if _has("child", text) else "adult",
+        age="child" if phenotypes_from_prompt(text).get("age", 0.5) <= CHILD_AGE else "adult",
     )
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.core.obj_mesh import read_obj_polygons
+
 
 class BindingError(ValueError):
     """An asset whose files cannot be read or bound (skipped with a warning by callers)."""
@@ -45,34 +47,6 @@ class MhcloAsset:
             scale[k] = abs(base[a, k] - base[b, k]) / ref
         p = np.einsum("nk,nkd->nd", self.bind_weight, base[self.bind_index])
         return p + self.bind_offset * scale
-
-
-def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    verts, uvs, faces, face_uv = [], [], [], []
-    for line in path.read_text(errors="replace").splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        if parts[0] == "v":
-            verts.append([float(x) for x in parts[1:4]])
-        elif parts[0] == "vt":
-            uvs.append([float(x) for x in parts[1:3]])
-        elif parts[0] == "f":
-            corners = [c.split("/") for c in parts[1:]]
-            vi = [int(c[0]) - 1 for c in corners]
-            ti = [int(c[1]) - 1 if len(c) > 1 and c[1] else -1 for c in corners]
-            for k in range(1, len(vi) - 1):  # fan-triangulate quads and polygons
-                faces.append([vi[0], vi[k], vi[k + 1]])
-                face_uv.append([ti[0], ti[k], ti[k + 1]])
-    v = np.asarray(verts, dtype=np.float64).reshape(-1, 3)
-    f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
-    uv = np.zeros((len(v), 2))
-    if uvs:
-        table = np.asarray(uvs, dtype=np.float64)
-        fu = np.asarray(face_uv, dtype=np.int64).reshape(-1, 3)
-        ok = fu >= 0
-        uv[f[ok]] = table[fu[ok]]
-    return v, f, uv
 
 
 def _ints(tokens: list[str]) -> list[int]:
@@ -136,7 +110,7 @@ def read_mhclo(path: str | Path) -> MhcloAsset:
     obj_path = path.parent / obj_file
     if not obj_path.is_file():
         raise BindingError(f"{name}: its mesh {obj_path.name} is missing next to {path.name}.")
-    vertices, faces, uv = _read_obj(obj_path)
+    vertices, faces, uv = read_obj_polygons(obj_path)
     if len(idx) != len(vertices):
         raise BindingError(
             f"{name}: the binding lists {len(idx)} vertices but {obj_path.name} has {len(vertices)}; "
