@@ -298,7 +298,7 @@ def inpaint_batch(inpainter, items, request, settings, *, emit, cancel):
     The inpainter streams InpaintStep/InpaintDone events itself (``sample`` = set index).
     """
     from pipeline import inpaint
-    from pipeline.generation.imagination import PaintResult
+    from pipeline.generation.paint_types import PaintResult
 
     requests = [
         inpaint.InpaintRequest(
