@@ -21,6 +21,10 @@ class LocalBackend:
         cancel = cancel or CancelToken()
         while not schedule.done:
             cancel.check()
+            for stopped in schedule.take_cancelled():
+                emit(PersonFinished(stopped, schedule.outcomes[stopped]))
+            if schedule.done:
+                break
             index = schedule.ready()[0]  # plan order: every earlier person has finished
             job = schedule.start(index)
 
@@ -28,7 +32,8 @@ class LocalBackend:
                 emit(PersonEvent(_i, event))
 
             try:
-                outcome = run_person(job, scene, schedule.folder(index), schedule.obstacles(index), person_emit, cancel)
+                outcome = run_person(job, scene, schedule.folder(index), schedule.obstacles(index), person_emit,
+                                     schedule.cancels.token(index, cancel))
             finally:
                 schedule.stop(index)
             schedule.finish(outcome)
