@@ -95,3 +95,61 @@ def test_cancel_all_stops_the_job_and_keeps_the_window_usable(window, qtbot, sam
     _wait_idle(qtbot, c, 60_000)
     assert "Stopped" in c.panel.message.text()
     assert c.panel.populate_button.isEnabled() and not c.panel.cancel_button.isEnabled()
+
+
+def _bodies(window) -> int:
+    return sum(1 for key in window.viewport.plotter.actors if str(key).startswith("body-"))
+
+
+def test_queue_cancels_one_person_retries_it_and_accepts_or_rejects_each_result(window, qtbot, sample_scene):
+    from pipeline.populate.events import PersonFinished
+    from pipeline.populate.runner import read_review
+    from test_populate_queue import _glb_people
+
+    c, panel = window.populate, window.populate.panel
+    window.set_scene(sample_scene, SAMPLE)
+    panel.set_plan(_plan(count=2))  # person 2 waits for person 1: they sit side by side
+    panel.set_backend("local", "auto")
+    people_before, bodies_before = len(c.project.people), _bodies(window)
+    seen = {}
+
+    def on_event(event):
+        if isinstance(event, PersonEvent) and event.person == 0 and "cancelled" not in seen:
+            panel.select_person(1)
+            seen["cancel enabled"] = panel.person_buttons["cancel"].isEnabled()
+            panel.person_buttons["cancel"].click()
+            seen["cancelled"] = panel.cell(1, "Status")
+        if isinstance(event, PersonFinished) and event.person == 0:  # streamed in while the job still runs
+            seen["bodies"], seen["busy"] = _bodies(window), c.is_busy()
+
+    c.feed.event.connect(on_event)  # after the controller's own slot
+    panel.populate_button.click()
+    _wait_idle(qtbot, c)
+    c.feed.event.disconnect(on_event)
+    assert seen["cancel enabled"] and seen["cancelled"] == "cancelling…"
+    assert seen["busy"] and seen["bodies"] == bodies_before + 1
+    assert panel.cell(0, "Status") == "done" and panel.cell(1, "Status").startswith("cancelled")
+    assert not panel.queue.item(0, 0).icon().isNull() and panel.cell(0, "Time").endswith(" s")
+    assert len(c.project.people) == people_before + 1
+
+    panel.select_person(1)
+    assert panel.person_buttons["retry"].isEnabled() and not panel.person_buttons["accept"].isEnabled()
+    panel.person_buttons["retry"].click()
+    assert c.is_busy()
+    _wait_idle(qtbot, c)
+    assert panel.cell(1, "Status") == "done" and panel.cell(0, "Status") == "done"
+    assert len(c.project.people) == people_before + 2 and _bodies(window) == bodies_before + 2
+    window.docks["Populate"].raise_()
+    save_artifact(window.grab_window_image(), "populate_queue.png")
+
+    panel.select_person(0)
+    panel.person_buttons["reject"].click()
+    assert panel.cell(0, "Status") == "rejected" and len(c.project.people) == people_before + 1
+    assert _bodies(window) == bodies_before + 1 and read_review(c.out_dir) == {0: "rejected"}
+    qtbot.waitUntil(lambda: c.export_task is None, timeout=60_000)
+    assert _glb_people(c.out_dir / "populated.glb") == {"person_001"}
+    panel.select_person(1)
+    panel.person_buttons["accept"].click()
+    assert panel.cell(1, "Status") == "accepted" and not panel.person_buttons["accept"].isEnabled()
+    qtbot.waitUntil(lambda: c.export_task is None, timeout=60_000)
+    assert read_review(c.out_dir) == {0: "rejected", 1: "accepted"}

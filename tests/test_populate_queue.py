@@ -13,7 +13,7 @@ from pipeline.core.events import StageStarted
 from pipeline.populate.events import PersonEvent, PersonFinished
 from pipeline.populate.person_cancel import PersonCancels
 from pipeline.populate.runner import populate, read_review, reexport, set_review
-from tests.populate_helpers import SCENE, four_people
+from populate_helpers import SCENE, four_people
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,11 @@ class PopulateFeed(QtCore.QObject):
 
 
 def start_populate(parent: QtCore.QObject, plan, scene: str | Path, out_dir: Path, backend, feed: PopulateFeed, *,
-                   device: str, on_finished, on_failed, on_cancelled) -> TaskHandle:
-    """Connect the backend (a cluster's wrong address fails here), place everyone, run the job."""
+                   device: str, on_finished, on_failed, on_cancelled, cancels=None, only=None) -> TaskHandle:
+    """Connect the backend (a cluster's wrong address fails here), place everyone, run the job.
+
+    A lost cluster stops the job (``ClusterLost``) so the user chooses whether to go on here.
+    """
 
     def job(_report, cancel: CancelToken):
         from pipeline.populate.runner import plan_people, populate
@@ -27,7 +30,21 @@ def start_populate(parent: QtCore.QObject, plan, scene: str | Path, out_dir: Pat
         if backend is not None:
             backend.connect()
         feed.placed.emit(plan_people(plan, scene, out_dir))
-        return populate(plan, scene, out_dir, backend=backend, emit=feed.event.emit, cancel=cancel, device=device)
+        return populate(plan, scene, out_dir, backend=backend, emit=feed.event.emit, cancel=cancel, device=device,
+                        cancels=cancels, only=only, on_cluster_lost="stop")
 
     return start_task(parent, job, name="populate", on_finished=on_finished, on_failed=on_failed,
                       on_cancelled=on_cancelled)
+
+
+def start_reexport(parent: QtCore.QObject, out_dir: Path, on_finished, on_failed) -> TaskHandle:
+    """Rewrite the job's ``populated.glb`` after the user rejected or accepted someone."""
+
+    def job(_report, _cancel):
+        from pipeline.populate.runner import reexport
+
+        return reexport(out_dir)
+
+    return start_task(parent, job, name="populate export", on_finished=on_finished, on_failed=on_failed)
+
+
