@@ -153,3 +153,59 @@ def test_queue_cancels_one_person_retries_it_and_accepts_or_rejects_each_result(
     assert panel.cell(1, "Status") == "accepted" and not panel.person_buttons["accept"].isEnabled()
     qtbot.waitUntil(lambda: c.export_task is None, timeout=60_000)
     assert read_review(c.out_dir) == {0: "rejected", 1: "accepted"}
+
+
+def test_drawing_regions_on_the_floor_adds_placements_with_undo(window, qtbot, sample_scene):
+    import numpy as np
+    from PySide6.QtTest import QTest
+
+    from gui_support import display_pixel_of
+    from genzi_desktop.viewport.outlines import outline_keys
+    from pipeline.populate.placement import place_people
+    from populate_helpers import MIDDLE
+
+    c, panel, vp = window.populate, window.populate.panel, window.viewport
+    window.set_scene(sample_scene, SAMPLE)
+    vp.view_preset("top")
+    qtbot.wait(50)
+    panel.set_plan(PopulatePlan(placements=[], painter="known_body"))
+    window.generation.prompt_panel.prompt_edit.setPlainText("a woman standing")  # the drawn placement's prompt
+    widget = vp.plotter
+
+    def click(xy, double=False):
+        pos = vp.widget_from_display(*display_pixel_of(window, [xy[0], xy[1], 0.0]))
+        (QTest.mouseDClick if double else QTest.mouseClick)(widget, QtCore.Qt.MouseButton.LeftButton,
+                                                             QtCore.Qt.KeyboardModifier.NoModifier, pos)
+
+    panel.draw_region_button.click()
+    assert vp.mouse.sketching and "Click the corners" in panel.message.text()
+    target_before = window.design.target
+    for corner in MIDDLE[:3]:
+        click(corner)
+    click([0.3, 0.1])  # a slip ...
+    QTest.keyClick(widget, QtCore.Qt.Key.Key_Backspace)  # ... taken back
+    assert len(c.drawing.sketch.corners) == 3 and "sketch" in outline_keys(vp)
+    click(MIDDLE[3], double=True)  # the last corner, and close
+    assert not vp.mouse.sketching and window.design.target is target_before  # clicks drew, placed no target
+    drawn = panel.plan().placements
+    assert len(drawn) == 1 and drawn[0].kind == "region"
+    assert np.abs(np.asarray(drawn[0].polygon) - np.asarray(MIDDLE)).max() < 0.03
+    assert outline_keys(vp) == ["plan-0"]
+    people = place_people(panel.plan(), window.scene)  # the drawn region feeds the plan
+    assert len(people) == 2 and all(abs(p.target[0]) < 1.0 and -1.2 < p.target[1] < 0.5 for p in people)
+    window.docks["Populate"].raise_()
+    save_artifact(window.grab_window_image(), "populate_drawn_region.png")
+
+    window.undo_stack.undo()
+    assert panel.table.rowCount() == 0 and outline_keys(vp) == []
+    window.undo_stack.redo()
+    assert panel.table.rowCount() == 1 and outline_keys(vp) == ["plan-0"]
+
+    panel.draw_seats_button.click()
+    click([-1.0, -1.0])
+    click([1.0, -1.0])
+    QTest.keyClick(widget, QtCore.Qt.Key.Key_Return)  # two corners: not a region yet
+    assert vp.mouse.sketching and "at least 3 corners" in panel.message.text()
+    QTest.keyClick(widget, QtCore.Qt.Key.Key_Escape)
+    assert not vp.mouse.sketching and panel.table.rowCount() == 1 and "cancelled" in panel.message.text()
+    assert "sketch" not in outline_keys(vp)

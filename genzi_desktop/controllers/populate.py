@@ -66,6 +66,9 @@ class PopulateController(QtCore.QObject):
         self.panel.personAction.connect(self.person_action)
         self.panel.resumeLocallyRequested.connect(self.resume_locally)
         self.generation.projects.projectOpened.connect(lambda _p: self.load_saved_plan())
+        from genzi_desktop.controllers.region_drawing import RegionDrawing
+
+        self.drawing = RegionDrawing(window, self.panel, lambda: self.generation.prompt_panel.values().prompt)
         self.load_saved_plan()
 
     @property

@@ -41,6 +41,8 @@ class PopulatePanel(QtWidgets.QWidget):
     populateRequested = QtCore.Signal()
     cancelRequested = QtCore.Signal()
     resumeLocallyRequested = QtCore.Signal()
+    #: draw a placement on the floor in the viewport: "region" or "seats"
+    drawRequested = QtCore.Signal(str)
     #: (action, person index): action is "cancel", "retry", "accept" or "reject"
     personAction = QtCore.Signal(str, int)
     addPointRequested = QtCore.Signal()
@@ -69,6 +71,16 @@ class PopulatePanel(QtWidgets.QWidget):
         for b in (self.add_point_button, self.add_region_button, self.remove_button):
             row.addWidget(b)
         layout.addLayout(row)
+        draw_row = QtWidgets.QHBoxLayout()
+        self.draw_region_button = QtWidgets.QPushButton("Draw region", self)
+        self.draw_region_button.setToolTip("Click corners on the floor in the view; double-click or Enter closes, "
+                                           "Backspace removes the last corner, Esc cancels")
+        self.draw_seats_button = QtWidgets.QPushButton("Draw seats region", self)
+        self.draw_seats_button.setToolTip("Like Draw region; the placement takes every seat inside it")
+        for b, kind in ((self.draw_region_button, "region"), (self.draw_seats_button, "seats")):
+            b.clicked.connect(lambda _=False, k=kind: self.drawRequested.emit(k))
+            draw_row.addWidget(b)
+        layout.addLayout(draw_row)
         run_form = QtWidgets.QFormLayout()
         self.backend_combo = QtWidgets.QComboBox(self)
         for label, key in BACKENDS:
@@ -138,6 +150,18 @@ class PopulatePanel(QtWidgets.QWidget):
         for c, text in enumerate(values):
             self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
 
+    def remove_placement(self, row: int) -> None:
+        if 0 <= row < self.table.rowCount():
+            self.table.removeRow(row)
+
+    def placement_at(self, r: int) -> Placement:
+        """The placement of table row ``r`` (:class:`PlanError` when a cell cannot be read)."""
+        cell = [self.table.item(r, c).text().strip() if self.table.item(r, c) else "" for c in range(len(COLUMNS))]
+        name, kind, prompts, count, seed, where = cell
+        data = {"name": name, "kind": kind, "prompts": [s.strip() for s in prompts.split("|") if s.strip()],
+                "count": None if count == "" else count, "seed": seed or 0, **parse_where(kind, where)}
+        return Placement.from_dict(data, r)
+
     def _add_region(self) -> None:
         n = self.table.rowCount() + 1
         self.add_placement(Placement(f"region {n}", "region", ["a person standing"], 2, n,
@@ -153,13 +177,7 @@ class PopulatePanel(QtWidgets.QWidget):
 
     def plan(self) -> PopulatePlan:
         """The table as a plan; :class:`PlanError` when a cell cannot be read."""
-        placements = []
-        for r in range(self.table.rowCount()):
-            cell = [self.table.item(r, c).text().strip() if self.table.item(r, c) else "" for c in range(len(COLUMNS))]
-            name, kind, prompts, count, seed, where = cell
-            data = {"name": name, "kind": kind, "prompts": [s.strip() for s in prompts.split("|") if s.strip()],
-                    "count": None if count == "" else count, "seed": seed or 0, **parse_where(kind, where)}
-            placements.append(Placement.from_dict(data, r))
+        placements = [self.placement_at(r) for r in range(self.table.rowCount())]
         return PopulatePlan(placements=placements, preset=self.preset_combo.currentText(), model=self.extra.model,
                             painter=self.extra.painter, min_spacing=self.extra.min_spacing,
                             overrides=dict(self.extra.overrides), name=self.name_edit.text().strip() or "plan")
