@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="with --cluster: worker count (default: one per GPU, or per CPU without GPUs)")
     parser.add_argument("--device", default="auto", help="auto, cuda, cpu or mps")
+    parser.add_argument("--together", default="auto", metavar="N",
+                        help="on this machine: people run at once, their painting shared on the GPU "
+                             "(default auto: 4 on a GPU, 1 on a CPU)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                         help="override one setting for every person, as in `genzi generate --set`")
     parser.add_argument("--stop-if-cluster-lost", action="store_true",
@@ -76,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
+        if args.together != "auto" and not (args.together.isdigit() and int(args.together) >= 1):
+            raise ValueError(f"--together {args.together}: give a number of people (1 or more) or auto")
         only = None if args.only is None else [int(n) - 1 for n in args.only.replace(" ", "").split(",") if n]
         if args.resume:
             plan, scene = saved_job(args.resume)
@@ -105,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = populate(plan, args.scene, args.out, backend=backend, emit=PopulatePrinter(args.quiet),
                           cancel=CancelToken(), device=args.device,
-                          on_cluster_lost="stop" if args.stop_if_cluster_lost else "local", only=only)
+                          on_cluster_lost="stop" if args.stop_if_cluster_lost else "local", only=only,
+                          together=args.together)
     except KeyboardInterrupt:
         print(f"\nstopped; finished people are kept; run the same command again to resume ({args.out})", file=sys.stderr)
         return 130

@@ -30,6 +30,7 @@ class PaintJob:
 
     requests: list[InpaintRequest]
     settings: InpaintSettings
+    emit: EventSink | None = None  # this job's step and done events (default: run_many's emit)
 
 
 def _sampling(settings: InpaintSettings) -> dict:
@@ -110,6 +111,7 @@ class Inpainter:
         flat = [(j, r) for j, job in enumerate(jobs) for r in range(len(job.requests))]
         requests = [jobs[j].requests[r] for j, r in flat]
         per_image = [prompts[j] for j, _ in flat]
+        sinks = [jobs[j].emit or emit for j, _ in flat]
         latent_scale = settings.attention_divisor // self.model.vae_scale_factor
         needs_capture = any(r.fixed_mask is None for r in requests) and settings.dynamic_stop > settings.dynamic_start
         capture = AttentionCapture(self.model.unet, latent_scale) if needs_capture else None
@@ -135,7 +137,7 @@ class Inpainter:
                     def run_chunk(chunk: Sequence[int]) -> list[tuple[int, InpaintResult]]:
                         done = sample_batch(
                             self.model, [requests[i] for i in chunk], [per_image[i] for i in chunk], settings,
-                            capture, emit, cancel, self.attention_hook,
+                            capture, emit, cancel, self.attention_hook, [sinks[i] for i in chunk],
                         )
                         return list(zip(chunk, done))
 

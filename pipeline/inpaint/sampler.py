@@ -136,10 +136,13 @@ def sample_batch(
     emit: EventSink,
     cancel: CancelToken | None = None,
     attention_hook: AttentionHook | None = None,
+    sinks: Sequence[EventSink] | None = None,
 ) -> list[InpaintResult]:
     """Paint every request of the batch (all the same size) and return their results.
 
-    ``prompt``: one prompt for all, or one per request (they may differ).
+    ``prompt``: one prompt for all, or one per request (they may differ). ``sinks``: where each
+    request's step and done events go (default ``emit``), so painting together keeps each
+    job's events apart.
     """
     device, dtype = model.device, model.dtype
     n = len(requests)
@@ -167,6 +170,7 @@ def sample_batch(
     mask_small = latent_mask(masks, lat_size)
 
     prompts = _per_image(prompt, n)
+    sinks = list(sinks) if sinks is not None else [emit] * n
     embeddings, token_index, token_keep = _text_rows(prompts, guided, device)
     grid = (height // settings.attention_divisor, width // settings.attention_divisor)
     history: deque[torch.Tensor] = deque(maxlen=max(1, settings.average_steps))
@@ -229,7 +233,7 @@ def sample_batch(
             for i in range(n):
                 snapshots[i][step] = mask_np[i]
         for i, request in enumerate(requests):
-            emit(
+            sinks[i](
                 InpaintStep(
                     view=request.view_name,
                     sample=request.sample,
@@ -258,6 +262,6 @@ def sample_batch(
             prompt=prompts[i].text,
             token_indices=list(prompts[i].token_indices),
         )
-        emit(InpaintDone(view=request.view_name, sample=request.sample, image=decoded[i], mask=mask_np[i], round=settings.round))
+        sinks[i](InpaintDone(view=request.view_name, sample=request.sample, image=decoded[i], mask=mask_np[i], round=settings.round))
         results.append(result)
     return results

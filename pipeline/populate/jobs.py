@@ -80,7 +80,7 @@ def best_body(folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def run_person(job: PersonJob, scene: str, folder: Path, obstacles: Sequence = (), emit: EventSink | None = None,
-               cancel: CancelToken | None = None) -> dict:
+               cancel: CancelToken | None = None, painter=None) -> dict:
     """Run (or resume) one person into ``folder``; returns and writes its outcome record.
 
     A person the method cannot make (no painted image shows anyone) is an outcome with status
@@ -88,13 +88,14 @@ def run_person(job: PersonJob, scene: str, folder: Path, obstacles: Sequence = (
     rendered, a missing model) one with status ``failed``: one person never stops the plan.
     A person stopped on its own (``cancel`` is a :class:`PersonToken`) is status ``cancelled``.
     A rerun of the job keeps ``done`` and ``no_body`` people and retries the others.
+    ``painter``: the diffusion imagination to use (one that paints together with other people).
     """
     folder = Path(folder)
     (folder / OUTCOME_FILE).unlink(missing_ok=True)  # the last try's record; rewritten below
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()  # a person cancelled before it started left only that record
     request = GenerationRequest.from_dict({**job.request, "scene": scene})
-    imagination = None
+    imagination = painter if job.painter == "diffusion" else None
     if job.painter == "known_body":
         imagination = RenderedBodyImagination(posture=job.person.posture, at=job.person.target,
                                               facing_yaw_deg=job.person.facing_yaw_deg)

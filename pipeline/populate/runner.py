@@ -61,14 +61,16 @@ def plan_people(plan: PopulatePlan, scene_path: str | Path, out_dir: str | Path 
 def populate(plan: PopulatePlan, scene_path: str | Path, out_dir: str | Path, *, backend=None,
              emit: EventSink | None = None, cancel: CancelToken | None = None, device: str = "auto",
              dtype: str = "auto", on_cluster_lost: str = "local", export: bool = True,
-             cancels: PersonCancels | None = None, only: list[int] | None = None) -> PopulateResult:
+             cancels: PersonCancels | None = None, only: list[int] | None = None,
+             together: int | str = "auto") -> PopulateResult:
     """Run ``plan`` on ``scene_path`` into ``out_dir`` (resuming what is there).
 
     ``backend`` defaults to :class:`LocalBackend`. If a cluster backend loses its connection,
     ``on_cluster_lost="local"`` finishes the remaining people here (finished ones are kept);
     ``"stop"`` raises :class:`ClusterLost`. ``cancels``: people the caller may stop one by one
     while the job runs. ``only``: run just these people (and the unfinished ones they wait on),
-    e.g. to retry one that failed.
+    e.g. to retry one that failed. ``together``: people run at once on this machine, painting
+    together (``"auto"``: several on a GPU, one on a CPU).
     """
     emit = emit or null_sink
     cancel = cancel or CancelToken()
@@ -88,7 +90,7 @@ def populate(plan: PopulatePlan, scene_path: str | Path, out_dir: str | Path, *,
     schedule = Schedule(jobs, out, outcomes, cancels, only)
     schedule.write_status()
     notices: list[str] = []
-    backend = backend or LocalBackend()
+    backend = backend or LocalBackend(together, device)
     try:
         backend.run(schedule, scene, emit, cancel)
     except ClusterLost as exc:
@@ -100,7 +102,7 @@ def populate(plan: PopulatePlan, scene_path: str | Path, out_dir: str | Path, *,
         log.warning("%s", message)
         emit(PopulateNotice(message))
         schedule.running.clear()
-        LocalBackend().run(schedule, scene, emit, cancel)
+        LocalBackend(together, device).run(schedule, scene, emit, cancel)
     finally:
         backend.close()
     result = PopulateResult(out, people, dict(schedule.outcomes), notices=notices)
