@@ -209,3 +209,42 @@ def test_drawing_regions_on_the_floor_adds_placements_with_undo(window, qtbot, s
     QTest.keyClick(widget, QtCore.Qt.Key.Key_Escape)
     assert not vp.mouse.sketching and panel.table.rowCount() == 1 and "cancelled" in panel.message.text()
     assert "sketch" not in outline_keys(vp)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_a_killed_cluster_leaves_the_app_running_and_it_offers_to_finish_here(window, qtbot, sample_scene):
+    pytest.importorskip("ray")
+    from pipeline.populate.events import PersonFinished
+    from populate_helpers import start_ray_head
+
+    c, panel = window.populate, window.populate.panel
+    window.set_scene(sample_scene, SAMPLE)
+    panel.set_plan(_plan(count=2))
+    address, kill_cluster = start_ray_head()
+    try:
+        panel.set_backend("ray", address)
+        panel.workers_spin.setValue(2)
+        people_before = len(c.project.people)
+
+        def on_event(event):
+            if isinstance(event, PersonFinished) and event.outcome.get("status") == "done":
+                kill_cluster()  # the whole cluster goes away mid-job
+
+        c.feed.event.connect(on_event)
+        panel.populate_button.click()
+        _wait_idle(qtbot, c, 400_000)
+        c.feed.event.disconnect(on_event)
+    finally:
+        kill_cluster()
+    text = panel.message.text()
+    assert "kept" in text and "Resume on this machine" in text and "Traceback" not in text
+    assert not panel.resume_button.isHidden()  # offered; and this process (the app) lives on
+    finished = [i for i in range(2) if panel.cell(i, "Status") == "done"]
+    assert len(finished) == 1 and len(c.project.people) == people_before + 1
+    panel.resume_button.click()
+    assert c.is_busy() and panel.backend()[0] == "local" and panel.resume_button.isHidden()
+    _wait_idle(qtbot, c)
+    assert "2 of 2 people have a body" in panel.message.text(), panel.message.text()
+    assert [panel.cell(i, "Status") for i in range(2)] == ["done", "done"]
+    assert len(c.project.people) == people_before + 2

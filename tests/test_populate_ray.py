@@ -183,40 +183,12 @@ def test_a_lost_cluster_keeps_finished_people_and_the_rest_finish_here(local_run
 
 
 @pytest.fixture()
-def ray_head(tmp_path):
+def ray_head():
     """A real Ray head in its own process group (so the test can kill exactly it), 2 CPUs."""
-    import socket
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.populate_helpers import start_ray_head
 
-    def free_port():
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    port, client = free_port(), free_port()
-    ray_cli = Path(sys.executable).with_name("ray")
-    head = subprocess.Popen([str(ray_cli), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
-                             "--node-ip-address=127.0.0.1", f"--ray-client-server-port={client}",
-                             "--include-dashboard=false", "--disable-usage-stats"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.3)
-
-    def kill():
-        try:
-            os.killpg(head.pid, signal.SIGKILL)  # the head and everything it started, nothing else
-        except ProcessLookupError:
-            pass
-        head.wait(timeout=30)
-
-    yield f"127.0.0.1:{port}", kill
+    address, kill = start_ray_head()
+    yield address, kill
     kill()
 
 

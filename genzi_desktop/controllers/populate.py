@@ -133,11 +133,7 @@ class PopulateController(QtCore.QObject):
         save_plan(self.project, plan)
         self.remember_backend()
         kind, address, workers = self.panel.backend()
-        backend = None
-        if kind == "ray":
-            from pipeline.populate.ray_backend import RayBackend
-
-            backend = RayBackend(address=address or "auto", workers=workers or None)
+        cluster = (address or "auto", workers or None) if kind == "ray" else None
         self.out_dir = job_dir(self.project, plan)
         self.started.clear()
         self.cancels = PersonCancels()
@@ -145,7 +141,7 @@ class PopulateController(QtCore.QObject):
         self.panel.set_message(f"Placing {plan.requested} people…" if only is None
                                else f"Running person {', '.join(str(i + 1) for i in only)} again…")
         device = self.generation.model_panel.values().get("device") or "auto"
-        self.task = start_populate(self, plan, str(self.window.scene_path), self.out_dir, backend, self.feed,
+        self.task = start_populate(self, plan, str(self.window.scene_path), self.out_dir, cluster, self.feed,
                                    device=device, on_finished=self.on_finished, on_failed=self.on_failed,
                                    on_cancelled=self.on_cancelled, cancels=self.cancels, only=only)
         self.ticker.start()
