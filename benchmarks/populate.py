@@ -7,7 +7,8 @@ so each person ends with the "no person" explanation after its keypoints. The lo
 runs the people one after another; Ray runs them on 2 worker processes of a local instance.
 
     nice python benchmarks/populate.py                       # CPU: local vs Ray, 2 workers
-    python benchmarks/populate.py --gpu --model SD2_FOLDER   # one GPU: people per hour, fast and paper
+    python benchmarks/populate.py --gpu --model SD2_FOLDER   # one GPU: people per hour, fast, paper and
+                                                             # fast with 4 people painting together
 
 For ``--gpu`` give real SD-2-inpainting weights (a local folder): random weights paint nobody,
 so every person would stop after its keypoints and the figure would leave out the fits.
@@ -71,7 +72,9 @@ def cpu(args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         model = str(build_tiny_components(Path(tmp) / "tiny-sd"))
         plan = eight_people(model, TINY)
-        local = timed(plan, Path(tmp) / "local", None, "cpu")
+        from pipeline.populate.local_backend import LocalBackend
+
+        local = timed(plan, Path(tmp) / "local", LocalBackend(together=1), "cpu")
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         t0 = time.perf_counter()
         remote = timed(plan, Path(tmp) / "ray", RayBackend(workers=2), "cpu")
@@ -97,6 +100,13 @@ def gpu(args) -> dict:
             run = timed(eight_people(args.model, {"ranking": "fit"}, preset), Path(tmp) / preset, None, "cuda")
             run["people_per_hour"] = round(60 * run["people_per_minute"], 1)
             out[preset] = run
+        from pipeline.populate.local_backend import LocalBackend
+
+        # the same fast plan with 4 people at a time painting in shared UNet calls
+        shared = timed(eight_people(args.model, {"ranking": "fit"}, "fast"), Path(tmp) / "fast_together",
+                       LocalBackend(together=4, device="cuda"), "cuda")
+        shared["people_per_hour"] = round(60 * shared["people_per_minute"], 1)
+        out["fast_together_4"] = shared
     return out
 
 

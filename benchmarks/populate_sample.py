@@ -84,6 +84,7 @@ def screenshot(out: Path, path: Path) -> None:
     window.generation.results.show_results()
     c.panel.set_message(f"{len(people)} of {len(people)} people have a body. The scene with everyone: populated.glb")
     window.docks["Populate"].raise_()
+    c.panel.select_person(len(people) - 1)  # its Accept / Reject buttons enabled
     camera = camera_from_view((2.6, 3.4, 2.6), (-0.2, -0.9, 0.6), (0, 0, 1), 55.0, 1000, 800, name="overview")
     window.viewport.look_through(camera)
     for _ in range(20):

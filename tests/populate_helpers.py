@@ -34,3 +34,41 @@ def body_of(out: Path, index: int) -> np.ndarray:
     from pipeline.core.obj_mesh import read_obj
 
     return read_obj(Path(out) / "people" / f"person_{index:03d}" / "body_0.obj")[0]
+
+
+def start_ray_head(cpus: int = 2):
+    """A real Ray head in its own process group; returns (address, kill) where kill() ends
+    exactly it and everything it started (never another engineer's Ray)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    port, client = free_port(), free_port()
+    head = subprocess.Popen([str(Path(sys.executable).with_name("ray")), "start", "--head", "--block", f"--port={port}",
+                             f"--num-cpus={cpus}", "--node-ip-address=127.0.0.1", f"--ray-client-server-port={client}",
+                             "--include-dashboard=false", "--disable-usage-stats"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+
+    def kill():
+        try:
+            os.killpg(head.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        head.wait(timeout=30)
+
+    return f"127.0.0.1:{port}", kill

@@ -136,3 +136,28 @@ def test_cli_prints_the_example_and_refuses_a_bad_plan_with_its_message(tmp_path
     assert not (tmp_path / "job").exists()
     assert main(["populate", str(tmp_path / "plan.json")]) == 2
     assert "give --scene, --out" in capsys.readouterr().err
+
+
+def test_a_click_becomes_the_floor_corner_under_it_and_bad_drawings_are_explained():
+    from genzi_desktop.model.region_sketch import RegionSketch
+    from pipeline.populate.regions import floor_point, polygon_problem
+
+    # a click on the sofa's seat means the floor under it; past every surface, where the ray meets the floor
+    assert np.allclose(floor_point([0, 0, 5], [0.1, 0, -1], [0.3, -2.2, 0.55], 0.0), [0.3, -2.2])
+    assert np.allclose(floor_point([0, 0, 5], [0.2, 0.1, -1], None, 0.0), [1.0, 0.5])
+    assert np.allclose(floor_point([0, 0, 5], [0.2, 0.0, -1], None, 1.0), [0.8, 0.0])
+    assert floor_point([0, 0, 1], [1, 0, 0.2], None, 0.0) is None  # looking up: no floor there
+    assert "at least 3 corners" in polygon_problem([[0, 0], [1, 0]])
+    assert "edges cross (edge 1 and edge 3)" in polygon_problem([[0, 0], [1, 1], [1, 0], [0, 1]])  # a bow tie
+    assert "almost no floor" in polygon_problem([[0, 0], [0.1, 0], [0.1, 0.1]])
+    assert polygon_problem(MIDDLE) is None
+
+    sketch = RegionSketch("seats", floor_z=0.01)
+    assert sketch.add([0, 0]) and sketch.add([1, 0]) and not sketch.add([1.005, 0.0])  # a double-click's repeat
+    with pytest.raises(PlanError, match="at least 3"):
+        sketch.finish()
+    sketch.add([1, 1])
+    sketch.add([5, 5])
+    assert sketch.undo() and sketch.finish() == [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]
+    outline = sketch.outline(closed=True)
+    assert outline.shape == (4, 3) and np.allclose(outline[:, 2], 0.03) and np.allclose(outline[0], outline[-1])

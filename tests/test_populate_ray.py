@@ -180,3 +180,42 @@ def test_a_lost_cluster_keeps_finished_people_and_the_rest_finish_here(local_run
     kept = out / "people" / f"person_{first['person']:03d}" / "person.json"
     assert kept.stat().st_mtime_ns == first["mtime"]  # not run again
     _same_bodies(local_run[0], out)
+
+
+@pytest.fixture()
+def ray_head():
+    """A real Ray head in its own process group (so the test can kill exactly it), 2 CPUs."""
+    from tests.populate_helpers import start_ray_head
+
+    address, kill = start_ray_head()
+    yield address, kill
+    kill()
+
+
+def test_a_killed_cluster_keeps_finished_people_and_resume_finishes_them_here(local_run, ray_head, tmp_path):
+    import subprocess
+    import sys
+
+    from pipeline.cli.main import main
+
+    address, kill_cluster = ray_head
+    plan_file, out = tmp_path / "plan.json", tmp_path / "job"
+    plan_file.write_text(four_people().to_json())
+    driver = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "populate", str(plan_file), "--scene", str(SCENE),
+                               "--out", str(out), "--cluster", address, "--workers", "2", "--device", "cpu",
+                               "--stop-if-cluster-lost", "--quiet"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("people/*/person.json")) and driver.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kill_cluster()  # the whole cluster goes away mid-job
+    _, err = driver.communicate(timeout=240)
+    kept = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("people/*/person.json")}
+    assert driver.returncode == 4, err[-2000:]
+    assert "Lost the connection to the Ray cluster" in err and f"genzi populate --resume {out}" in err
+    assert 1 <= len(kept) < 4  # some finished on the cluster, some did not
+
+    assert main(["populate", "--resume", str(out), "--device", "cpu", "--quiet"]) == 0
+    for name, mtime in kept.items():
+        assert (out / "people" / name / "person.json").stat().st_mtime_ns == mtime  # kept, not run again
+    _same_bodies(local_run[0], out)

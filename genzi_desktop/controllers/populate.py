@@ -2,7 +2,8 @@
 
 Finished people join the project as people with their body as a result (shown in the
 Results panel and the viewport as they finish); the plan is kept in the project folder.
-Where the job runs (this machine or a Ray cluster address) is remembered.
+Where the job runs (this machine or a Ray cluster address) is remembered. The queue stops,
+retries, accepts or rejects one person; a lost cluster offers to finish the job here.
 """
 
 from __future__ import annotations
@@ -12,15 +13,21 @@ import time
 
 from PySide6 import QtCore, QtWidgets
 
+from pipeline.core.atomic import read_json
 from pipeline.core.events import InpaintDone, StageStarted, Warning
 from pipeline.generation.errors import GenerationError
 from pipeline.populate.events import PersonEvent, PersonFinished, PopulateNotice
+from pipeline.populate.jobs import person_dir_name, read_outcome
+from pipeline.populate.person_cancel import PersonCancels
 from pipeline.populate.plan import Placement, PlanError
+from pipeline.populate.runner import ClusterLost, read_review, set_review
 
-from genzi_desktop.model.populate_store import add_finished_person, job_dir, load_plan, save_plan
+from genzi_desktop.model.populate_store import (
+    add_finished_person, job_dir, load_plan, remove_populated_person, save_plan,
+)
 from genzi_desktop.panels.image_tile import rgb_to_qimage
 from genzi_desktop.panels.populate_panel import PopulatePanel
-from genzi_desktop.workers.populate import PopulateFeed, start_populate
+from genzi_desktop.workers.populate import PopulateFeed, start_populate, start_reexport
 
 log = logging.getLogger("genzi_desktop.populate")
 RAY_ADVICE = " Check the address, or choose Run on: This machine and press Populate again."
@@ -41,8 +48,14 @@ class PopulateController(QtCore.QObject):
         self.feed.placed.connect(self.on_placed)
         self.feed.event.connect(self.on_event)
         self.task = None
+        self.export_task = None
         self.out_dir = None
+        self.cancels: PersonCancels | None = None
+        self.retry_queue: list[int] = []
         self.started: dict[int, float] = {}
+        self.ticker = QtCore.QTimer(self)  # running people's time, once a second
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self.tick)
         qs = window.settings.qs
         self.panel.set_backend(str(qs.value("populate/backend", "local", type=str)),
                                str(qs.value("populate/address", "auto", type=str)))
@@ -50,7 +63,12 @@ class PopulateController(QtCore.QObject):
         self.panel.populateRequested.connect(self.populate)
         self.panel.cancelRequested.connect(self.cancel)
         self.panel.addPointRequested.connect(self.add_point_at_target)
+        self.panel.personAction.connect(self.person_action)
+        self.panel.resumeLocallyRequested.connect(self.resume_locally)
         self.generation.projects.projectOpened.connect(lambda _p: self.load_saved_plan())
+        from genzi_desktop.controllers.region_drawing import RegionDrawing
+
+        self.drawing = RegionDrawing(window, self.panel, lambda: self.generation.prompt_panel.values().prompt)
         self.load_saved_plan()
 
     @property
@@ -89,6 +107,16 @@ class PopulateController(QtCore.QObject):
     # ---- the job -----------------------------------------------------------------------
     @QtCore.Slot()
     def populate(self) -> None:
+        self.start()
+
+    @QtCore.Slot()
+    def resume_locally(self) -> None:
+        """After a lost cluster: the people it did not finish run here (finished ones are kept)."""
+        self.panel.set_backend("local", self.panel.backend()[1])
+        self.start()
+
+    def start(self, only: list[int] | None = None) -> None:
+        """Run the panel's plan (``only``: just these people, e.g. a retry)."""
         if self.is_busy():
             return
         if self.window.scene_path is None:
@@ -105,19 +133,18 @@ class PopulateController(QtCore.QObject):
         save_plan(self.project, plan)
         self.remember_backend()
         kind, address, workers = self.panel.backend()
-        backend = None
-        if kind == "ray":
-            from pipeline.populate.ray_backend import RayBackend
-
-            backend = RayBackend(address=address or "auto", workers=workers or None)
+        cluster = (address or "auto", workers or None) if kind == "ray" else None
         self.out_dir = job_dir(self.project, plan)
         self.started.clear()
+        self.cancels = PersonCancels()
         self.panel.set_running(True)
-        self.panel.set_message(f"Placing {plan.requested} people…")
+        self.panel.set_message(f"Placing {plan.requested} people…" if only is None
+                               else f"Running person {', '.join(str(i + 1) for i in only)} again…")
         device = self.generation.model_panel.values().get("device") or "auto"
-        self.task = start_populate(self, plan, str(self.window.scene_path), self.out_dir, backend, self.feed,
+        self.task = start_populate(self, plan, str(self.window.scene_path), self.out_dir, cluster, self.feed,
                                    device=device, on_finished=self.on_finished, on_failed=self.on_failed,
-                                   on_cancelled=self.on_cancelled)
+                                   on_cancelled=self.on_cancelled, cancels=self.cancels, only=only)
+        self.ticker.start()
 
     @QtCore.Slot()
     def cancel(self) -> None:
@@ -128,7 +155,64 @@ class PopulateController(QtCore.QObject):
     @QtCore.Slot(object)
     def on_placed(self, people) -> None:
         self.panel.show_people(people)
+        self.show_saved_states()
         self.panel.set_message(f"{len(people)} people placed; painting and fitting them…")
+
+    def show_saved_states(self) -> None:
+        """Rows of people finished in an earlier run (or kept out of this one) as they are on disk."""
+        status = self.out_dir / "status.json"
+        saved = read_json(status)["people"] if status.is_file() else []
+        review = read_review(self.out_dir)
+        for row in saved:
+            i, state = int(row["index"]), row["status"]
+            if state != "pending":
+                self.panel.set_cell(i, "Status", review.get(i, state) if state == "done" else f"{state}: {row['message']}")
+                self.panel.set_cell(i, "Stage", "finished")
+
+    @QtCore.Slot()
+    def tick(self) -> None:
+        now = time.monotonic()
+        for i, t0 in self.started.items():
+            if self.panel.cell(i, "Status") in ("running", "cancelling…"):
+                self.panel.set_cell(i, "Time", f"{now - t0:.0f} s")
+
+    # ---- one person ----------------------------------------------------------------------
+    @QtCore.Slot(str, int)
+    def person_action(self, action: str, index: int) -> None:
+        out = self.out_dir or job_dir(self.project, self.panel.plan())
+        folder = out / "people" / person_dir_name(index)
+        if action == "cancel" and self.cancels is not None and self.is_busy():
+            self.cancels.cancel(index)
+            self.panel.set_cell(index, "Status", "cancelling…")
+        elif action == "retry":
+            if self.is_busy():
+                self.retry_queue.append(index)
+                self.panel.set_cell(index, "Status", "retry queued")
+            else:
+                self.out_dir = out
+                self.start(only=[index])
+        elif action in ("accept", "reject"):
+            outcome = read_outcome(folder)
+            if outcome is None or outcome.get("status") != "done":
+                return
+            verdict = "accepted" if action == "accept" else "rejected"
+            set_review(out, index, verdict)
+            self.panel.set_cell(index, "Status", verdict)
+            self.generation.store_design()
+            if verdict == "rejected":
+                remove_populated_person(self.project, folder)
+            elif not any(self.project.relative(folder) in p.runs for p in self.project.people):
+                add_finished_person(self.project, folder, outcome)  # accepted again after a reject
+            self.generation.restore_design()
+            self.generation.results.show_results()
+            if not self.is_busy():  # a running job exports at its end anyway
+                self.export_task = start_reexport(self, out, on_finished=self._exported,
+                                                  on_failed=self._export_failed)
+
+    def _exported(self, path) -> None:
+        self.export_task = None
+        self.panel.set_message(f"The scene with everyone kept: {path}" if path else "No person is kept, so there is "
+                               "no combined scene.")
 
     @QtCore.Slot(object)
     def on_event(self, event) -> None:
@@ -137,7 +221,8 @@ class PopulateController(QtCore.QObject):
             self.started.setdefault(event.person, time.monotonic())
             if isinstance(inner, StageStarted):
                 self.panel.set_cell(event.person, "Stage", inner.stage + (f" (round {inner.round})" if inner.round else ""))
-                self.panel.set_cell(event.person, "Status", "running")
+                if self.panel.cell(event.person, "Status") != "cancelling…":
+                    self.panel.set_cell(event.person, "Status", "running")
             elif isinstance(inner, InpaintDone):
                 self.panel.set_thumbnail(event.person, rgb_to_qimage(inner.image))
             elif isinstance(inner, Warning):
@@ -164,6 +249,7 @@ class PopulateController(QtCore.QObject):
 
     def _done(self) -> None:
         self.task = None
+        self.ticker.stop()
         self.panel.set_running(False)
         self.project.write_json()
 
@@ -176,12 +262,24 @@ class PopulateController(QtCore.QObject):
         if result.notices:
             text = " ".join(result.notices) + " " + text
         self.panel.set_message(text)
+        if self.retry_queue:
+            queued, self.retry_queue = sorted(set(self.retry_queue)), []
+            self.start(only=queued)
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self.export_task = None
+        self.panel.set_message(f"Could not rewrite the combined scene: {exc}. Your verdicts are kept; the next "
+                               "Populate writes it.", error=True)
 
     def on_failed(self, exc: BaseException) -> None:
         self._done()
         from pipeline.populate.ray_backend import ClusterError
 
-        if isinstance(exc, ClusterError):
+        if isinstance(exc, ClusterLost):
+            self.panel.set_message(f"{exc} The people finished so far are kept. Press Resume on this machine to "
+                                   "finish the others here, or Populate to try the cluster again.", error=True)
+            self.panel.resume_button.show()
+        elif isinstance(exc, ClusterError):
             self.panel.set_message(str(exc).replace(" or run on this machine (desktop: Populate > Run on > This machine; "
                                                     "CLI: leave out --cluster).", "") + RAY_ADVICE, error=True)
         elif isinstance(exc, (PlanError, GenerationError, OSError, ValueError)):

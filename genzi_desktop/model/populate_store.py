@@ -59,3 +59,14 @@ def add_finished_person(project: Project, folder: Path, outcome: dict) -> Person
         params=dict(best.get("params") or {}), view_weights=dict(best.get("view_weights") or {}),
         seed=int(spec["seed"])))
     return person
+
+
+def remove_populated_person(project: Project, folder: Path) -> int | None:
+    """Drop the project person made from the populate run in ``folder``; returns its index."""
+    run = project.relative(folder)
+    for index, person in enumerate(project.people):
+        if run in person.runs and len(project.people) > 1:
+            project.people.pop(index)
+            project.active_person = min(project.active_person, len(project.people) - 1)
+            return index
+    return None

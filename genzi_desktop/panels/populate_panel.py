@@ -40,6 +40,11 @@ def parse_where(kind: str, text: str) -> dict:
 class PopulatePanel(QtWidgets.QWidget):
     populateRequested = QtCore.Signal()
     cancelRequested = QtCore.Signal()
+    resumeLocallyRequested = QtCore.Signal()
+    #: draw a placement on the floor in the viewport: "region" or "seats"
+    drawRequested = QtCore.Signal(str)
+    #: (action, person index): action is "cancel", "retry", "accept" or "reject"
+    personAction = QtCore.Signal(str, int)
     addPointRequested = QtCore.Signal()
     backendChanged = QtCore.Signal()
 
@@ -66,6 +71,16 @@ class PopulatePanel(QtWidgets.QWidget):
         for b in (self.add_point_button, self.add_region_button, self.remove_button):
             row.addWidget(b)
         layout.addLayout(row)
+        draw_row = QtWidgets.QHBoxLayout()
+        self.draw_region_button = QtWidgets.QPushButton("Draw region", self)
+        self.draw_region_button.setToolTip("Click corners on the floor in the view; double-click or Enter closes, "
+                                           "Backspace removes the last corner, Esc cancels")
+        self.draw_seats_button = QtWidgets.QPushButton("Draw seats region", self)
+        self.draw_seats_button.setToolTip("Like Draw region; the placement takes every seat inside it")
+        for b, kind in ((self.draw_region_button, "region"), (self.draw_seats_button, "seats")):
+            b.clicked.connect(lambda _=False, k=kind: self.drawRequested.emit(k))
+            draw_row.addWidget(b)
+        layout.addLayout(draw_row)
         run_form = QtWidgets.QFormLayout()
         self.backend_combo = QtWidgets.QComboBox(self)
         for label, key in BACKENDS:
@@ -94,7 +109,30 @@ class PopulatePanel(QtWidgets.QWidget):
         self.queue.horizontalHeader().setStretchLastSection(True)
         self.queue.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.queue.setIconSize(QtCore.QSize(48, 48))
+        self.queue.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.queue.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         layout.addWidget(self.queue, 1)
+        person_row = QtWidgets.QHBoxLayout()
+        self.person_buttons: dict[str, QtWidgets.QPushButton] = {}
+        for action, label, tip in (("cancel", "Cancel person", "Stop the selected person; the others go on"),
+                                   ("retry", "Retry", "Run the selected person again (failed or cancelled)"),
+                                   ("accept", "Accept", "Keep the selected person's body"),
+                                   ("reject", "Reject", "Remove the selected person's body from the project and "
+                                                        "from populated.glb")):
+            button = QtWidgets.QPushButton(label, self)
+            button.setToolTip(tip)
+            button.setEnabled(False)
+            button.clicked.connect(lambda _=False, a=action: self._person_action(a))
+            person_row.addWidget(button)
+            self.person_buttons[action] = button
+        layout.addLayout(person_row)
+        self.resume_button = QtWidgets.QPushButton("Resume on this machine", self)
+        self.resume_button.setToolTip("Run the people the cluster did not finish here (finished people are kept)")
+        self.resume_button.hide()
+        self.resume_button.clicked.connect(self.resumeLocallyRequested)
+        layout.addWidget(self.resume_button)
+        self.queue.itemSelectionChanged.connect(self.update_person_buttons)
+        self._running = False
         self.populate_button.clicked.connect(self.populateRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.add_point_button.clicked.connect(self.addPointRequested)
@@ -112,6 +150,18 @@ class PopulatePanel(QtWidgets.QWidget):
         for c, text in enumerate(values):
             self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
 
+    def remove_placement(self, row: int) -> None:
+        if 0 <= row < self.table.rowCount():
+            self.table.removeRow(row)
+
+    def placement_at(self, r: int) -> Placement:
+        """The placement of table row ``r`` (:class:`PlanError` when a cell cannot be read)."""
+        cell = [self.table.item(r, c).text().strip() if self.table.item(r, c) else "" for c in range(len(COLUMNS))]
+        name, kind, prompts, count, seed, where = cell
+        data = {"name": name, "kind": kind, "prompts": [s.strip() for s in prompts.split("|") if s.strip()],
+                "count": None if count == "" else count, "seed": seed or 0, **parse_where(kind, where)}
+        return Placement.from_dict(data, r)
+
     def _add_region(self) -> None:
         n = self.table.rowCount() + 1
         self.add_placement(Placement(f"region {n}", "region", ["a person standing"], 2, n,
@@ -127,13 +177,7 @@ class PopulatePanel(QtWidgets.QWidget):
 
     def plan(self) -> PopulatePlan:
         """The table as a plan; :class:`PlanError` when a cell cannot be read."""
-        placements = []
-        for r in range(self.table.rowCount()):
-            cell = [self.table.item(r, c).text().strip() if self.table.item(r, c) else "" for c in range(len(COLUMNS))]
-            name, kind, prompts, count, seed, where = cell
-            data = {"name": name, "kind": kind, "prompts": [s.strip() for s in prompts.split("|") if s.strip()],
-                    "count": None if count == "" else count, "seed": seed or 0, **parse_where(kind, where)}
-            placements.append(Placement.from_dict(data, r))
+        placements = [self.placement_at(r) for r in range(self.table.rowCount())]
         return PopulatePlan(placements=placements, preset=self.preset_combo.currentText(), model=self.extra.model,
                             painter=self.extra.painter, min_spacing=self.extra.min_spacing,
                             overrides=dict(self.extra.overrides), name=self.name_edit.text().strip() or "plan")
@@ -154,8 +198,35 @@ class PopulatePanel(QtWidgets.QWidget):
 
     # ---- the queue -------------------------------------------------------------------------
     def set_running(self, running: bool) -> None:
+        self._running = running
         self.populate_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
+        if running:
+            self.resume_button.hide()
+        self.update_person_buttons()
+
+    def selected_person(self) -> int:
+        rows = self.queue.selectionModel().selectedRows()
+        return rows[0].row() if rows else -1
+
+    def select_person(self, person: int) -> None:
+        self.queue.selectRow(person)
+
+    def update_person_buttons(self) -> None:
+        """Each action only where it makes sense for the selected person's status."""
+        i = self.selected_person()
+        status = self.cell(i, "Status").split(":")[0] if i >= 0 else ""
+        finished = status in ("done", "accepted", "rejected")
+        allowed = {"cancel": self._running and status in ("", "waiting", "running"),
+                   "retry": status in ("failed", "cancelled", "no_body"),
+                   "accept": finished and status != "accepted", "reject": finished and status != "rejected"}
+        for action, button in self.person_buttons.items():
+            button.setEnabled(i >= 0 and allowed[action])
+
+    def _person_action(self, action: str) -> None:
+        i = self.selected_person()
+        if i >= 0:
+            self.personAction.emit(action, i)
 
     def set_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
@@ -166,12 +237,15 @@ class PopulatePanel(QtWidgets.QWidget):
         for p in people:
             r = self.queue.rowCount()
             self.queue.insertRow(r)
-            for c, text in enumerate((str(p.index + 1), p.placement, p.prompt, "waiting", "", "")):
+            for c, text in enumerate((str(p.index + 1), p.placement, p.prompt, "", "", "waiting")):
                 self.queue.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+        self.update_person_buttons()
 
     def set_cell(self, person: int, column: str, text: str) -> None:
         if 0 <= person < self.queue.rowCount():
             self.queue.item(person, QUEUE_COLUMNS.index(column)).setText(text)
+            if column == "Status" and person == self.selected_person():
+                self.update_person_buttons()
 
     def set_thumbnail(self, person: int, image) -> None:
         """The person's latest painted image as the icon of its row (``image``: a QImage)."""
@@ -179,4 +253,6 @@ class PopulatePanel(QtWidgets.QWidget):
             self.queue.item(person, 0).setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
 
     def cell(self, person: int, column: str) -> str:
+        if not 0 <= person < self.queue.rowCount():
+            return ""
         return self.queue.item(person, QUEUE_COLUMNS.index(column)).text()

@@ -1,5 +1,9 @@
 """Mouse plumbing of the viewport: raw mouse events on the interactor become clicks, target
-drags and camera drags (the viewport turns them into its signals); VTK's own keys are eaten."""
+drags and camera drags (the viewport turns them into its signals); VTK's own keys are eaten.
+
+While a floor region is drawn (``sketching``), a click adds a corner (``sketchClicked``), a
+double-click or Enter closes it, Backspace or Ctrl+Z removes the last corner and Esc cancels;
+dragging still orbits the view."""
 
 from __future__ import annotations
 
@@ -11,14 +15,44 @@ CLICK_TOLERANCE_PX = 4
 class MouseFilter(QtCore.QObject):
     """Turns raw mouse events on the interactor into clicks and target drags."""
 
+    #: While sketching: a click at VTK display pixel (x, y) adds a corner there.
+    sketchClicked = QtCore.Signal(int, int)
+    sketchClosed = QtCore.Signal()
+    sketchUndo = QtCore.Signal()
+    sketchCancelled = QtCore.Signal()
+
     def __init__(self, viewport) -> None:  # the SceneViewport it reports to
         super().__init__(viewport)
         self.viewport = viewport
         self._press_pos: QtCore.QPointF | None = None
         self._dragging = False
+        self.sketching = False
+
+    def _sketch_key(self, event) -> QtCore.SignalInstance | None:
+        key, mods = event.key(), event.modifiers()
+        if key in (QtCore.Qt.Key.Key_Return, QtCore.Qt.Key.Key_Enter):
+            return self.sketchClosed
+        if key == QtCore.Qt.Key.Key_Escape:
+            return self.sketchCancelled
+        if key == QtCore.Qt.Key.Key_Backspace or (key == QtCore.Qt.Key.Key_Z
+                                                  and mods & QtCore.Qt.KeyboardModifier.ControlModifier):
+            return self.sketchUndo
+        return None
 
     def eventFilter(self, obj, event):  # noqa: N802 - Qt API
         et = event.type()
+        if self.sketching and et in (QtCore.QEvent.Type.ShortcutOverride, QtCore.QEvent.Type.KeyPress):
+            signal = self._sketch_key(event)
+            if signal is not None:
+                event.accept()  # ShortcutOverride: the key is ours, not Edit > Undo's
+                if et == QtCore.QEvent.Type.KeyPress:
+                    signal.emit()
+                return True
+        if self.sketching and et == QtCore.QEvent.Type.MouseButtonDblClick:
+            self._press_pos = None  # the corner under the double-click counts (a repeat of the last is dropped)
+            self.sketchClicked.emit(*self.viewport.to_display(event.position()))
+            self.sketchClosed.emit()
+            return True
         if et in (QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.KeyRelease):
             # VTK's one-letter keys (w = wireframe, j = joystick, 3 = stereo, f = fly to ...)
             # would change the view behind the app's back; the app's own shortcuts still work
@@ -60,5 +94,5 @@ class MouseFilter(QtCore.QObject):
                 moved = event.position() - press
                 if abs(moved.x()) + abs(moved.y()) <= CLICK_TOLERANCE_PX:
                     x, y = self.viewport.to_display(event.position())
-                    self.viewport.surfaceClicked.emit(x, y)
+                    (self.sketchClicked if self.sketching else self.viewport.surfaceClicked).emit(x, y)
         return False

@@ -58,8 +58,8 @@ class SceneViewport(QtWidgets.QWidget):
         self.plotter.set_background(BACKGROUND_BOTTOM, top=BACKGROUND_TOP)
         self.plotter.enable_terrain_style(mouse_wheel_zooms=True, shift_pans=False)
         self.plotter.add_axes(interactive=False)
-        self._filter = MouseFilter(self)
-        self.plotter.installEventFilter(self._filter)
+        self.mouse = MouseFilter(self)  # also reports region drawing (its sketch signals)
+        self.plotter.installEventFilter(self.mouse)
         self._drag_id = 0
         self._scene = None
         self._scene_actors: list = []

@@ -17,17 +17,43 @@ class PopulateFeed(QtCore.QObject):
     event = QtCore.Signal(object)  # PersonEvent / PersonFinished / PopulateNotice
 
 
-def start_populate(parent: QtCore.QObject, plan, scene: str | Path, out_dir: Path, backend, feed: PopulateFeed, *,
-                   device: str, on_finished, on_failed, on_cancelled) -> TaskHandle:
-    """Connect the backend (a cluster's wrong address fails here), place everyone, run the job."""
+def start_populate(parent: QtCore.QObject, plan, scene: str | Path, out_dir: Path, cluster, feed: PopulateFeed, *,
+                   device: str, on_finished, on_failed, on_cancelled, cancels=None, only=None) -> TaskHandle:
+    """Place everyone and run the job: here, or with ``cluster`` = (address, workers) on Ray.
+
+    A cluster job runs in a child process (a dying cluster ends its Ray driver's process, which
+    must not be the app's); a wrong address fails here within seconds. A lost cluster stops the
+    job (``ClusterLost``) so the user chooses whether to go on here.
+    """
 
     def job(_report, cancel: CancelToken):
         from pipeline.populate.runner import plan_people, populate
 
-        if backend is not None:
-            backend.connect()
+        if cluster is not None:
+            from pipeline.populate.child import populate_on_cluster
+            from pipeline.populate.ray_backend import check_reachable
+
+            address, workers = cluster
+            check_reachable(address)
+            return populate_on_cluster(plan, scene, out_dir, address=address, workers=workers, device=device,
+                                       emit=feed.event.emit, placed=feed.placed.emit, cancel=cancel, cancels=cancels,
+                                       only=only)
         feed.placed.emit(plan_people(plan, scene, out_dir))
-        return populate(plan, scene, out_dir, backend=backend, emit=feed.event.emit, cancel=cancel, device=device)
+        return populate(plan, scene, out_dir, emit=feed.event.emit, cancel=cancel, device=device,
+                        cancels=cancels, only=only, on_cluster_lost="stop")
 
     return start_task(parent, job, name="populate", on_finished=on_finished, on_failed=on_failed,
                       on_cancelled=on_cancelled)
+
+
+def start_reexport(parent: QtCore.QObject, out_dir: Path, on_finished, on_failed) -> TaskHandle:
+    """Rewrite the job's ``populated.glb`` after the user rejected or accepted someone."""
+
+    def job(_report, _cancel):
+        from pipeline.populate.runner import reexport
+
+        return reexport(out_dir)
+
+    return start_task(parent, job, name="populate export", on_finished=on_finished, on_failed=on_failed)
+
+

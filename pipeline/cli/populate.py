@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("plan", nargs="?", help="plan file (JSON; see --example), also one saved from the desktop")
     parser.add_argument("--example", action="store_true", help="print an example plan that uses every field and exit")
+    parser.add_argument("--resume", metavar="DIR", default=None,
+                        help="go on with the job in DIR (its plan and scene; e.g. after a lost cluster): finished "
+                             "people are kept, the others run")
+    parser.add_argument("--only", default=None, metavar="N[,N...]",
+                        help="run just these people (numbers as printed, from 1), e.g. to retry a failed one")
     parser.add_argument("--scene", help="scene file (GLB/glTF, OBJ, PLY, STL, FBX)")
     parser.add_argument("--out", help="job folder: one run folder per person plus populated.glb (run again to resume)")
     parser.add_argument("--preset", choices=["fast", "paper"], default=None, help="override the plan's preset")
@@ -17,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="with --cluster: worker count (default: one per GPU, or per CPU without GPUs)")
     parser.add_argument("--device", default="auto", help="auto, cuda, cpu or mps")
+    parser.add_argument("--together", default="auto", metavar="N",
+                        help="on this machine: people run at once, their painting shared on the GPU "
+                             "(default auto: 4 on a GPU, 1 on a CPU)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                         help="override one setting for every person, as in `genzi generate --set`")
     parser.add_argument("--stop-if-cluster-lost", action="store_true",
@@ -55,23 +64,38 @@ def run(args: argparse.Namespace) -> int:
     if args.example:
         print(example_plan().to_json())
         return 0
-    missing = [flag for flag, value in (("PLAN", args.plan), ("--scene", args.scene), ("--out", args.out)) if not value]
-    if missing:
-        print(f"genzi populate: give {', '.join(missing)} (or --example to print a plan)", file=sys.stderr)
-        return 2
     from pipeline.cli.generate import parse_overrides
     from pipeline.core.events import Cancelled, CancelToken
     from pipeline.generation import GenerationError
-    from pipeline.populate.runner import ClusterLost, populate
+    from pipeline.populate.runner import ClusterLost, populate, saved_job
 
+    if args.resume and (args.plan or args.out):
+        print("genzi populate: --resume DIR takes the plan and the folder from DIR; leave out PLAN and --out",
+              file=sys.stderr)
+        return 2
+    missing = [flag for flag, value in (("PLAN", args.plan), ("--scene", args.scene), ("--out", args.out)) if not value]
+    if missing and not args.resume:
+        print(f"genzi populate: give {', '.join(missing)} (or --example to print a plan, or --resume DIR)",
+              file=sys.stderr)
+        return 2
     try:
-        plan = PopulatePlan.load(args.plan)
+        if args.together != "auto" and not (args.together.isdigit() and int(args.together) >= 1):
+            raise ValueError(f"--together {args.together}: give a number of people (1 or more) or auto")
+        only = None if args.only is None else [int(n) - 1 for n in args.only.replace(" ", "").split(",") if n]
+        if args.resume:
+            plan, scene = saved_job(args.resume)
+            args.out, args.scene = args.resume, args.scene or scene
+        else:
+            plan = PopulatePlan.load(args.plan)
         if args.preset:
             plan.preset = args.preset
         plan.overrides.update(parse_overrides(args.overrides))
         plan.check()
     except (PlanError, ValueError) as exc:
         print(f"genzi populate: {exc}", file=sys.stderr)
+        return 2
+    if args.resume and not Path(args.scene).is_file():
+        print(f"genzi populate: the job's scene {args.scene} is gone; give it with --scene", file=sys.stderr)
         return 2
     backend = None
     if args.cluster:
@@ -86,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = populate(plan, args.scene, args.out, backend=backend, emit=PopulatePrinter(args.quiet),
                           cancel=CancelToken(), device=args.device,
-                          on_cluster_lost="stop" if args.stop_if_cluster_lost else "local")
+                          on_cluster_lost="stop" if args.stop_if_cluster_lost else "local", only=only,
+                          together=args.together)
     except KeyboardInterrupt:
         print(f"\nstopped; finished people are kept; run the same command again to resume ({args.out})", file=sys.stderr)
         return 130
@@ -94,10 +119,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nstopped; run the same command again to resume ({args.out})", file=sys.stderr)
         return 130
     except ClusterLost as exc:
-        print(f"genzi populate: {exc} Finished people are kept in {args.out}; run again without --cluster "
-              "to finish here.", file=sys.stderr)
+        print(f"genzi populate: {exc} Finished people are kept in {args.out}; finish them here with "
+              f"`genzi populate --resume {args.out}`.", file=sys.stderr)
         return 4
-    except (PlanError, GenerationError) as exc:
+    except (PlanError, GenerationError, ValueError) as exc:
         print(f"genzi populate: {exc}", file=sys.stderr)
         return 2
     done = len(result.finished)

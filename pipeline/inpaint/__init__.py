@@ -20,7 +20,7 @@ from pipeline.inpaint.errors import (
     ModelOfflineError,
     NotAnInpaintingModelError,
 )
-from pipeline.inpaint.inpainter import Inpainter
+from pipeline.inpaint.inpainter import Inpainter, PaintJob
 from pipeline.inpaint.loading import DEFAULT_MODEL_ID, InpaintModel, ModelSpec, load_inpaint_model
 from pipeline.inpaint.masks import silhouette_mask
 from pipeline.inpaint.schema import InpaintRequest, InpaintResult, InpaintSettings
@@ -34,6 +34,7 @@ __all__ = [
     "InpaintSettings",
     "InpaintSettingsError",
     "Inpainter",
+    "PaintJob",
     "ModelNotFoundError",
     "ModelOfflineError",
     "ModelSpec",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
@@ -20,6 +21,21 @@ from pipeline.inpaint.schema import InpaintRequest, InpaintResult, InpaintSettin
 from pipeline.inpaint.tokens import find_subject_tokens
 
 log = logging.getLogger(__name__)
+PROMPT_FIELDS = ("prompt", "negative_prompt", "prefix", "suffix", "global_negatives", "ensure_subject", "subject_tokens")
+
+
+@dataclass
+class PaintJob:
+    """One job's images and settings (its prompt): e.g. one person's views in a populate job."""
+
+    requests: list[InpaintRequest]
+    settings: InpaintSettings
+    emit: EventSink | None = None  # this job's step and done events (default: run_many's emit)
+
+
+def _sampling(settings: InpaintSettings) -> dict:
+    """The settings that shape the sampling itself (all but the prompt's)."""
+    return {k: v for k, v in asdict(settings).items() if k not in PROMPT_FIELDS}
 
 
 class Inpainter:
@@ -66,20 +82,36 @@ class Inpainter:
         Raises :class:`pipeline.core.events.Cancelled` when ``cancel`` is set (within one step,
         without decoding), :class:`InpaintSettingsError` for unusable inputs.
         """
-        settings = settings or InpaintSettings()
+        return self.run_many([PaintJob(list(requests), settings or InpaintSettings())], emit, cancel)[0]
+
+    def run_many(
+        self,
+        jobs: Sequence[PaintJob],
+        emit: EventSink | None = null_sink,
+        cancel: CancelToken | None = None,
+    ) -> list[list[InpaintResult]]:
+        """Paint several jobs (e.g. several people's views, each with its own prompt) together.
+
+        Images of every job share the UNet calls (same-sized images, as many per call as
+        ``batch_size`` or the memory budget allows, halved on out-of-memory). The jobs must agree
+        on everything but the prompt; an image comes out as it would in its job alone.
+        Returns each job's results in its request order.
+        """
         emit = emit or null_sink
-        requests = list(requests)
-        if not requests:
-            return []
-        self._validate(requests, settings)
-        prompt = self.prepare_prompt(settings)
-        for label, text in (("prompt", prompt.text), ("negative prompt", prompt.negative)):
-            if self.token_count(text) > self.model.tokenizer.model_max_length:
-                emit(WarningEvent(
-                    message=f"The {label} is longer than {self.model.tokenizer.model_max_length} tokens; "
-                    f"the model ignores its end: {text!r}",
-                    stage="inpaint",
-                ))
+        jobs = [j for j in jobs]
+        if not any(j.requests for j in jobs):
+            return [[] for _ in jobs]
+        settings = jobs[0].settings
+        for job in jobs:
+            if _sampling(job.settings) != _sampling(settings):
+                raise InpaintSettingsError("Images painted together must share steps, guidance, mask and batch "
+                                           "settings; only the prompts may differ. Paint the others separately.")
+            self._validate(job.requests, job.settings)
+        prompts = [self._prompt_for(job.settings, emit) for job in jobs]
+        flat = [(j, r) for j, job in enumerate(jobs) for r in range(len(job.requests))]
+        requests = [jobs[j].requests[r] for j, r in flat]
+        per_image = [prompts[j] for j, _ in flat]
+        sinks = [jobs[j].emit or emit for j, _ in flat]
         latent_scale = settings.attention_divisor // self.model.vae_scale_factor
         needs_capture = any(r.fixed_mask is None for r in requests) and settings.dynamic_stop > settings.dynamic_start
         capture = AttentionCapture(self.model.unet, latent_scale) if needs_capture else None
@@ -104,8 +136,8 @@ class Inpainter:
 
                     def run_chunk(chunk: Sequence[int]) -> list[tuple[int, InpaintResult]]:
                         done = sample_batch(
-                            self.model, [requests[i] for i in chunk], prompt, settings, capture, emit, cancel,
-                            self.attention_hook,
+                            self.model, [requests[i] for i in chunk], [per_image[i] for i in chunk], settings,
+                            capture, emit, cancel, self.attention_hook, [sinks[i] for i in chunk],
                         )
                         return list(zip(chunk, done))
 
@@ -114,7 +146,22 @@ class Inpainter:
         finally:
             if capture is not None:
                 capture.remove()
-        return [r for r in results if r is not None]
+        out: list[list[InpaintResult]] = [[] for _ in jobs]
+        for (j, _), result in zip(flat, results):
+            if result is not None:
+                out[j].append(result)
+        return out
+
+    def _prompt_for(self, settings: InpaintSettings, emit: EventSink) -> PreparedPrompt:
+        prompt = self.prepare_prompt(settings)
+        for label, text in (("prompt", prompt.text), ("negative prompt", prompt.negative)):
+            if self.token_count(text) > self.model.tokenizer.model_max_length:
+                emit(WarningEvent(
+                    message=f"The {label} is longer than {self.model.tokenizer.model_max_length} tokens; "
+                    f"the model ignores its end: {text!r}",
+                    stage="inpaint",
+                ))
+        return prompt
 
     def _validate(self, requests: Sequence[InpaintRequest], settings: InpaintSettings) -> None:
         if settings.steps < 1:

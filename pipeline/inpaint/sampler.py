@@ -11,6 +11,8 @@ costs at most one more step and never a decode.
 Every image owns a CPU ``torch.Generator`` seeded with its request's seed; its initial
 noise and every VAE posterior sample it needs come from that generator, in the same
 order whatever else is in the batch. So an image comes out the same alone or batched.
+A batch may mix prompts (several people's views painted together): each image then has its
+own text rows and its own subject tokens.
 """
 
 from __future__ import annotations
@@ -103,17 +105,52 @@ def vae_decode(model: InpaintModel, latents: torch.Tensor, chunk: int) -> torch.
     return torch.cat(parts)
 
 
+def _per_image(prompt: PreparedPrompt | Sequence[PreparedPrompt], n: int) -> list[PreparedPrompt]:
+    prompts = [prompt] * n if isinstance(prompt, PreparedPrompt) else list(prompt)
+    if len(prompts) != n:
+        raise ValueError(f"{len(prompts)} prompts for {n} images")
+    return prompts
+
+
+def _text_rows(prompts: list[PreparedPrompt], guided: bool, device):
+    """(text embeddings of the UNet rows, subject token indices, which indices are real).
+
+    With one prompt the indices are a flat list and the mask None (the single-prompt path,
+    unchanged); with several they are (n, K) padded with token 0 and a 0/1 mask.
+    """
+    n = len(prompts)
+    if all(p is prompts[0] for p in prompts):
+        p = prompts[0]
+        rows = torch.cat([p.uncond.expand(n, -1, -1), p.cond.expand(n, -1, -1)]) if guided else p.cond.expand(n, -1, -1)
+        return rows, torch.tensor(p.token_indices, device=device), None
+    cond = torch.cat([p.cond for p in prompts])
+    rows = torch.cat([torch.cat([p.uncond for p in prompts]), cond]) if guided else cond
+    width = max(len(p.token_indices) for p in prompts)
+    index = torch.zeros((n, width), dtype=torch.long)
+    keep = torch.zeros((n, width))
+    for i, p in enumerate(prompts):
+        index[i, : len(p.token_indices)] = torch.tensor(p.token_indices, dtype=torch.long)
+        keep[i, : len(p.token_indices)] = 1.0
+    return rows, index.to(device), keep.to(device)
+
+
 def sample_batch(
     model: InpaintModel,
     requests: Sequence[InpaintRequest],
-    prompt: PreparedPrompt,
+    prompt: PreparedPrompt | Sequence[PreparedPrompt],
     settings: InpaintSettings,
     capture: AttentionCapture | None,
     emit: EventSink,
     cancel: CancelToken | None = None,
     attention_hook: AttentionHook | None = None,
+    sinks: Sequence[EventSink] | None = None,
 ) -> list[InpaintResult]:
-    """Paint every request of the batch (all the same size) and return their results."""
+    """Paint every request of the batch (all the same size) and return their results.
+
+    ``prompt``: one prompt for all, or one per request (they may differ). ``sinks``: where each
+    request's step and done events go (default ``emit``), so painting together keeps each
+    job's events apart.
+    """
     device, dtype = model.device, model.dtype
     n = len(requests)
     height, width = requests[0].image.shape[:2]
@@ -143,8 +180,9 @@ def sample_batch(
         images, masks, masked_latents, lambda m: latent_mask(m, lat_size), settings.mask_reencode_fraction,
     )
 
-    embeddings = torch.cat([prompt.uncond.expand(n, -1, -1), prompt.cond.expand(n, -1, -1)]) if guided else prompt.cond.expand(n, -1, -1)
-    token_index = torch.tensor(prompt.token_indices, device=device)
+    prompts = _per_image(prompt, n)
+    sinks = list(sinks) if sinks is not None else [emit] * n
+    embeddings, token_index, token_keep = _text_rows(prompts, guided, device)
     grid = (height // settings.attention_divisor, width // settings.attention_divisor)
     history: deque[torch.Tensor] = deque(maxlen=max(1, settings.average_steps))
     mask_np = [m[0].bool().cpu().numpy() for m in masks]
@@ -181,7 +219,11 @@ def sample_batch(
             maps = capture.collect()
             if maps is None:
                 raise RuntimeError("attention capture recorded nothing; is the UNet running its attention processors?")
-            token_maps = maps[:, :, token_index].permute(0, 2, 1).reshape(n, -1, *grid)
+            if token_keep is None:  # one prompt: the same tokens for every image
+                token_maps = maps[:, :, token_index].permute(0, 2, 1).reshape(n, -1, *grid)
+            else:  # each image its own tokens, padded with zero maps (the mask sums over tokens)
+                picked = torch.gather(maps, 2, token_index[:, None, :].expand(-1, maps.shape[1], -1))
+                token_maps = (picked * token_keep[:, None, :]).permute(0, 2, 1).reshape(n, -1, *grid)
             if attention_hook is not None:
                 token_maps = attention_hook(step, token_maps)
             history.append(token_maps)
@@ -201,7 +243,7 @@ def sample_batch(
             for i in range(n):
                 snapshots[i][step] = mask_np[i]
         for i, request in enumerate(requests):
-            emit(
+            sinks[i](
                 InpaintStep(
                     view=request.view_name,
                     sample=request.sample,
@@ -227,9 +269,9 @@ def sample_batch(
             image=decoded[i],
             mask=mask_np[i],
             mask_history=snapshots[i],
-            prompt=prompt.text,
-            token_indices=list(prompt.token_indices),
+            prompt=prompts[i].text,
+            token_indices=list(prompts[i].token_indices),
         )
-        emit(InpaintDone(view=request.view_name, sample=request.sample, image=decoded[i], mask=mask_np[i], round=settings.round))
+        sinks[i](InpaintDone(view=request.view_name, sample=request.sample, image=decoded[i], mask=mask_np[i], round=settings.round))
         results.append(result)
     return results

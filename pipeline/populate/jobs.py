@@ -18,6 +18,7 @@ from pipeline.core.atomic import read_json, write_json_atomic
 from pipeline.core.events import CancelToken, EventSink
 from pipeline.generation import GenerationError, GenerationRequest, NothingUsableError, RenderedBodyImagination, run_generation
 from pipeline.generation.obstacles import penetration_into_bodies
+from pipeline.populate.person_cancel import CANCELLED, PersonCancelled
 from pipeline.populate.placement import PersonSpec
 from pipeline.populate.plan import PopulatePlan
 
@@ -79,17 +80,22 @@ def best_body(folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def run_person(job: PersonJob, scene: str, folder: Path, obstacles: Sequence = (), emit: EventSink | None = None,
-               cancel: CancelToken | None = None) -> dict:
+               cancel: CancelToken | None = None, painter=None) -> dict:
     """Run (or resume) one person into ``folder``; returns and writes its outcome record.
 
     A person the method cannot make (no painted image shows anyone) is an outcome with status
     ``no_body`` and the explanation, a person whose inputs fail (no view of the spot can be
     rendered, a missing model) one with status ``failed``: one person never stops the plan.
-    A rerun of the job keeps ``done`` and ``no_body`` people and retries ``failed`` ones.
+    A person stopped on its own (``cancel`` is a :class:`PersonToken`) is status ``cancelled``.
+    A rerun of the job keeps ``done`` and ``no_body`` people and retries the others.
+    ``painter``: the diffusion imagination to use (one that paints together with other people).
     """
     folder = Path(folder)
+    (folder / OUTCOME_FILE).unlink(missing_ok=True)  # the last try's record; rewritten below
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()  # a person cancelled before it started left only that record
     request = GenerationRequest.from_dict({**job.request, "scene": scene})
-    imagination = None
+    imagination = painter if job.painter == "diffusion" else None
     if job.painter == "known_body":
         imagination = RenderedBodyImagination(posture=job.person.posture, at=job.person.target,
                                               facing_yaw_deg=job.person.facing_yaw_deg)
@@ -97,6 +103,8 @@ def run_person(job: PersonJob, scene: str, folder: Path, obstacles: Sequence = (
     outcome = {"index": job.person.index, "person": job.person.to_dict(), "obstacles": list(job.obstacles)}
     try:
         result = run_generation(request, folder, emit, cancel, imagination=imagination, obstacles=list(obstacles))
+    except PersonCancelled:  # only this person: the folder resumes when it is run again
+        outcome.update(status=CANCELLED, message="cancelled by the user while it ran")
     except NothingUsableError as exc:
         outcome.update(status="no_body", message=str(exc))
     except GenerationError as exc:  # this person's spot or inputs; the others go on, a rerun retries it

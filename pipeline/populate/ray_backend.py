@@ -126,11 +126,18 @@ class RayBackend:
         self.flight.clear()
         flight = self.flight
         attempts: dict[int, int] = {}
+        told: set[int] = set()  # running people whose worker was told to stop them
         try:
             while not schedule.done:
                 if cancel.cancelled:
                     self._cancel(bus, flight, emit)
                     raise Cancelled("cancelled by the user")
+                for stopped in schedule.take_cancelled():
+                    emit(PersonFinished(stopped, schedule.outcomes[stopped]))
+                for index, _ in flight.values():
+                    if index in schedule.cancels and index not in told:
+                        told.add(index)
+                        bus.cancel_person.remote(index)
                 for index in schedule.ready():
                     if not free:
                         break

@@ -22,6 +22,7 @@ from pipeline.core.events import (
     Cancelled, CancelToken, Error, InpaintDone, Progress, StageFinished, StageSkipped, StageStarted, Warning,
 )
 from pipeline.populate.jobs import PersonJob, run_person
+from pipeline.populate.person_cancel import PersonCancelled
 
 LIGHT_EVENTS = (StageStarted, StageFinished, StageSkipped, Progress, Warning, Error)
 THUMBNAIL = 96  # painted images travel back as thumbnails of at most this many pixels a side
@@ -40,6 +41,7 @@ class EventBus:
     def __init__(self) -> None:
         self.events: list = []
         self.cancelled = False
+        self.people: set[int] = set()
 
     def push(self, person: int, event) -> None:
         self.events.append((person, event))
@@ -54,26 +56,42 @@ class EventBus:
     def is_cancelled(self) -> bool:
         return self.cancelled
 
+    def cancel_person(self, person: int) -> None:
+        self.people.add(person)
+
+    def state(self, person: int) -> str:
+        """"job" when everything stops, "person" when only this person does, "" to go on."""
+        return "job" if self.cancelled else ("person" if person in self.people else "")
+
 
 class RemoteCancel(CancelToken):
-    """A cancel token that also asks the bus (at most every ``interval`` seconds)."""
+    """A person's cancel token that also asks the bus (at most every ``interval`` seconds)
+    whether the job, or this person alone, was cancelled."""
 
-    def __init__(self, bus, interval: float = 0.3) -> None:
+    def __init__(self, bus, person: int, interval: float = 0.3) -> None:
         super().__init__()
-        self.bus = bus
-        self.interval = interval
+        self.bus, self.person, self.interval = bus, person, interval
         self.last = 0.0
+        self.person_stopped = False
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or self.person_stopped
 
     def check(self) -> None:
         now = time.monotonic()
         if not self.cancelled and now - self.last > self.interval:
             self.last = now
             try:
-                if ray.get(self.bus.is_cancelled.remote(), timeout=10):
-                    self.cancel()
+                state = ray.get(self.bus.state.remote(self.person), timeout=10)
             except Exception:  # noqa: BLE001 - a slow bus must not stop the person
-                pass
+                state = ""
+            if state == "job":
+                self.cancel()
+            self.person_stopped = state == "person"
         super().check()
+        if self.person_stopped:
+            raise PersonCancelled(f"person {self.person + 1} cancelled by the user")
 
 
 class PersonWorker:
@@ -108,7 +126,7 @@ class PersonWorker:
                 bus.push.remote(index, thumbnail_event(event))
 
         try:
-            outcome = run_person(person, scene, folder, obstacles, emit, RemoteCancel(bus))
+            outcome = run_person(person, scene, folder, obstacles, emit, RemoteCancel(bus, index))
         except Cancelled:
             shutil.rmtree(folder.parent, ignore_errors=True)
             return {"index": index, "status": "cancelled", "message": "stopped on the worker"}, b""

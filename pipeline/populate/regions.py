@@ -54,3 +54,36 @@ def polygons_overlap(a: np.ndarray, b: np.ndarray) -> bool:
             if _segments_cross(a[i], a[(i + 1) % len(a)], b[j], b[(j + 1) % len(b)]):
                 return True
     return False
+
+
+def floor_point(origin, direction, hit_point, floor_z: float) -> np.ndarray | None:
+    """The floor-plan (x, y) a click in a 3D view means, or None when it means none.
+
+    A click on a surface (the floor, a sofa's seat, a table top) means the floor under it;
+    a click past every surface means where the view ray meets the floor plane ``z = floor_z``.
+    """
+    if hit_point is not None:
+        return np.asarray(hit_point, dtype=np.float64)[:2].copy()
+    o, d = np.asarray(origin, dtype=np.float64), np.asarray(direction, dtype=np.float64)
+    if d[2] >= -1e-9:  # looking level or up: the ray never comes down to the floor
+        return None
+    t = (floor_z - o[2]) / d[2]
+    return (o + t * d)[:2] if t > 0 else None
+
+
+def polygon_problem(corners) -> str | None:
+    """What is wrong with a drawn floor polygon (too few corners, crossing edges, no area), or None."""
+    p = np.asarray(corners, dtype=np.float64).reshape(-1, 2)
+    if len(p) < 3:
+        return f"A region needs at least 3 corners; it has {len(p)}. Click more corners on the floor."
+    n = len(p)
+    for i in range(n):
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue  # neighbours through the closing edge
+            if _segments_cross(p[i], p[(i + 1) % n], p[j], p[(j + 1) % n]):
+                return (f"The region's edges cross (edge {i + 1} and edge {j + 1}); undo the last corners "
+                        "(Backspace) and go round the region in one direction.")
+    if area(p) < 0.05:
+        return f"The region encloses almost no floor ({area(p):.2f} m²); draw a larger one."
+    return None
