@@ -213,11 +213,12 @@ def _fill_gutter(image: np.ndarray, covered: np.ndarray) -> np.ndarray:
 
 
 def bake_textures(parts: Sequence[BakePart], views: Sequence[PaintedView],
-                  region_colours: dict[str, tuple[float, float, float]] | None = None) -> dict[str, BakedTexture]:
+                  region_colours: dict[str, tuple[float, float, float]] | None = None,
+                  cancel=None) -> dict[str, BakedTexture]:
     """A texture per part from painted ``views`` of the posed person ``parts``.
 
     ``region_colours`` (sRGB) fill texels no trusted view sees; by default each region's
-    weighted median over the texels that were seen."""
+    weighted median over the texels that were seen. ``cancel``: a CancelToken checked per view."""
     from pipeline.scene.mesh_query import MeshQuery
 
     texels = _texels(parts)
@@ -230,6 +231,8 @@ def bake_textures(parts: Sequence[BakePart], views: Sequence[PaintedView],
     lab = np.zeros((max(len(views), 1), m, 3), dtype=np.float32)
     weight = np.zeros((max(len(views), 1), m), dtype=np.float32)
     for k, view in enumerate(views):
+        if cancel is not None:
+            cancel.check()
         lab[k], weight[k] = sample_view(view, texels, *depth_map(view, query, all_v, face_part))
     estimate, seen, _ = combine(lab, weight) if len(views) else (np.zeros((m, 3)), np.zeros(m, int), None)
     ok = seen > 0

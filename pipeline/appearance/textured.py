@@ -63,6 +63,6 @@ def bake_parts(dressed: DressedBody, posed_matrices=None) -> list[BakePart]:
 
 
 def bake_dressed(dressed: DressedBody, views: Sequence[PaintedView],
-                 region_colours: dict[str, tuple[float, float, float]] | None = None) -> dict[str, BakedTexture]:
+                 region_colours: dict[str, tuple[float, float, float]] | None = None, cancel=None) -> dict[str, BakedTexture]:
     """A texture for the body and every garment of ``dressed`` from painted ``views``."""
-    return bake_textures(bake_parts(dressed), views, region_colours)
+    return bake_textures(bake_parts(dressed), views, region_colours, cancel)

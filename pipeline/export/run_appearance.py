@@ -19,6 +19,8 @@ from pipeline.core.atomic import read_json, write_json_atomic
 from pipeline.export.styling import Appearance
 
 APPEARANCE_FILE = "appearance.json"
+_LOOKS: dict[tuple, tuple[dict, dict]] = {}  # recent bakes: restyling must not bake again
+_LOOKS_KEPT = 8
 
 
 def record_appearance(run_dir: str | Path, style: str | None = None, outfit: str | None = None,
@@ -49,9 +51,24 @@ def _painted_views(run_dir: Path, entry: dict) -> list[PaintedView]:
     return views
 
 
-def painted_look(run_dir: Path, entry: dict, body, hm08_index, outfit, *, bake: bool = True):
+def painted_look(run_dir: Path, entry: dict, body, hm08_index, outfit, *, bake: bool = True, cancel=None):
     """(region colours, textures by part name) from the paintings the body was fitted to;
     ({}, {}) when there are none."""
+    report = Path(run_dir) / "report.json"
+    key = (str(Path(run_dir).resolve()), report.stat().st_mtime_ns if report.is_file() else 0,
+           str(entry.get("set", "")), int(entry.get("round", 1)),
+           None if outfit is None else tuple(outfit.asset_names()),
+           None if body.skin is None else hash(body.skin.posed_matrices.tobytes()), bake)
+    if key in _LOOKS:
+        return _LOOKS[key]
+    found = _painted_look(Path(run_dir), entry, body, hm08_index, outfit, bake, cancel)
+    _LOOKS[key] = found
+    while len(_LOOKS) > _LOOKS_KEPT:
+        _LOOKS.pop(next(iter(_LOOKS)))
+    return found
+
+
+def _painted_look(run_dir: Path, entry: dict, body, hm08_index, outfit, bake: bool, cancel=None):
     from pipeline.appearance.textured import bake_dressed, body_face_uv
 
     try:
@@ -66,7 +83,7 @@ def painted_look(run_dir: Path, entry: dict, body, hm08_index, outfit, *, bake: 
     colours = {region: c.rgb for region, c in colours_from_paintings(parts, views).items()}
     if not bake:
         return colours, {}
-    baked = bake_dressed(dressed, views, region_colours=colours)
+    baked = bake_dressed(dressed, views, region_colours=colours, cancel=cancel)
     return colours, {name: t.image for name, t in baked.items()}
 
 
@@ -120,7 +137,8 @@ def styled_run_bodies(run_dir: str | Path, bodies: list, indices: list[int] | No
 
 
 def appearance_for_result(choices: dict, *, prompt: str, seed: int, person_index: int, body, hm08_index,
-                          run_dir: str | Path | None = None, set_name: str = "", default_style: str = "clothed") -> Appearance:
+                          run_dir: str | Path | None = None, set_name: str = "", default_style: str = "clothed",
+                          cancel=None) -> Appearance:
     """A kept result's appearance from the user's ``choices`` (style, outfit, hair, colours;
     missing = automatic): the prompt's outfit, and colours from the run's paintings."""
     style = check_style(choices.get("style") or default_style)
@@ -135,5 +153,5 @@ def appearance_for_result(choices: dict, *, prompt: str, seed: int, person_index
             entries = []
         entry = next((e for e in entries if e.get("set") == set_name), None)
         if entry is not None:
-            found, textures = painted_look(Path(run_dir), entry, body, hm08_index, outfit)
+            found, textures = painted_look(Path(run_dir), entry, body, hm08_index, outfit, cancel=cancel)
     return Appearance(style=style, outfit=outfit, colours=found, person_index=person_index, textures=textures)
