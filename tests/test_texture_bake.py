@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 
 import numpy as np
 import pygltflib
@@ -75,20 +76,12 @@ def painted():
     dressed = fit_outfit(skin, hm08, OUTFIT, body_face_uv(hm08, len(skin.faces)))
     assert dressed.body.face_uv is not None and all(g.face_uv is not None for g in dressed.garments)
     parts = bake_parts(dressed)
-    texels = bake_module._texels(parts)
+    texels = bake_module.surface_texels(parts)
 
     def pattern(shift: int) -> dict[str, np.ndarray]:
         cell = np.floor(texels.points / 0.12).astype(int)
         rgb = (PALETTE[(cell[:, 0] + 3 * cell[:, 1] + 5 * cell[:, 2] + shift) % len(PALETTE)] * 255).astype(np.uint8)
-        out = {}
-        for k, part in enumerate(parts):
-            mine = texels.part == k
-            image = np.zeros((part.size**2, 3), np.uint8)
-            covered = np.zeros(part.size**2, bool)
-            image[texels.texel[mine]], covered[texels.texel[mine]] = rgb[mine], True
-            out[part.name] = bake_module._fill_gutter(image.reshape(part.size, part.size, 3),
-                                                      covered.reshape(part.size, part.size))
-        return out
+        return bake_module.texel_images(parts, texels, rgb)
 
     truth, other = pattern(0), pattern(4)
     white = {r: Material(r, (1.0, 1.0, 1.0)) for r in ("skin", "top", "bottom", "shoes", "hair")}
@@ -198,3 +191,33 @@ def test_textures_are_embedded_in_glb_and_fbx_and_beside_obj(painted, tmp_path):
     image_bytes = sum(gltf.bufferViews[i.bufferView].byteLength for i in gltf.images)
     ratio = (glb.stat().st_size - image_bytes) / plain.stat().st_size
     assert ratio < 2.0, ratio
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("GENZI_BPY_PYTHON"),
+                    reason="set GENZI_BPY_PYTHON to a Python with bpy 5.0.1 (pip install bpy==5.0.1)")
+def test_blender_imports_textured_rigged_glb_and_fbx_and_poses_body_and_clothes_together(painted, tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    from pipeline.export import ExportBody, export_bodies
+    from pipeline.export.styling import Appearance, styled_body
+
+    check = Path(__file__).resolve().parent / "blender_pose_check.py"
+    skin = painted["anny"].skinned_mesh(painted["params"])
+    styled, _ = styled_body(ExportBody.from_skin(skin, name="person"),
+                            Appearance("clothed", OUTFIT, textures=painted["truth"]),
+                            painted["anny"].hm08_vertex_indices())
+    for suffix in (".glb", ".fbx"):
+        path = export_bodies([styled], tmp_path / f"person{suffix}")[0]
+        png = tmp_path / f"blender{suffix.replace('.', '_')}.png"
+        out = subprocess.run([os.environ["GENZI_BPY_PYTHON"], str(check), "--", str(path), "upperarm01.L", str(png)],
+                             capture_output=True, text=True, timeout=900)
+        assert out.returncode == 0, out.stderr[-2000:]
+        report = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
+        assert report["armatures"] == 1 and report["skinned_meshes"] >= 5, report
+        assert report["body_moved"] > 0.05 and report["garment_moved"] > 0.05, report
+        assert len(report["textured"]) >= 5, report  # every piece: a UV map and its image with pixels
+        rendered = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        assert rendered.std() > 10  # a picture, not an empty frame

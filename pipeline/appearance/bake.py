@@ -51,7 +51,7 @@ class BakedTexture:
 
 
 @dataclass
-class _Texels:
+class SurfaceTexels:
     part: np.ndarray  # (M,) part index
     texel: np.ndarray  # (M,) flat texel index in its part's texture
     points: np.ndarray  # (M, 3)
@@ -59,7 +59,8 @@ class _Texels:
     region: np.ndarray  # (M,) region names
 
 
-def _texels(parts: Sequence[BakePart]) -> _Texels:
+def surface_texels(parts: Sequence[BakePart]) -> SurfaceTexels:
+    """Every covered texel of every part as a point (and normal) on the posed surface."""
     from pipeline.scene.normals import vertex_normals
 
     out = {k: [] for k in ("part", "texel", "points", "normals", "region")}
@@ -77,7 +78,7 @@ def _texels(parts: Sequence[BakePart]) -> _Texels:
         out["points"].append(np.einsum("mk,mkd->md", bary, v[f]))
         out["normals"].append(n / np.linalg.norm(n, axis=1, keepdims=True).clip(1e-12))
         out["region"].append(np.asarray(part.face_region, dtype=object)[face])
-    return _Texels(**{k: np.concatenate(v) for k, v in out.items()})
+    return SurfaceTexels(**{k: np.concatenate(v) for k, v in out.items()})
 
 
 def _project(cam, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +140,7 @@ def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
-def sample_view(view: PaintedView, texels: _Texels, depth: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sample_view(view: PaintedView, texels: SurfaceTexels, depth: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(Lab (M, 3), weight (M,)) of every texel in one view; weight 0 where unseen: facing
     away, another part in front (cloth over skin), behind the depth map, or at an edge."""
     cam = view.camera
@@ -203,13 +204,25 @@ def combine(lab: np.ndarray, weight: np.ndarray, iterations: int = 4, seed: int 
     return estimate, trusted_views, trust
 
 
-def _fill_gutter(image: np.ndarray, covered: np.ndarray) -> np.ndarray:
+def fill_gutter(image: np.ndarray, covered: np.ndarray) -> np.ndarray:
     from scipy.ndimage import distance_transform_edt
 
     if covered.all() or not covered.any():
         return image
     _, (rows, cols) = distance_transform_edt(~covered, return_indices=True)
     return image[rows, cols]
+
+
+def texel_images(parts: Sequence[BakePart], texels: SurfaceTexels, rgb: np.ndarray) -> dict[str, np.ndarray]:
+    """Images by part name from one uint8 colour per texel (gutters filled)."""
+    out = {}
+    for k, part in enumerate(parts):
+        mine = texels.part == k
+        image = np.zeros((part.size**2, 3), np.uint8)
+        covered = np.zeros(part.size**2, bool)
+        image[texels.texel[mine]], covered[texels.texel[mine]] = rgb[mine], True
+        out[part.name] = fill_gutter(image.reshape(part.size, part.size, 3), covered.reshape(part.size, part.size))
+    return out
 
 
 def bake_textures(parts: Sequence[BakePart], views: Sequence[PaintedView],
@@ -221,7 +234,7 @@ def bake_textures(parts: Sequence[BakePart], views: Sequence[PaintedView],
     weighted median over the texels that were seen. ``cancel``: a CancelToken checked per view."""
     from pipeline.scene.mesh_query import MeshQuery
 
-    texels = _texels(parts)
+    texels = surface_texels(parts)
     offsets = np.cumsum([0] + [len(p.vertices) for p in parts])
     all_v = np.concatenate([np.asarray(p.vertices, dtype=np.float64) for p in parts])
     all_f = np.concatenate([np.asarray(p.faces, dtype=np.int64) + o for p, o in zip(parts, offsets)])
@@ -259,5 +272,5 @@ def bake_textures(parts: Sequence[BakePart], views: Sequence[PaintedView],
         views_of[texels.texel[mine]] = seen[mine]
         covered[texels.texel[mine]] = True
         image, views_of, covered = image.reshape(s, s, 3), views_of.reshape(s, s), covered.reshape(s, s)
-        out[part.name] = BakedTexture(_fill_gutter(image, covered), views_of, covered)
+        out[part.name] = BakedTexture(fill_gutter(image, covered), views_of, covered)
     return out
