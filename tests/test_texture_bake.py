@@ -221,3 +221,25 @@ def test_blender_imports_textured_rigged_glb_and_fbx_and_poses_body_and_clothes_
         assert len(report["textured"]) >= 5, report  # every piece: a UV map and its image with pixels
         rendered = np.asarray(Image.open(png).convert("RGB")).astype(int)
         assert rendered.std() > 10  # a picture, not an empty frame
+
+
+@pytest.mark.slow
+def test_genzi_export_bakes_the_runs_paintings_into_the_glb(painted, tmp_path):
+    from pipeline.cli.main import main as genzi
+    from pipeline.views.views_io import write_views
+
+    run = tmp_path / "run"
+    write_views(run / "views", painted["cameras"], target=[0.4, 0.2, 0.0], normal=[0, 0, 1])
+    images = run / "round_1" / "images" / "set_0"
+    images.mkdir(parents=True)
+    for cam, rgb in zip(painted["cameras"], painted["clean"]):
+        Image.fromarray(rgb).save(images / f"{cam.name}.png")
+    body = {"set": "set_0", "round": 1, "model": "anny", "params": painted["anny"].params_to_json(painted["params"])}
+    (run / "report.json").write_text(json.dumps({"bodies": [body]}))
+    (run / "config.json").write_text(json.dumps({"request": {"prompt": "a man standing", "seed": 1}}))
+    out = tmp_path / "person.glb"
+    assert genzi(["export", str(run), "--out", str(out), "--outfit", OUTFIT.suit]) == 0
+    gltf = pygltflib.GLTF2().load(str(out))
+    textured = [m for m in gltf.meshes if m.primitives[0].attributes.TEXCOORD_0 is not None]
+    assert len(textured) == len(gltf.meshes) >= 4 and len(gltf.images) >= 4
+    assert any(OUTFIT.suit in m.name for m in textured)

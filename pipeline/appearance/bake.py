@@ -5,10 +5,9 @@ sees it when the point faces the camera and is the first surface along the camer
 (the person's own depth map, ray cast; the scene's depth when the view has one) away from
 silhouette edges, where paintings blend person and background. Its colour there counts by
 the view's confidence and by how squarely the view sees it. Views are then combined the way
-the lifting combines them: each view is first judged by how well it agrees with the
-per-texel median of all views over everything it sees (a view painting another person
-counts little everywhere), then each texel takes a Cauchy-weighted mean starting at the
-weighted median. Texels no trusted view sees take their region's robust colour; texels
+the lifting combines them: each view is first judged by how well it agrees with the other
+views where they see the same surface (a view painting another person counts little
+everywhere), then each texel takes a Cauchy-weighted mean starting at the weighted median. Texels no trusted view sees take their region's robust colour; texels
 outside every face copy their nearest covered texel, so filtering never bleeds a seam.
 """
 
@@ -26,7 +25,7 @@ from pipeline.appearance.uv_layout import rasterize
 MIN_COS = 0.25  # no texel seen more obliquely than ~75 degrees
 DEPTH_TOL = 0.015  # metres a texel may lie behind the depth map and still count as seen
 EDGE_GAP = 0.05  # a nearer surface this much in front, one pixel away, marks an occluding edge
-VIEW_SCALE = 10.0  # CIEDE2000 of a view's typical disagreement at which its weight halves
+VIEW_SCALE = 10.0  # CIEDE2000 above the typical view's disagreement at which a view's weight halves
 TEXEL_SCALE = 8.0  # Lab distance at which a texel's sample weight halves
 MIN_TRUST = 0.3  # texels seen only by views trusted less than this are filled instead
 
@@ -176,24 +175,34 @@ def median_pick(lab: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return lab[pick, np.arange(lab.shape[1])]
 
 
-def view_trust(lab: np.ndarray, weight: np.ndarray, consensus: np.ndarray, rng) -> np.ndarray:
-    """(K,) how far each view's colours agree with the consensus where others see too."""
-    shared = (weight > 0).sum(0) >= 2
-    trust = np.ones(len(lab))
-    for k in range(len(lab)):
-        idx = np.flatnonzero((weight[k] > 0) & shared)
-        if len(idx) < 50:
-            continue
-        idx = rng.choice(idx, min(len(idx), 20000), replace=False)
-        residual = float(np.median(ciede2000(lab[k, idx], consensus[idx])))
-        trust[k] = 1.0 / (1.0 + (residual / VIEW_SCALE) ** 2)
-    return trust
+def view_trust(lab: np.ndarray, weight: np.ndarray, rng, min_shared: int = 200) -> np.ndarray:
+    """(K,) trust per view from how it agrees with the other views where both see the same
+    texels: its disagreement is the median, over partner views, of the pair's median
+    CIEDE2000. Each partner has one vote, so a view is judged by the majority of views,
+    not by whichever part of the body the views painting something else happen to cover.
+    Trust falls with the excess over the typical view's disagreement, so paintings that all
+    differ a little (another hand, other folds) keep their trust."""
+    k_views = len(lab)
+    seen = weight > 0
+    pair = np.full((k_views, k_views), np.nan)
+    for j in range(k_views):
+        for k in range(j + 1, k_views):
+            both = np.flatnonzero(seen[j] & seen[k])
+            if len(both) < min_shared:
+                continue
+            both = rng.choice(both, min(len(both), 4000), replace=False)
+            pair[j, k] = pair[k, j] = float(np.median(ciede2000(lab[j, both], lab[k, both])))
+    residual = np.array([np.nanmedian(row) if np.isfinite(row).any() else np.nan for row in pair])
+    if not np.isfinite(residual).any():
+        return np.ones(k_views)
+    typical = float(np.nanmedian(residual))
+    excess = np.clip(np.nan_to_num(residual, nan=typical) - typical, 0.0, None)
+    return 1.0 / (1.0 + (excess / VIEW_SCALE) ** 2)
 
 
 def combine(lab: np.ndarray, weight: np.ndarray, iterations: int = 4, seed: int = 0):
     """Robust per-texel colour over views: (Lab (M, 3), trusted views per texel (M,), view trust (K,))."""
-    consensus = median_pick(lab, weight)
-    trust = view_trust(lab, weight, consensus, np.random.default_rng(seed))
+    trust = view_trust(lab, weight, np.random.default_rng(seed))
     w = weight * trust[:, None].astype(np.float32)
     estimate = median_pick(lab, w)
     for _ in range(iterations):
