@@ -96,6 +96,9 @@ class ResultsController(QtCore.QObject):
                 vp.set_body(key, vertices, faces, visible=r.visible, selected=select == (pi, r.id))
                 shown[key] = mesh
         self.generation.results_panel.show_project(self.project, select)
+        appearance = getattr(self.generation, "appearance", None)
+        if appearance is not None:  # dressed, coloured people replace the plain bodies when ready
+            appearance.dress_shown()
 
     def find_result(self, person: int, result_id: str) -> ResultEntry | None:
         if not (0 <= person < len(self.project.people)):
@@ -108,10 +111,12 @@ class ResultsController(QtCore.QObject):
         if r is None:
             return
         r.visible = bool(visible)
-        actor = self.window.viewport.plotter.actors.get(f"body-{body_key(person, result_id)}")
+        vp = self.window.viewport
+        actor = vp.plotter.actors.get(f"body-{body_key(person, result_id)}")
         if actor is not None:
-            actor.visibility = r.visible
-            self.window.viewport.plotter.render()
+            dressed = vp.people.set_visible(body_key(person, result_id), r.visible)
+            actor.visibility = r.visible and not dressed
+            vp.plotter.render()
 
     @QtCore.Slot(int, str)
     def highlight_result(self, person: int, result_id: str) -> None:

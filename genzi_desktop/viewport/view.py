@@ -18,6 +18,7 @@ import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 
 from genzi_desktop.viewport.mouse import MouseFilter
+from genzi_desktop.viewport.people import DressedPeople
 from genzi_desktop.viewport.pyvistaqt_adapter import QtInteractor, forget_gl_context
 from pipeline.views.cameras import Camera
 from pipeline.scene.targets import Target
@@ -70,6 +71,7 @@ class SceneViewport(QtWidgets.QWidget):
         self._through_camera: int | None = None
         self._target: Target | None = None
         self._bodies: dict[str, tuple] = {}
+        self.people = DressedPeople(self.plotter)  # results drawn dressed hide their plain body
         self._closed = False
 
     # ---- lifetime ---------------------------------------------------------------------
@@ -344,6 +346,7 @@ class SceneViewport(QtWidgets.QWidget):
         if vertices is None:
             self.plotter.remove_actor(name, render=False)
             self._bodies.pop(key, None)
+            self.people.remove(key)
             self.plotter.render()
             return
         existing = self._bodies.get(key)
@@ -373,7 +376,8 @@ class SceneViewport(QtWidgets.QWidget):
         actor = self.plotter.actors.get(f"body-{key}")
         if actor is None or key not in self._bodies:
             return False
-        actor.visibility = bool(visible)
+        dressed = self.people.set_visible(key, visible)
+        actor.visibility = bool(visible) and not dressed
         actor.prop.color = SELECTED_CAMERA_COLOR if selected else BODY_COLOR
         self.plotter.render()
         return True

@@ -42,9 +42,10 @@ def read_obj(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return verts, faces
 
 
-def read_obj_polygons(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Vertices, triangles (quads and polygons fan-triangulated) and one texture coordinate per
-    vertex (the first a face gives it; 0 where none) of any polygon OBJ."""
+def read_obj_polygons(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Vertices, triangles (quads and polygons fan-triangulated), one texture coordinate per
+    vertex (the first a face gives it; 0 where none) and, when every corner has one, the
+    per-corner texture coordinates (F, 3, 2) that seams need; else None."""
     lines = Path(path).read_text(errors="replace").splitlines()
     verts, uvs = _rows(lines, "v ", 3), _rows(lines, "vt ", 2)
     faces, face_uv = [], []
@@ -59,11 +60,14 @@ def read_obj_polygons(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndar
             face_uv.append([ti[0], ti[k], ti[k + 1]])
     f = np.asarray(faces, dtype=np.int64).reshape(-1, 3)
     uv = np.zeros((len(verts), 2))
+    corners = None
     if len(uvs):
         fu = np.asarray(face_uv, dtype=np.int64).reshape(-1, 3)
         ok = fu >= 0
         uv[f[ok]] = uvs[fu[ok]]
-    return verts, f, uv
+        if ok.all():
+            corners = uvs[fu]
+    return verts, f, uv, corners
 
 
 def _rows(lines: list[str], key: str, width: int) -> np.ndarray:

@@ -186,14 +186,14 @@ def _add_skinned_body(b: _Builder, body: ExportBody, frame: AxesUnits, material:
             skeleton=roots[0] if len(roots) == 1 else None,
         )
     )
+    if body.pieces:  # the pieces carry their own weights; the whole body's would be dead weight
+        add_pieces(b, body, frame, skin_index=len(b.gltf.skins) - 1, clean_weights=_clean_weights)
+        return
     joints, weights = _clean_weights(skin.joint_indices, skin.joint_weights)
     extra = {
         "JOINTS_0": b.accessor(joints, gl.VEC4, _ARRAY_BUFFER),
         "WEIGHTS_0": b.accessor(weights, gl.VEC4, _ARRAY_BUFFER),
     }
-    if body.pieces:
-        add_pieces(b, body, frame, skin_index=len(b.gltf.skins) - 1, clean_weights=_clean_weights)
-        return
     rest = frame.points(skin.rest_vertices)
     mesh = b.mesh(body.name, rest, np.asarray(skin.faces), material, extra)
     b.node(gl.Node(name=body.name, mesh=mesh, skin=len(b.gltf.skins) - 1), root=True)

@@ -42,13 +42,33 @@ def _piece_trimeshes(body: ExportBody, frame: AxesUnits, textured: bool):
     for piece in body.pieces:
         mesh = trimesh.Trimesh(frame.points(piece.vertices), np.asarray(piece.faces), process=False)
         rgba = np.round(np.asarray(piece.material.rgba) * 255).astype(np.uint8)
-        if textured:
+        if textured and piece.texture is not None:  # baked from the paintings: a PNG beside the OBJ
+            from PIL import Image
+
+            mesh.visual = trimesh.visual.TextureVisuals(
+                uv=np.asarray(piece.uv, dtype=np.float64),
+                material=trimesh.visual.material.SimpleMaterial(
+                    name=f"{body.name}_{piece.name}", image=Image.fromarray(piece.texture),
+                    diffuse=(255, 255, 255, rgba[3])))
+        elif textured:
             mesh.visual = trimesh.visual.TextureVisuals(
                 material=trimesh.visual.material.SimpleMaterial(name=piece.material.name, diffuse=rgba))
+        elif piece.texture is not None:  # PLY: vertex colours sampled from the texture
+            mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=_texture_colours(piece))
         else:
             mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile(rgba, (len(mesh.vertices), 1)))
         out.append((f"{body.name}_{piece.name}", mesh))
     return out
+
+
+def _texture_colours(piece) -> np.ndarray:
+    """(N, 4) uint8 colour of the texture under each vertex's UV."""
+    size = piece.texture.shape[0]
+    uv = np.asarray(piece.uv, dtype=np.float64)
+    col = np.clip((uv[:, 0] * size).astype(int), 0, size - 1)
+    row = np.clip(((1.0 - uv[:, 1]) * size).astype(int), 0, size - 1)
+    rgb = piece.texture[row, col]
+    return np.column_stack([rgb, np.full(len(rgb), 255, dtype=np.uint8)])
 
 
 def _with_alpha(mtl: str, bodies: Sequence[ExportBody]) -> str:

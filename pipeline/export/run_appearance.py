@@ -20,6 +20,8 @@ from pipeline.core.atomic import read_json, write_json_atomic
 from pipeline.export.options import APPEARANCE_FILE, recorded_export
 from pipeline.export.styling import Appearance
 
+_LOOKS: dict[tuple, tuple[dict, dict]] = {}  # recent bakes: restyling must not bake again
+_LOOKS_KEPT = 8
 
 def record_appearance(run_dir: str | Path, style: str | None = None, outfit: str | None = None,
                       hair: str | None = None, colours: str | None = None) -> Path | None:
@@ -49,18 +51,45 @@ def _painted_views(run_dir: Path, entry: dict) -> list[PaintedView]:
     return views
 
 
-def painted_colours(run_dir: Path, entry: dict, body, hm08_index, outfit) -> dict[str, tuple[float, float, float]]:
-    """Region colours from the paintings the body was fitted to ({} when there are none)."""
+def painted_look(run_dir: Path, entry: dict, body, hm08_index, outfit, *, bake: bool = True, cancel=None):
+    """(region colours, textures by part name) from the paintings the body was fitted to;
+    ({}, {}) when there are none."""
+    report = Path(run_dir) / "report.json"
+    key = (str(Path(run_dir).resolve()), report.stat().st_mtime_ns if report.is_file() else 0,
+           str(entry.get("set", "")), int(entry.get("round", 1)),
+           None if outfit is None else tuple(outfit.asset_names()),
+           None if body.skin is None else hash(body.skin.posed_matrices.tobytes()), bake)
+    if key in _LOOKS:
+        return _LOOKS[key]
+    found = _painted_look(Path(run_dir), entry, body, hm08_index, outfit, bake, cancel)
+    _LOOKS[key] = found
+    while len(_LOOKS) > _LOOKS_KEPT:
+        _LOOKS.pop(next(iter(_LOOKS)))
+    return found
+
+
+def _painted_look(run_dir: Path, entry: dict, body, hm08_index, outfit, bake: bool, cancel=None):
+    from pipeline.appearance.textured import bake_dressed, body_face_uv
+
     try:
         views = _painted_views(run_dir, entry)
     except (OSError, ValueError):
-        return {}
+        return {}, {}
     if not views or body.skin is None:
-        return {}
-    dressed = fit_outfit(body.skin, hm08_index, outfit)
+        return {}, {}
+    dressed = fit_outfit(body.skin, hm08_index, outfit, body_face_uv(hm08_index, len(body.skin.faces)))
     parts = [(posed_part_vertices(dressed.skin, p.rest_vertices, p.joint_indices, p.joint_weights), p.faces,
               p.face_region) for p in dressed.parts()]
-    return {region: c.rgb for region, c in colours_from_paintings(parts, views).items()}
+    colours = {region: c.rgb for region, c in colours_from_paintings(parts, views).items()}
+    if not bake:
+        return colours, {}
+    baked = bake_dressed(dressed, views, region_colours=colours, cancel=cancel)
+    return colours, {name: t.image for name, t in baked.items()}
+
+
+def painted_colours(run_dir: Path, entry: dict, body, hm08_index, outfit) -> dict[str, tuple[float, float, float]]:
+    """Region colours from the paintings the body was fitted to ({} when there are none)."""
+    return painted_look(run_dir, entry, body, hm08_index, outfit, bake=False)[0]
 
 
 def run_appearance(run_dir: str | Path, index: int, entry: dict, body, hm08_index, *, style: str | None = None,
@@ -77,10 +106,10 @@ def run_appearance(run_dir: str | Path, index: int, entry: dict, body, hm08_inde
     request = config.get("request", config)
     chosen = outfit_for_prompt(str(request.get("prompt", "")), int(request.get("seed", 0) or 0) + index)
     chosen = with_choice(chosen, suit=outfit or recorded.outfit, hair=hair or recorded.hair)
-    found = {}
+    found, textures = {}, {}
     if style == "clothed" and colours == "paintings" and hm08_index is not None:
-        found = painted_colours(run_dir, entry, body, hm08_index, chosen)
-    return Appearance(style=style, outfit=chosen, colours=found, person_index=index)
+        found, textures = painted_look(run_dir, entry, body, hm08_index, chosen)
+    return Appearance(style=style, outfit=chosen, colours=found, person_index=index, textures=textures)
 
 
 def styled_run_bodies(run_dir: str | Path, bodies: list, indices: list[int] | None, **choices) -> tuple[list, list[str]]:
@@ -106,12 +135,13 @@ def styled_run_bodies(run_dir: str | Path, bodies: list, indices: list[int] | No
 
 
 def appearance_for_result(choices: dict, *, prompt: str, seed: int, person_index: int, body, hm08_index,
-                          run_dir: str | Path | None = None, set_name: str = "", default_style: str = "clothed") -> Appearance:
+                          run_dir: str | Path | None = None, set_name: str = "", default_style: str = "clothed",
+                          cancel=None) -> Appearance:
     """A kept result's appearance from the user's ``choices`` (style, outfit, hair, colours;
     missing = automatic): the prompt's outfit, and colours from the run's paintings."""
     style = check_style(choices.get("style") or default_style)
     outfit = with_choice(outfit_for_prompt(prompt, seed), suit=choices.get("outfit"), hair=choices.get("hair"))
-    found = {}
+    found, textures = {}, {}
     if style == "clothed" and choices.get("colours", "paintings") == "paintings" and run_dir and hm08_index is not None:
         from pipeline.export.run_folder import read_report
 
@@ -121,5 +151,5 @@ def appearance_for_result(choices: dict, *, prompt: str, seed: int, person_index
             entries = []
         entry = next((e for e in entries if e.get("set") == set_name), None)
         if entry is not None:
-            found = painted_colours(Path(run_dir), entry, body, hm08_index, outfit)
-    return Appearance(style=style, outfit=outfit, colours=found, person_index=person_index)
+            found, textures = painted_look(Path(run_dir), entry, body, hm08_index, outfit, cancel=cancel)
+    return Appearance(style=style, outfit=outfit, colours=found, person_index=person_index, textures=textures)

@@ -26,6 +26,7 @@ class Appearance:
     outfit: Outfit | None = None
     colours: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     person_index: int = 0
+    textures: dict[str, np.ndarray] = field(default_factory=dict)  # part name -> image baked from the paintings
 
     def to_dict(self) -> dict:
         return {"style": self.style, "outfit": None if self.outfit is None else self.outfit.to_dict(),
@@ -42,8 +43,11 @@ def styled_body(body: ExportBody, appearance: Appearance, hm08_index: np.ndarray
     """``body`` with pieces for ``appearance`` (it needs the body's rig); plus warnings."""
     if body.skin is None:
         return body, ["This body has no rig, so it is exported without clothes or per-part materials."]
+    from pipeline.appearance.textured import body_face_uv
+
     outfit = appearance.outfit if appearance.style != "silhouette" or appearance.outfit else None
-    dressed = fit_outfit(body.skin, hm08_index, outfit)
+    dressed = fit_outfit(body.skin, hm08_index, outfit, body_face_uv(hm08_index, len(body.skin.faces)))
     materials = region_materials(appearance.style, person_index=appearance.person_index,
                                  colours=appearance.colours)
-    return dataclasses.replace(body, pieces=dressed_pieces(dressed, materials)), dressed.warnings
+    textures = appearance.textures if appearance.style == "clothed" else None
+    return dataclasses.replace(body, pieces=dressed_pieces(dressed, materials, textures)), dressed.warnings

@@ -41,6 +41,7 @@ class SkinnedPart:
     face_region: np.ndarray  # (F,) str
     uv: np.ndarray | None = None  # (N, 2)
     z_depth: int = 0
+    face_uv: np.ndarray | None = None  # (F, 3, 2) texture coordinates per face corner (v up)
 
     def regions(self) -> list[str]:
         return list(dict.fromkeys(self.face_region.tolist()))
@@ -126,13 +127,17 @@ def _push_out_posed(skin: SkinnedMesh, posed_body: np.ndarray, rest_points: np.n
     return out
 
 
-def fit_outfit(skin: SkinnedMesh, hm08_index: np.ndarray | None, outfit: Outfit | None) -> DressedBody:
+def fit_outfit(skin: SkinnedMesh, hm08_index: np.ndarray | None, outfit: Outfit | None,
+               body_face_uv: np.ndarray | None = None) -> DressedBody:
     """Dress the body of ``skin``. ``hm08_index`` (V,) maps body vertices to the hm08 base
-    mesh; None (a body without that topology, e.g. SMPL-X) gives the bare body and a warning."""
+    mesh; None (a body without that topology, e.g. SMPL-X) gives the bare body and a warning.
+    ``body_face_uv`` (F, 3, 2): the body's texture coordinates per face corner, if it has any."""
     faces = np.asarray(skin.faces, dtype=np.int64)
     rest = np.asarray(skin.rest_vertices, dtype=np.float64)
     body = SkinnedPart("body", rest, faces, np.asarray(skin.joint_indices), np.asarray(skin.joint_weights),
                        np.full(len(faces), "skin", dtype=object))
+    if body_face_uv is not None and len(body_face_uv) == len(faces):
+        body.face_uv = np.asarray(body_face_uv, dtype=np.float64)
     dressed = DressedBody(skin=skin, body=body)
     if outfit is None or not outfit.asset_names():
         return dressed
@@ -156,11 +161,13 @@ def fit_outfit(skin: SkinnedMesh, hm08_index: np.ndarray | None, outfit: Outfit 
         placed = _push_out_posed(skin, posed_body, placed, joints, weights)
         regions = _regions(asset, kind, joints, asset.faces, skin.bone_names)
         dressed.garments.append(SkinnedPart(name, placed, asset.faces, joints, weights, regions,
-                                            asset.uv, asset.z_depth))
+                                            asset.uv, asset.z_depth, asset.face_uv))
         hidden |= hidden_body_vertices(asset, hm08_index)
     if hidden.any():
         keep = ~hidden[faces].all(axis=1)
         body.faces = faces[keep]
         body.face_region = body.face_region[keep]
+        if body.face_uv is not None:
+            body.face_uv = body.face_uv[keep]
     dressed.garments.sort(key=lambda g: g.z_depth)
     return dressed

@@ -27,12 +27,13 @@ class MhcloAsset:
     z_depth: int
     vertices: np.ndarray  # (N, 3) the asset's own mesh (MakeHuman frame, decimetres)
     faces: np.ndarray  # (F, 3) triangles
-    uv: np.ndarray  # (N, 2) one UV per vertex (first seen), for texture baking
+    uv: np.ndarray  # (N, 2) one UV per vertex (first seen)
     bind_index: np.ndarray  # (N, 3) base-mesh vertex indices
     bind_weight: np.ndarray  # (N, 3)
     bind_offset: np.ndarray  # (N, 3) MakeHuman frame, before scaling
     scales: dict[str, tuple[int, int, float]] = field(default_factory=dict)  # axis -> (a, b, reference)
     delete_verts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    face_uv: np.ndarray | None = None  # (F, 3, 2) UV of each face corner (seams kept), for textures
 
     def base_positions(self, base: np.ndarray) -> np.ndarray:
         """(N, 3) asset vertices placed on base-mesh vertices ``base`` (MakeHuman frame)."""
@@ -110,7 +111,7 @@ def read_mhclo(path: str | Path) -> MhcloAsset:
     obj_path = path.parent / obj_file
     if not obj_path.is_file():
         raise BindingError(f"{name}: its mesh {obj_path.name} is missing next to {path.name}.")
-    vertices, faces, uv = read_obj_polygons(obj_path)
+    vertices, faces, uv, face_uv = read_obj_polygons(obj_path)
     if len(idx) != len(vertices):
         raise BindingError(
             f"{name}: the binding lists {len(idx)} vertices but {obj_path.name} has {len(vertices)}; "
@@ -121,5 +122,5 @@ def read_mhclo(path: str | Path) -> MhcloAsset:
         bind_index=np.asarray(idx, dtype=np.int64).reshape(-1, 3),
         bind_weight=np.asarray(wts, dtype=np.float64).reshape(-1, 3),
         bind_offset=np.asarray(offs, dtype=np.float64).reshape(-1, 3),
-        scales=scales, delete_verts=np.unique(np.asarray(deleted, dtype=np.int64)),
+        scales=scales, delete_verts=np.unique(np.asarray(deleted, dtype=np.int64)), face_uv=face_uv,
     )
