@@ -207,7 +207,7 @@ def best_yaw_start(body, params, K, w2c, xy, conf, scale, rho, steps: int = 12):
 def _prepare(observations: Sequence[ViewObservation], settings: LiftingSettings, device):
     names = list(KEYPOINT_NAMES)
     group_torso = torch.tensor([n in settings.torso_names for n in names], dtype=torch.float32)
-    ignored = torch.tensor([n in settings.ignored_names for n in names], dtype=torch.float32)
+    keypoint_w = torch.as_tensor(settings.keypoint_weights(names), dtype=torch.float32)
     used, xy_list, conf_list = [], [], []
     for obs in observations:
         if not obs.valid:
@@ -226,7 +226,7 @@ def _prepare(observations: Sequence[ViewObservation], settings: LiftingSettings,
         return None
     xy = torch.as_tensor(np.stack(xy_list), dtype=torch.float32, device=device)
     conf = torch.as_tensor(np.stack(conf_list), dtype=torch.float32, device=device)
-    conf = conf * (1.0 - ignored.to(device))[None]
+    conf = conf * keypoint_w.to(device)[None]
     K, w2c = stack_cameras([o.camera for o in used], device=device)
     scale = torch.tensor([float(max(o.camera.width, o.camera.height)) for o in used], device=device)
     return used, xy, conf, group_torso.to(device), K, w2c, scale

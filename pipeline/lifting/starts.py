@@ -78,7 +78,7 @@ def with_shape(body: BodyModel, params: dict, shape: torch.Tensor) -> dict:
 
 def _usable(observations: Sequence[ViewObservation], settings: LiftingSettings):
     """[(camera, xy, conf)] of the views the fit uses (valid, some usable keypoint)."""
-    ignored = np.array([n in settings.ignored_names for n in KEYPOINT_NAMES])
+    keypoint_w = settings.keypoint_weights(KEYPOINT_NAMES)
     out = []
     for o in observations:
         if not o.valid:
@@ -88,8 +88,7 @@ def _usable(observations: Sequence[ViewObservation], settings: LiftingSettings):
         bad = ~np.isfinite(xy).all(1) | ~np.isfinite(conf) | (conf <= settings.keypoint_min_conf)
         if not (~bad).any():
             continue
-        bad = bad | ignored
-        out.append((o.camera, np.where(bad[:, None], 0.0, xy), np.where(bad, 0.0, conf)))
+        out.append((o.camera, np.where(bad[:, None], 0.0, xy), np.where(bad, 0.0, conf) * keypoint_w))
     return out
 
 
