@@ -64,6 +64,9 @@ class PoseSettings:
     # size triggers a second search in a crop around ``near``
     far_fraction: float = 0.15
     crop_fraction: float = 0.6
+    # a person not found upright is looked for in the image turned by +-90 degrees
+    # (pipeline.keypoints.rotated): people lying across the image
+    try_turned: bool = True
 
 
 @dataclass
@@ -237,8 +240,17 @@ class KeypointDetector:
         return lm
 
     # ---- one image --------------------------------------------------------------------------
-    def detect(self, image: np.ndarray, near: Sequence[float] | None = None, view: str = "") -> Keypoints2D:
-        """Keypoints of the person in ``image`` (nearest to pixel ``near`` when given)."""
+    def detect(self, image: np.ndarray, near: Sequence[float] | None = None, view: str = "", turned: bool = True) -> Keypoints2D:
+        """Keypoints of the person in ``image`` (nearest to pixel ``near`` when given); with
+        ``turned`` and no valid person upright, also in the image turned by +-90 degrees."""
+        found = self._detect_upright(image, near, view)
+        if turned and self.settings.try_turned and not found.valid and np.asarray(image).ndim == 3:
+            from pipeline.keypoints.rotated import detect_turned
+
+            found = detect_turned(self, np.asarray(image), near, view, found)
+        return found
+
+    def _detect_upright(self, image: np.ndarray, near: Sequence[float] | None, view: str) -> Keypoints2D:
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] < 3:
             h, w = image.shape[:2] if image.ndim >= 2 else (0, 0)
@@ -264,7 +276,7 @@ class KeypointDetector:
             return empty_keypoints(w, h, REASON_NO_PERSON, view)
         if s.check_several_people and "several_people" not in flags and self._another_person(image, lm):
             flags.append("several_people")
-        return self._finish(lm, w, h, flags, view)
+        return self.finish(lm, w, h, flags, view)
 
     def _another_person(self, image: np.ndarray, lm: np.ndarray) -> bool:
         h, w = image.shape[:2]
@@ -281,7 +293,8 @@ class KeypointDetector:
             return False
         return int((other[:, 3] >= 0.5).sum()) >= 12
 
-    def _finish(self, lm: np.ndarray, w: int, h: int, flags: list[str], view: str) -> Keypoints2D:
+    def finish(self, lm: np.ndarray, w: int, h: int, flags: list[str], view: str) -> Keypoints2D:
+        """Keypoints2D from (33, 4) landmarks in pixels of a w x h image (validity, cut-off)."""
         s = self.settings
         xy, conf = map_landmarks(lm)
         known = np.isfinite(xy).all(1)

@@ -81,7 +81,7 @@ class PreparedSet:
 
     used: list[ViewObservation]
     xy: torch.Tensor  # (V, 23, 2) pixels, 0 where unusable
-    conf: torch.Tensor  # (V, 23) detector score x (not ignored), 0 where unusable
+    conf: torch.Tensor  # (V, 23) detector score x keypoint weight (0 for ignored names), 0 where unusable
     K: torch.Tensor  # (V, 3, 3)
     w2c: torch.Tensor  # (V, 4, 4)
     scale: torch.Tensor  # (V,) pixels per image unit
@@ -90,7 +90,7 @@ class PreparedSet:
 def prepare_set(observations: Sequence[ViewObservation], settings: LiftingSettings, device) -> PreparedSet | None:
     """The set's usable views (valid, with a finite, confident keypoint), or None if none is."""
     names = list(KEYPOINT_NAMES)
-    ignored = torch.tensor([n in settings.ignored_names for n in names], dtype=torch.float32)
+    keypoint_w = torch.as_tensor(settings.keypoint_weights(names), dtype=torch.float32)
     used, xy_list, conf_list = [], [], []
     for obs in observations:
         if not obs.valid:
@@ -109,7 +109,7 @@ def prepare_set(observations: Sequence[ViewObservation], settings: LiftingSettin
         return None
     xy = torch.as_tensor(np.stack(xy_list), dtype=torch.float32, device=device)
     conf = torch.as_tensor(np.stack(conf_list), dtype=torch.float32, device=device)
-    conf = conf * (1.0 - ignored.to(device))[None]
+    conf = conf * keypoint_w.to(device)[None]
     K, w2c = stack_cameras([o.camera for o in used], device=device)
     scale = torch.tensor([float(max(o.camera.width, o.camera.height)) for o in used], device=device)
     return PreparedSet(used, xy, conf, K, w2c, scale)

@@ -73,6 +73,9 @@ class LiftingSettings:
     # does not detect, are left out. Eyes, ears and heels count as limbs.
     ignored_names: tuple[str, ...] = ("left_small_toe", "right_small_toe")
     keypoint_min_conf: float = 0.0  # keypoints at or below this confidence are ignored
+    # per-keypoint trust from BlazePose's measured error (pipeline.lifting.keypoint_weights):
+    # weight = (reference px / keypoint's median px) ** power; 0 = every keypoint alike
+    keypoint_reliability_power: float = 0.0
     sdf_subsample: int = 8  # scene terms on every k-th vertex in segments 1-3 (speed)
     sdf_subsample_final: int = 2  # ... and in segment 4
     shape_every: int = 10  # the shape is updated every k-th step only (its gradient is costly)
@@ -90,6 +93,15 @@ class LiftingSettings:
         """The same schedule squeezed into ``total`` iterations (for tests and previews)."""
         per = max(1, int(total) // 4)
         return replace(self, segment_iterations=(per, per, per, per))
+
+    def keypoint_weights(self, names) -> "np.ndarray":
+        """Per keypoint weight of the reprojection term: reliability, 0 for ignored names."""
+        import numpy as np
+
+        from pipeline.lifting.keypoint_weights import reliability_weights
+
+        w = reliability_weights(self.keypoint_reliability_power, names=names) if self.keypoint_reliability_power else np.ones(len(names))
+        return w * np.array([n not in self.ignored_names for n in names], dtype=np.float64)
 
     def view_floor_for(self, num_views: int) -> float:
         floor = float(self.view_floor)
