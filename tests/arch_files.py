@@ -18,9 +18,10 @@ ROOM_WALL_RGB = (0.9, 0.2, 0.1)
 
 
 def write_ifc(path: Path, unit: str = "MILLIMETRE", schema: str = "IFC4", walls: int = 3,
-              space: bool = True, geometry: bool = True) -> Path:
+              space: bool = True, geometry: bool = True, opening: bool = False) -> Path:
     """A project > site > building > storey with ``walls`` extruded walls (4 m x 2.5 m x 0.2 m,
-    3 m apart along y, red), an IfcSpace that must stay hidden, in ``unit``."""
+    3 m apart along y, red), an IfcSpace that must stay hidden, in ``unit``; with ``opening``,
+    a 1 x 2 m door opening cut into the first wall (also hidden by default)."""
     import ifcopenshell
     import ifcopenshell.api as api
 
@@ -59,6 +60,15 @@ def write_ifc(path: Path, unit: str = "MILLIMETRE", schema: str = "IFC4", walls:
             matrix[1, 3] = 3.0 * i
             api.run("geometry.edit_object_placement", f, product=wall, matrix=matrix, is_si=True)
         api.run("spatial.assign_container", f, relating_structure=storey, products=[wall])
+    if opening and geometry:
+        first = f.by_type("IfcWall")[0]
+        hole = api.run("root.create_entity", f, ifc_class="IfcOpeningElement", name="Door opening")
+        rep = api.run("geometry.add_wall_representation", f, context=body, length=1.0, height=2.0, thickness=0.4)
+        api.run("geometry.assign_representation", f, product=hole, representation=rep)
+        matrix = np.eye(4)
+        matrix[:3, 3] = (1.5, -0.1, 0.0)
+        api.run("geometry.edit_object_placement", f, product=hole, matrix=matrix, is_si=True)
+        api.run("feature.add_feature", f, feature=hole, element=first)
     if space and geometry:
         room = api.run("root.create_entity", f, ifc_class="IfcSpace", name="Room")
         rep = api.run("geometry.add_wall_representation", f, context=body, length=4.0, height=2.5, thickness=3.0)

@@ -19,7 +19,7 @@ from pipeline.core.assimp_cli import find_assimp, run_assimp_cli
 from pipeline.scene.raw import Declared, FormatInfo, RawScene, SceneLoadError
 
 __all__ = ["FORMATS", "SUPPORTED_EXTENSIONS", "Declared", "FormatInfo", "RawScene", "SceneLoadError",
-           "format_for", "read_raw", "supported_formats_text", "to_triangle_meshes"]
+           "format_for", "node_groups", "read_raw", "supported_formats_text", "to_triangle_meshes"]
 
 
 FORMATS: dict[str, FormatInfo] = {
@@ -143,6 +143,22 @@ def to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trimes
     )
 
 
+def node_groups(loaded, names: list[str]) -> list[tuple[str, ...]] | None:
+    """Each part's parent nodes (outermost first) in a trimesh scene graph; None when flat."""
+    if not isinstance(loaded, trimesh.Scene):
+        return None
+    parents = loaded.graph.transforms.parents
+    base = loaded.graph.base_frame
+    out = []
+    for name in names:
+        chain, parent = [], parents.get(name)
+        while parent is not None and parent != base and len(chain) < 64:
+            chain.append(str(parent))
+            parent = parents.get(parent)
+        out.append(tuple(reversed(chain)))
+    return out if any(out) else None
+
+
 def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
     """Read ``path`` into raw geometry. ``progress(fraction, message)`` is optional."""
     path = Path(path).expanduser()
@@ -189,6 +205,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
                 generator = (loaded.metadata or {}).get("asset", {}).get("generator") if isinstance(loaded.metadata, dict) else None
         report(0.3, "Collecting geometry")
         meshes, names, more_notes = to_triangle_meshes(loaded, path, fmt)
+        groups = node_groups(loaded, names)
         notes += more_notes
         if source.suffix.lower() in (".glb", ".gltf"):
             from pipeline.scene.gltf_pose import asset_generator
@@ -211,7 +228,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
             if image is not None and hasattr(image, "load"):
                 image.load()
     return _checked(RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes,
-                             declared=declared, prior=prior), path)
+                             declared=declared, prior=prior, groups=groups), path)
 
 
 def _read_own_frame(path: Path, report) -> RawScene:
@@ -239,15 +256,18 @@ def _read_own_frame(path: Path, report) -> RawScene:
 def _checked(raw: RawScene, path: Path) -> RawScene:
     """Drop parts without triangles; refuse files with none, or with non-finite coordinates."""
     meshes, names = raw.geometries, raw.names
+    groups = raw.groups if raw.groups is not None else [()] * len(meshes)
     # Drop parts without triangles (lines, empty nodes)
-    kept = [(m, n) for m, n in zip(meshes, names) if len(m.faces) > 0 and len(m.vertices) > 0]
+    kept = [(m, n, g) for m, n, g in zip(meshes, names, groups) if len(m.faces) > 0 and len(m.vertices) > 0]
     if not kept:
         raise SceneLoadError(
             f"'{path.name}' contains no triangles. It may hold only points, lines or empty "
             "objects; export the surfaces as a triangle mesh."
         )
-    meshes = [m for m, _ in kept]
-    names = [n for _, n in kept]
+    meshes = [m for m, _, _ in kept]
+    names = [n for _, n, _ in kept]
+    if raw.groups is not None:
+        raw.groups = [g for _, _, g in kept]
     for m in meshes:
         if not np.all(np.isfinite(m.vertices)):
             raise SceneLoadError(
