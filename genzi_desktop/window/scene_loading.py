@@ -128,6 +128,7 @@ class SceneLoading:
         self.viewport.set_target(None)
         self.viewport.set_cameras([])
         self.viewport.set_scene(scene, parts)
+        self.show_outline_of(scene)
         self.target_panel.set_target(None)
         self.camera_panel.set_cameras([])
         self.scene_label.setText(scene_summary(scene, path))
