@@ -88,3 +88,20 @@ def test_export_dialog_target_application_sets_the_importers_frame(qtbot, gui_se
     again = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
     qtbot.addWidget(again)
     assert again.app_combo.currentData() == "rhino"
+
+
+def test_own_fbx_opens_posed_where_exported_without_asking(window, qtbot, tmp_path):
+    """A body-only FBX has nothing to judge its axes by; the header this app wrote says them."""
+    from pipeline.export import export_bodies, posed_vertices
+    from tests.test_export import bar_skin
+
+    skins = [bar_skin(60.0), bar_skin(30.0, offset=(1.0, 1.0, 0.0))]
+    path = export_bodies(skins, tmp_path / "people.fbx", up="z", units="cm")[0]
+    asked = []
+    window.import_options_provider = lambda *a: asked.append(a)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=120_000):
+        window.open_scene(path)
+    assert not asked
+    expected = np.concatenate([posed_vertices(s) for s in skins])
+    np.testing.assert_allclose(window.scene.bounds, [expected.min(axis=0), expected.max(axis=0)], atol=1e-5)
+    assert sorted(n.label for n in window.outline.nodes if not n.children) == ["body_0", "body_1"]

@@ -19,7 +19,7 @@ from pipeline.core.assimp_cli import find_assimp, run_assimp_cli
 from pipeline.scene.raw import Declared, FormatInfo, RawScene, SceneLoadError
 
 __all__ = ["FORMATS", "SUPPORTED_EXTENSIONS", "Declared", "FormatInfo", "RawScene", "SceneLoadError",
-           "format_for", "node_groups", "read_raw", "supported_formats_text", "to_triangle_meshes"]
+           "format_for", "frame_declared", "node_groups", "read_raw", "supported_formats_text", "to_triangle_meshes"]
 
 
 FORMATS: dict[str, FormatInfo] = {
@@ -173,7 +173,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
         return _checked(_read_own_frame(path, report), path)
     notes: list[str] = []
     generator = None
-    prior = declared = None
+    declared = None
     with tempfile.TemporaryDirectory(prefix="genzi_scene_") as tmp:
         source = path
         if fmt.name == "FBX":
@@ -213,11 +213,8 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
             notes += _pose_skinned(source, meshes, names)
             generator = generator or (asset_generator(source) if source is path else None)
         if fmt.name == "FBX":
-            from pipeline.scene.fbx_header import header_frame
-
-            header = header_frame(path)
-            # assimp turns the header's axes into Y-up; the numbers stay in the header's unit
-            prior = ("y", header[1]) if header else None
+            declared, more = _fbx_frame(path, meshes)
+            notes += more
         if generator == OWN_GENERATOR and fmt.name.startswith("glTF"):
             # this app's own export: glTF's Y-up metres for certain, nothing to guess
             declared = Declared("y", "m", ("written by GenZI Desktop in glTF's Y-up metres",))
@@ -228,7 +225,53 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
             if image is not None and hasattr(image, "load"):
                 image.load()
     return _checked(RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes,
-                             declared=declared, prior=prior, groups=groups), path)
+                             declared=declared, groups=groups), path)
+
+
+def frame_declared(path: str | os.PathLike) -> bool:
+    """True when a file of a format that may not say its frame does (an FBX header from a tool
+    that writes the true unit): the desktop then opens it without asking."""
+    path = Path(path)
+    if path.suffix.lower() != ".fbx" or not path.is_file():
+        return False
+    from pipeline.scene.fbx_header import OWN_CREATOR_PREFIX, creator, header_frame
+
+    try:
+        written_by = creator(path) or ""
+        return header_frame(path) is not None and (
+            "Assimp" not in written_by or written_by.startswith(OWN_CREATOR_PREFIX))
+    except OSError:
+        return False
+
+
+def _fbx_frame(path: Path, meshes: list[trimesh.Trimesh]) -> tuple[Declared | None, list[str]]:
+    """The frame an FBX's GlobalSettings header names (UpAxis, UnitScaleFactor), as assimp reads it.
+
+    assimp applies the header's axes when it converts (its root node turns them into Y-up), so
+    the converted numbers are Y-up in the header's unit. Modelling tools and this app write
+    the frame they used; assimp itself labels every file Y-up centimetres whatever it holds
+    (an OBJ it converted keeps its Z-up numbers), so an FBX assimp wrote is judged from its
+    geometry instead, and the desktop asks.
+    """
+    from pipeline.scene.fbx_header import OWN_CREATOR_PREFIX, creator, header_frame
+    from pipeline.scene.units import UNIT_NAMES, declared_unit
+
+    header = header_frame(path)
+    if header is None:
+        return None, []
+    up, metres = header
+    scale, unit, unit_reason = declared_unit(metres, f"UnitScaleFactor {metres * 100:g} cm")
+    written_by = creator(path) or ""
+    axes = f"the FBX header names {up.upper()}-up (assimp turns it into Y-up)"
+    if "Assimp" in written_by and not written_by.startswith(OWN_CREATOR_PREFIX):
+        return None, [f"Written by {written_by}, which labels every file Y-up centimetres: up axis and "
+                      "unit are judged from the geometry."]
+    if scale != 1.0:
+        for mesh in meshes:
+            mesh.apply_scale(scale)
+    who = "GenZI Desktop" if written_by.startswith(OWN_CREATOR_PREFIX) else (written_by or "the writer")
+    return Declared("y", unit, (axes, unit_reason.replace("the file declares its unit", f"{who} declares the unit")
+                                + f" ({UNIT_NAMES.get(unit, unit)})")), []
 
 
 def _read_own_frame(path: Path, report) -> RawScene:

@@ -67,8 +67,8 @@ def options_for(raw: RawScene, options: SceneImportOptions | None, merged: trime
     require_area(merged, "The scene")
     if given.up_axis is not None and given.unit is not None:
         return SceneImportOptions(up_axis=given.up_axis, unit=given.unit, reasons=["chosen by the user"])
-    if raw.declared is not None:  # IFC, 3dm, Collada, USD: the file says; the user may still override
-        declared = raw.declared
+    declared = raw.declared
+    if declared is not None:  # IFC, 3dm, Collada, USD, FBX headers: the file says; the user may override
         reasons = list(declared.reasons)
         if given.up_axis is not None:
             reasons = [r for r in reasons if "up" not in r] + ["up axis chosen by the user"]
@@ -77,14 +77,11 @@ def options_for(raw: RawScene, options: SceneImportOptions | None, merged: trime
         return SceneImportOptions(up_axis=given.up_axis or declared.up_axis, unit=given.unit or declared.unit,
                                   reasons=reasons)
     fmt = raw.format
-    # an FBX header's axes and unit are the convention the geometry is judged against, not a
-    # certainty: converters (assimp) label every file Y-up centimetres whatever it holds
-    prior_up = raw.prior[0] if raw.prior else fmt.up_axis
-    prior_unit = raw.prior[1] if raw.prior else fmt.unit
+    prior_up, prior_unit = fmt.up_axis, fmt.unit
     up, unit, reasons = guess_from_geometry(merged.vertices, merged.faces, prior_up, prior_unit, fmt.declared)
     final_reasons = []
     if given.up_axis is not None:
-        # The unit guess depends on which axis is the height: redo it for the user's axis.
+        # The unit guess depends on which axis is the height: redo it for the given axis.
         up = given.up_axis
         final_reasons.append("up axis chosen by the user")
         if given.unit is None:

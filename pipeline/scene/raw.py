@@ -59,7 +59,6 @@ class RawScene:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # parts missing: what and what to do
     declared: Declared | None = None  # set by readers of formats that record their frame
-    prior: tuple[str, str] | None = None  # (up, unit) the file claims but geometry may overrule (FBX header)
     #: where each part sits in the file's own hierarchy (storey and class, layer path, node
     #: parents), for the scene outline; None: derived from the part names
     groups: list[tuple[str, ...]] | None = None
