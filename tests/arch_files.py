@@ -78,12 +78,15 @@ def write_ifc(path: Path, unit: str = "MILLIMETRE", schema: str = "IFC4", walls:
     return path
 
 
-def write_3dm(path: Path, unit: str = "Millimeters", brep_without_mesh: bool = True) -> Path:
-    """The room as a mesh on layer 'Architecture::Room' (green), plus a Brep sphere with no
-    render mesh (what rhino3dm cannot show), in ``unit``."""
+def write_3dm(path: Path, unit: str = "Millimeters", brep_without_mesh: bool = True, mesh: bool = True,
+              breps: int = 1) -> Path:
+    """The room as a mesh on layer 'Architecture::Room' (green), plus ``breps`` Brep spheres with
+    no render mesh (what rhino3dm cannot show), in ``unit``; ``mesh=False`` leaves the room out."""
     import rhino3dm
 
     from pipeline.scene.formats_3dm import RHINO_UNITS
+
+    mesh_wanted = mesh
 
     model = rhino3dm.File3dm()
     model.Settings.ModelUnitSystem = getattr(rhino3dm.UnitSystem, unit)
@@ -97,16 +100,17 @@ def write_3dm(path: Path, unit: str = "Millimeters", brep_without_mesh: bool = T
     layer_index = model.Layers.Add(layer)
     room = room_mesh()
     mesh = rhino3dm.Mesh()
-    for v in room.vertices / RHINO_UNITS[unit]:
+    for v in room.vertices / RHINO_UNITS.get(unit, 1.0):  # a unit the app has not met: numbers in metres
         mesh.Vertices.Add(float(v[0]), float(v[1]), float(v[2]))
     for a, b, c in room.faces:
         mesh.Faces.AddFace(int(a), int(b), int(c))
     attributes = rhino3dm.ObjectAttributes()
     attributes.LayerIndex = layer_index
     attributes.Name = "Room shell"
-    model.Objects.AddMesh(mesh, attributes)
-    if brep_without_mesh:
-        sphere = rhino3dm.Sphere(rhino3dm.Point3d(0, 0, 1000), 300.0)
+    if mesh.Faces.Count and mesh_wanted:
+        model.Objects.AddMesh(mesh, attributes)
+    for k in range(breps if brep_without_mesh else 0):
+        sphere = rhino3dm.Sphere(rhino3dm.Point3d(400.0 * k, 0, 1000), 300.0)
         model.Objects.AddBrep(sphere.ToBrep())
     model.Write(str(path), 8)
     return path

@@ -105,3 +105,27 @@ def test_own_fbx_opens_posed_where_exported_without_asking(window, qtbot, tmp_pa
     expected = np.concatenate([posed_vertices(s) for s in skins])
     np.testing.assert_allclose(window.scene.bounds, [expected.min(axis=0), expected.max(axis=0)], atol=1e-5)
     assert sorted(n.label for n in window.outline.nodes if not n.children) == ["body_0", "body_1"]
+
+
+def test_missing_texture_is_said_and_the_unit_can_be_corrected_by_reopening(window, qtbot, tmp_path, message_boxes):
+    """Whatever could be read loads, a box says what is missing and what to do; File > Reopen
+    with up axis and unit overrides the file's own frame and is remembered for the file."""
+    from pipeline.scene.scene import SceneImportOptions
+    from tests.arch_files import write_collada
+    from tests.scene_files import ROOM_BOUNDS
+
+    path = write_collada(tmp_path / "room.dae", texture="room_textures/wood.jpg")
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.open_scene(path)
+    np.testing.assert_allclose(window.scene.bounds, ROOM_BOUNDS, atol=1e-5)
+    assert any("room_textures/wood.jpg" in m and "beside the .dae" in m for m in message_boxes)
+    asked = []
+    window.import_options_provider = lambda p, initial, why: asked.append((initial.unit, why)) or \
+        SceneImportOptions(up_axis="z", unit="m")
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.act_reopen.trigger()
+    assert asked[0][0] == "in" and "inches" in asked[0][1]
+    np.testing.assert_allclose(window.scene.size, (ROOM_BOUNDS[1] - ROOM_BOUNDS[0]) / 0.0254, rtol=1e-5)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.open_scene(path)  # remembered: no question, the user's unit
+    assert len(asked) == 1 and window.scene.options.unit == "m"

@@ -102,8 +102,8 @@ def read_3dm(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
     else:
         scale, unit_key, unit_reason = 1.0, "m", f"the file's unit '{unit}' is not one this app knows: read as metres"
         warnings.append(f"'{path.name}' uses the unit '{unit}', which this app has not met; it is read as metres. "
-                        "If the size looks wrong, pick the unit under Scene > Import options, or in Rhino set "
-                        "Document Properties > Units to millimetres or metres and save again.")
+                        "If the size looks wrong, pick the unit with File > Reopen with up axis and unit, or in "
+                        "Rhino set Document Properties > Units to millimetres or metres and save again.")
     meshes: list[trimesh.Trimesh] = []
     names: list[str] = []
     groups: list[tuple[str, ...]] = []
