@@ -129,3 +129,36 @@ def test_missing_texture_is_said_and_the_unit_can_be_corrected_by_reopening(wind
     with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
         window.open_scene(path)  # remembered: no question, the user's unit
     assert len(asked) == 1 and window.scene.options.unit == "m"
+
+
+def test_a_large_ifc_shows_tessellation_progress_and_cancel_keeps_the_open_scene(window, qtbot, tmp_path):
+    """Loading runs in a worker with stage-named progress; Cancel during tessellation stops it."""
+    from tests.arch_files import write_ifc
+
+    first = write_ifc(tmp_path / "small.ifc", walls=2)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.open_scene(first)
+    kept = window.scene
+    big = write_ifc(tmp_path / "big.ifc", walls=450)
+    seen: list[tuple[str, int, int]] = []
+    shown = window.report_progress
+
+    def record(message, step, total):
+        seen.append((message, step, total))
+        shown(message, step, total)
+        if "Tessellated" in message:
+            assert window.progress_bar.isVisible() and window.act_cancel.isEnabled()
+            window.act_cancel.trigger()
+
+    window.report_progress = record
+    window.open_scene(big)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=120_000)
+    qtbot.wait(100)
+    messages = [m for m, _, _ in seen]
+    assert any(m.startswith("Tessellating 45") and "IFC elements" in m for m in messages)
+    assert any(m.startswith("Tessellated 200 IFC elements") for m in messages)
+    steps = [s for _, s, t in seen if t == 100]
+    assert steps == sorted(steps) and 0 < steps[-1] < 100
+    assert window.scene is kept and window.outline.nodes[0].label == "Level 1"
+    assert "Cancelled" in window.statusBar().currentMessage()
+    assert not window.progress_bar.isVisible()
