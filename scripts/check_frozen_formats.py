@@ -58,6 +58,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, default=REPO / "dist" / "genzi-desktop")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "frozen_formats")
+    parser.add_argument("--build-seconds", type=float, help="how long the build took (recorded as given)")
     args = parser.parse_args()
     exe = args.dist / "genzi-desktop"
     if not exe.is_file():
@@ -85,7 +86,10 @@ def main() -> int:
             if not results[name]["window_ok"]:
                 results[name]["window_log"] = log
         print(name, json.dumps(results[name]))
+    files_in_dist = [p for p in args.dist.rglob("*") if p.is_file() and not p.is_symlink()]
     report = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "dist": str(args.dist),
+              "build_seconds": args.build_seconds, "file_count": len(files_in_dist),
+              "folder_size_mb": round(sum(p.stat().st_size for p in files_in_dist) / 2**20, 1),
               "designs": results, "all_ok": all(r["views_ok"] and r.get("window_ok", True) for r in results.values())}
     out = REPO / "benchmarks" / "results" / "desktop_build_formats.json"
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -76,7 +76,7 @@ class OutlinePanel(QtWidgets.QWidget):
                 self._items[root].setExpanded(len(outline.roots) <= 12)
             hidden = sum(1 for n in outline.nodes if not n.children and n.hidden_by_default)
             elements = sum(1 for n in outline.nodes if not n.children)
-            self.summary.setText(f"{elements:,} elements" + (f", {hidden:,} hidden by default (spaces, openings)"
+            self.summary.setText(f"{elements:,} element{'s' if elements != 1 else ''}" + (f", {hidden:,} hidden by default (spaces, openings)"
                                                              if hidden else ""))
         else:
             self.summary.setText("No scene")
