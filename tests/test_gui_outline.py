@@ -100,5 +100,6 @@ def test_sample_outline_filter_and_hide_a_group(window, qtbot):
     panel.set_row_visible(room, False)
     parts = window.outline.nodes[room].parts
     assert all(not window.viewport.outline_layer.part_visible(int(p)) for p in parts)
-    assert window.viewport.outline_layer.part_visible(_sofa := int(window.outline.nodes[_row(window, "sofa")].parts[0]))
+    sofa = int(window.outline.nodes[_row(window, "sofa")].parts[0])
+    assert window.viewport.outline_layer.part_visible(sofa)
     assert sorted(int(p) for p in window.hidden_surfaces()) == sorted(int(p) for p in parts)
