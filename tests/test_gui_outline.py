@@ -42,7 +42,7 @@ def test_ifc_outline_rows_visibility_highlight_and_click_to_row(window, qtbot, t
     storey = tree.topLevelItem(0)
     assert [storey.child(i).text(0) for i in range(storey.childCount())] == ["IfcWall", "IfcOpeningElement", "IfcSpace"]
     walls, space = storey.child(0), storey.child(2)
-    assert walls.childCount() == 3 and walls.child(1).text(0).startswith("'Wall 1'")
+    assert walls.childCount() == 3 and walls.child(1).text(0).startswith("Wall 1 #")
     unchecked, partial = QtCore.Qt.CheckState.Unchecked, QtCore.Qt.CheckState.PartiallyChecked
     assert space.checkState(0) == unchecked and storey.checkState(0) == partial
     assert "2 hidden by default" in panel.summary.text()
@@ -56,17 +56,17 @@ def test_ifc_outline_rows_visibility_highlight_and_click_to_row(window, qtbot, t
     x, y = display_pixel_of(window, [2.0, 6.2, 1.25])
     click_display_pixel(qtbot, window, x, y)
     assert window.design.target.point[1] == pytest.approx(6.2, abs=1e-3)
-    assert panel.selected_node() == _row(window, "'Wall 2'")
+    assert panel.selected_node() == _row(window, "Wall 2 #")
     assert window.viewport.outline_layer.highlighted == (2,)
     assert _orange_pixels(window) > before + 1000
 
     # unchecking wall 2 hides it and the next click lands on wall 1 behind it
-    panel.set_row_visible(_row(window, "'Wall 2'"), False)
+    panel.set_row_visible(_row(window, "Wall 2 #"), False)
     assert not window.viewport.outline_layer.part_visible(2) and window.viewport.outline_layer.part_visible(1)
     assert walls.checkState(0) == partial
     click_display_pixel(qtbot, window, x, y)
     assert window.design.target.point[1] == pytest.approx(3.2, abs=1e-3)
-    assert panel.selected_node() == _row(window, "'Wall 1'")
+    assert panel.selected_node() == _row(window, "Wall 1 #")
 
     # showing the spaces draws them (see-through) without making them a surface to click on
     panel.set_row_visible(_row(window, "IfcSpace"), True)

@@ -40,8 +40,16 @@ def _leaf_label(name: str, group: tuple[str, ...]) -> str:
     if group:
         for prefix in (" / ".join(group) + ": ", "/".join(group) + "/", "/" + "/".join(group) + "/", group[-1] + " "):
             if name.startswith(prefix) and len(name) > len(prefix):
-                return name[len(prefix):]
+                return _unquoted(name[len(prefix):])
     return name.rsplit("/", 1)[-1] if "/" in name.strip("/") else name.strip("/") or name
+
+
+def _unquoted(label: str) -> str:
+    """"'Basic Wall' #41" -> "Basic Wall #41" (IFC names are quoted after their class)."""
+    if label.startswith("'") and "' #" in label:
+        name, _, rest = label[1:].rpartition("' #")
+        return f"{name} #{rest}"
+    return label
 
 
 def _path_of(name: str, groups, index: int) -> tuple[str, ...]:
