@@ -128,7 +128,11 @@ def measure(path: Path) -> dict:
         "options": scene.options.to_dict(),
         "reasons": scene.options.reasons,
         "notes": scene.notes,
+        "hidden_parts": len(scene.hidden_parts),  # spaces and openings: listed, hidden by default
         "progress_callbacks": len(steps),
+        # a cancel is honoured at the next progress call: the longest gap is the worst wait
+        "longest_gap_between_progress_s": round(max(b[0] - a[0] for a, b in zip([(0.0,)] + steps, steps)), 2),
+        "longest_gap_ends_at": max(zip([(0.0,)] + steps, steps), key=lambda ab: ab[1][0] - ab[0][0])[1][2],
         "progress_sample": steps[:: max(1, len(steps) // 8)],
     }
 
@@ -161,6 +165,8 @@ def main() -> None:
         **result,
     }
     out = ROOT / "benchmarks" / "results" / "ifc_load.json"
+    if counts is None and out.is_file():  # the model was built by an earlier run: keep what it holds
+        report["model"] = json.loads(out.read_text()).get("model")
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps({k: v for k, v in report.items() if k not in ("progress_sample", "reasons")}, indent=1))
 

@@ -18,9 +18,10 @@ ROOM_WALL_RGB = (0.9, 0.2, 0.1)
 
 
 def write_ifc(path: Path, unit: str = "MILLIMETRE", schema: str = "IFC4", walls: int = 3,
-              space: bool = True, geometry: bool = True) -> Path:
+              space: bool = True, geometry: bool = True, opening: bool = False) -> Path:
     """A project > site > building > storey with ``walls`` extruded walls (4 m x 2.5 m x 0.2 m,
-    3 m apart along y, red), an IfcSpace that must stay hidden, in ``unit``."""
+    3 m apart along y, red), an IfcSpace that must stay hidden, in ``unit``; with ``opening``,
+    a 1 x 2 m door opening cut into the first wall (also hidden by default)."""
     import ifcopenshell
     import ifcopenshell.api as api
 
@@ -59,6 +60,15 @@ def write_ifc(path: Path, unit: str = "MILLIMETRE", schema: str = "IFC4", walls:
             matrix[1, 3] = 3.0 * i
             api.run("geometry.edit_object_placement", f, product=wall, matrix=matrix, is_si=True)
         api.run("spatial.assign_container", f, relating_structure=storey, products=[wall])
+    if opening and geometry:
+        first = f.by_type("IfcWall")[0]
+        hole = api.run("root.create_entity", f, ifc_class="IfcOpeningElement", name="Door opening")
+        rep = api.run("geometry.add_wall_representation", f, context=body, length=1.0, height=2.0, thickness=0.4)
+        api.run("geometry.assign_representation", f, product=hole, representation=rep)
+        matrix = np.eye(4)
+        matrix[:3, 3] = (1.5, -0.1, 0.0)
+        api.run("geometry.edit_object_placement", f, product=hole, matrix=matrix, is_si=True)
+        api.run("feature.add_feature", f, feature=hole, element=first)
     if space and geometry:
         room = api.run("root.create_entity", f, ifc_class="IfcSpace", name="Room")
         rep = api.run("geometry.add_wall_representation", f, context=body, length=4.0, height=2.5, thickness=3.0)
@@ -68,12 +78,15 @@ def write_ifc(path: Path, unit: str = "MILLIMETRE", schema: str = "IFC4", walls:
     return path
 
 
-def write_3dm(path: Path, unit: str = "Millimeters", brep_without_mesh: bool = True) -> Path:
-    """The room as a mesh on layer 'Architecture::Room' (green), plus a Brep sphere with no
-    render mesh (what rhino3dm cannot show), in ``unit``."""
+def write_3dm(path: Path, unit: str = "Millimeters", brep_without_mesh: bool = True, mesh: bool = True,
+              breps: int = 1) -> Path:
+    """The room as a mesh on layer 'Architecture::Room' (green), plus ``breps`` Brep spheres with
+    no render mesh (what rhino3dm cannot show), in ``unit``; ``mesh=False`` leaves the room out."""
     import rhino3dm
 
     from pipeline.scene.formats_3dm import RHINO_UNITS
+
+    mesh_wanted = mesh
 
     model = rhino3dm.File3dm()
     model.Settings.ModelUnitSystem = getattr(rhino3dm.UnitSystem, unit)
@@ -87,16 +100,17 @@ def write_3dm(path: Path, unit: str = "Millimeters", brep_without_mesh: bool = T
     layer_index = model.Layers.Add(layer)
     room = room_mesh()
     mesh = rhino3dm.Mesh()
-    for v in room.vertices / RHINO_UNITS[unit]:
+    for v in room.vertices / RHINO_UNITS.get(unit, 1.0):  # a unit the app has not met: numbers in metres
         mesh.Vertices.Add(float(v[0]), float(v[1]), float(v[2]))
     for a, b, c in room.faces:
         mesh.Faces.AddFace(int(a), int(b), int(c))
     attributes = rhino3dm.ObjectAttributes()
     attributes.LayerIndex = layer_index
     attributes.Name = "Room shell"
-    model.Objects.AddMesh(mesh, attributes)
-    if brep_without_mesh:
-        sphere = rhino3dm.Sphere(rhino3dm.Point3d(0, 0, 1000), 300.0)
+    if mesh.Faces.Count and mesh_wanted:
+        model.Objects.AddMesh(mesh, attributes)
+    for k in range(breps if brep_without_mesh else 0):
+        sphere = rhino3dm.Sphere(rhino3dm.Point3d(400.0 * k, 0, 1000), 300.0)
         model.Objects.AddBrep(sphere.ToBrep())
     model.Write(str(path), 8)
     return path

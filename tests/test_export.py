@@ -122,6 +122,13 @@ def test_obj_with_scene_holds_bodies_and_scene(tmp_path, bodies):
     loaded = trimesh.load(tmp_path / "room.obj", force="scene", process=False, split_object=True, group_material=False)
     assert "body_0" in loaded.geometry and len(loaded.geometry) > 10
     np.testing.assert_allclose(loaded.bounds, scene.bounds, atol=1e-4)  # body lies inside the room
+    # every face's texture index points at a texture coordinate that exists (bodies without
+    # UVs once shifted every scene face's index past the end, and Blender dropped them all)
+    text = (tmp_path / "room.obj").read_text().splitlines()
+    uv_count = sum(1 for line in text if line.startswith("vt "))
+    uv_refs = [int(corner.split("/")[1]) for line in text if line.startswith("f ")
+               for corner in line.split()[1:] if corner.count("/") >= 1 and corner.split("/")[1]]
+    assert uv_refs and max(uv_refs) <= uv_count and min(uv_refs) >= 1
 
 
 def test_ply_reimports_in_millimetres_y_up(tmp_path, bodies):
@@ -290,16 +297,49 @@ def test_scene_glb_stores_each_image_once(tmp_path, bodies):
 
 def test_own_glb_and_fbx_reopen_posed(tmp_path, bodies):
     """trimesh ignores skins: a re-opened rigged export must still show the fitted pose."""
-    from pipeline.scene.scene import SceneImportOptions, load_scene
+    from pipeline.scene.scene import load_scene
 
     expected = np.concatenate([posed_vertices(s) for s in bodies])
     glb = load_scene(export_bodies(bodies, tmp_path / "people.glb")[0])
     assert glb.options.up_axis == "y" and "written by GenZI Desktop" in glb.options.describe()
     np.testing.assert_allclose(glb.bounds, [expected.min(axis=0), expected.max(axis=0)], atol=1e-5)
-    fbx = load_scene(export_bodies(bodies, tmp_path / "people.fbx", up="z", units="cm")[0],
-                     SceneImportOptions(up_axis="y", unit="cm"))  # assimp converts the header's axes to Y-up
-    np.testing.assert_allclose(fbx.bounds, [expected.min(axis=0), expected.max(axis=0)], atol=1e-4)
-    assert any("posed state" in n for n in fbx.notes)
+
+
+@pytest.mark.parametrize("up,units", [("z", "cm"), ("y", "m"), ("z", "mm")])
+def test_own_fbx_reopens_where_it_was_exported_from_its_header_not_a_guess(tmp_path, bodies, up, units):
+    """A body-only FBX has no floor or walls to judge by (it was guessed X-up); its header says."""
+    from pipeline.scene.scene import load_scene
+    from pipeline.scene.formats import frame_declared
+
+    path = export_bodies(bodies, tmp_path / "people.fbx", up=up, units=units)[0]
+    assert frame_declared(path)  # the desktop opens it without asking for axes and unit
+    scene = load_scene(path)  # no import options given
+    assert (scene.options.up_axis, scene.options.unit) == ("y", units)
+    reasons = " ".join(scene.options.reasons)
+    assert f"header names {up.upper()}-up" in reasons and "GenZI Desktop declares the unit" in reasons
+    assert sorted(scene.names) == ["body_0", "body_1"]
+    for name, skin in zip(("body_0", "body_1"), bodies):
+        mesh = scene.geometries[scene.names.index(name)]
+        np.testing.assert_allclose(np.sort(mesh.vertices, axis=0), np.sort(posed_vertices(skin), axis=0), atol=1e-5)
+
+
+def test_an_fbx_assimp_wrote_is_judged_from_its_geometry(tmp_path, bodies):
+    """assimp labels every FBX Y-up centimetres whatever it holds: only a header from a tool that
+    writes its true frame (or this app) is taken as said; the desktop asks for the others."""
+    from pipeline.scene.fbx_header import OWN_CREATOR_PREFIX, creator
+    from pipeline.scene.formats import frame_declared
+    from pipeline.scene.scene import load_scene
+
+    path = export_bodies(bodies, tmp_path / "people.fbx", up="z", units="m")[0]
+    ours = creator(path)
+    assert ours.startswith(OWN_CREATOR_PREFIX)
+    theirs = ("Open Asset Import Library (Assimp) 6.0.9" + " " * len(ours))[: len(ours)]
+    plain = tmp_path / "plain.fbx"
+    plain.write_bytes(path.read_bytes().replace(ours.encode(), theirs.encode()))
+    assert not frame_declared(plain)
+    scene = load_scene(plain)
+    assert any("judged from the geometry" in n for n in scene.notes)
+    assert not any("header" in r for r in scene.options.reasons)
 
 
 def test_fbx_without_assimp_says_how_to_get_it(tmp_path, bodies, monkeypatch):

@@ -88,3 +88,77 @@ def test_export_dialog_target_application_sets_the_importers_frame(qtbot, gui_se
     again = ExportDialog(None, gui_settings.qs, has_selection=True, has_scene=True)
     qtbot.addWidget(again)
     assert again.app_combo.currentData() == "rhino"
+
+
+def test_own_fbx_opens_posed_where_exported_without_asking(window, qtbot, tmp_path):
+    """A body-only FBX has nothing to judge its axes by; the header this app wrote says them."""
+    from pipeline.export import export_bodies, posed_vertices
+    from tests.test_export import bar_skin
+
+    skins = [bar_skin(60.0), bar_skin(30.0, offset=(1.0, 1.0, 0.0))]
+    path = export_bodies(skins, tmp_path / "people.fbx", up="z", units="cm")[0]
+    asked = []
+    window.import_options_provider = lambda *a: asked.append(a)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=120_000):
+        window.open_scene(path)
+    assert not asked
+    expected = np.concatenate([posed_vertices(s) for s in skins])
+    np.testing.assert_allclose(window.scene.bounds, [expected.min(axis=0), expected.max(axis=0)], atol=1e-5)
+    assert sorted(n.label for n in window.outline.nodes if not n.children) == ["body_0", "body_1"]
+
+
+def test_missing_texture_is_said_and_the_unit_can_be_corrected_by_reopening(window, qtbot, tmp_path, message_boxes):
+    """Whatever could be read loads, a box says what is missing and what to do; File > Reopen
+    with up axis and unit overrides the file's own frame and is remembered for the file."""
+    from pipeline.scene.scene import SceneImportOptions
+    from tests.arch_files import write_collada
+    from tests.scene_files import ROOM_BOUNDS
+
+    path = write_collada(tmp_path / "room.dae", texture="room_textures/wood.jpg")
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.open_scene(path)
+    np.testing.assert_allclose(window.scene.bounds, ROOM_BOUNDS, atol=1e-5)
+    assert any("room_textures/wood.jpg" in m and "beside the .dae" in m for m in message_boxes)
+    asked = []
+    window.import_options_provider = lambda p, initial, why: asked.append((initial.unit, why)) or \
+        SceneImportOptions(up_axis="z", unit="m")
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.act_reopen.trigger()
+    assert asked[0][0] == "in" and "inches" in asked[0][1]
+    np.testing.assert_allclose(window.scene.size, (ROOM_BOUNDS[1] - ROOM_BOUNDS[0]) / 0.0254, rtol=1e-5)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.open_scene(path)  # remembered: no question, the user's unit
+    assert len(asked) == 1 and window.scene.options.unit == "m"
+
+
+def test_a_large_ifc_shows_tessellation_progress_and_cancel_keeps_the_open_scene(window, qtbot, tmp_path):
+    """Loading runs in a worker with stage-named progress; Cancel during tessellation stops it."""
+    from tests.arch_files import write_ifc
+
+    first = write_ifc(tmp_path / "small.ifc", walls=2)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=60_000):
+        window.open_scene(first)
+    kept = window.scene
+    big = write_ifc(tmp_path / "big.ifc", walls=450)
+    seen: list[tuple[str, int, int]] = []
+    shown = window.report_progress
+
+    def record(message, step, total):
+        seen.append((message, step, total))
+        shown(message, step, total)
+        if "Tessellated" in message:
+            assert window.progress_bar.isVisible() and window.act_cancel.isEnabled()
+            window.act_cancel.trigger()
+
+    window.report_progress = record
+    window.open_scene(big)
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=120_000)
+    qtbot.wait(100)
+    messages = [m for m, _, _ in seen]
+    assert any(m.startswith("Tessellating 45") and "IFC elements" in m for m in messages)
+    assert any(m.startswith("Tessellated 200 IFC elements") for m in messages)
+    steps = [s for _, s, t in seen if t == 100]
+    assert steps == sorted(steps) and 0 < steps[-1] < 100
+    assert window.scene is kept and window.outline.nodes[0].label == "Level 1"
+    assert "Cancelled" in window.statusBar().currentMessage()
+    assert not window.progress_bar.isVisible()

@@ -48,6 +48,25 @@ def test_3dm_room_in_millimetres_brep_without_mesh_reported(tmp_path):
                for w in scene.warnings)
 
 
+def test_3dm_with_only_breps_and_no_render_meshes_says_how_many_and_what_to_do_in_rhino(tmp_path):
+    path = write_3dm(tmp_path / "nurbs.3dm", mesh=False, breps=3)
+    with pytest.raises(SceneLoadError) as info:
+        load_scene(path)
+    text = str(info.value)
+    assert "3 surface object(s) were saved without render meshes" in text
+    assert "In Rhino, run 'Mesh'" in text and "Rendered mode" in text
+
+
+@pytest.mark.parametrize("unit", ["None", "CustomUnits"])
+def test_3dm_in_a_unit_the_app_does_not_know_loads_with_a_message_naming_what_to_do(tmp_path, unit):
+    scene = load_scene(write_3dm(tmp_path / "room.3dm", unit=unit, brep_without_mesh=False))
+    np.testing.assert_allclose(scene.bounds, ROOM_BOUNDS, atol=1e-6)  # read as metres, as said
+    assert scene.options.unit == "m"
+    warning = " ".join(scene.warnings)
+    assert f"uses the unit '{unit}', which this app has not met" in warning
+    assert "File > Reopen with up axis and unit" in warning and "Document Properties > Units" in warning
+
+
 def test_3dm_in_a_unit_the_app_has_not_met_still_loads_converted(tmp_path):
     scene = load_scene(write_3dm(tmp_path / "room.3dm", unit="Decimeters", brep_without_mesh=False))
     np.testing.assert_allclose(scene.bounds, ROOM_BOUNDS, atol=1e-6)

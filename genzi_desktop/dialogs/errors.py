@@ -34,6 +34,19 @@ def show_error(parent: QtWidgets.QWidget | None, title: str, message: str, advic
     box.exec()
 
 
+def show_warning(parent: QtWidgets.QWidget | None, title: str, message: str) -> None:
+    """A modal note that something could not be read, with what to do (the work goes on)."""
+    log.warning("%s: %s", title, message)
+    if not _interactive:
+        return
+    box = QtWidgets.QMessageBox(parent)
+    box.setIcon(QtWidgets.QMessageBox.Icon.Information)
+    box.setWindowTitle(title)
+    box.setText(message)
+    box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Ok)
+    box.exec()
+
+
 def describe_exception(exc: BaseException) -> str:
     """A one-line message for a user: the exception's own text, else its type in words."""
     text = str(exc).strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.scene.formats import FORMATS, SUPPORTED_EXTENSIONS, supported_formats_text
+from pipeline.scene.formats import FORMATS, SUPPORTED_EXTENSIONS, frame_declared, supported_formats_text
 from pipeline.scene.scene import SceneImportOptions, SceneLoadError, guess_import_options, load_scene
 
 __all__ = [
@@ -24,7 +24,8 @@ def is_scene_file(path: str | Path) -> bool:
 
 
 def needs_import_options(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in NEEDS_IMPORT_OPTIONS
+    """Ask for up axis and unit unless the format, or this file's header, says them."""
+    return Path(path).suffix.lower() in NEEDS_IMPORT_OPTIONS and not frame_declared(path)
 
 
 def file_filter() -> str:

@@ -18,6 +18,7 @@ import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 
 from genzi_desktop.viewport.mouse import MouseFilter
+from genzi_desktop.viewport.outline_layer import OutlineLayer
 from genzi_desktop.viewport.people import DressedPeople
 from genzi_desktop.viewport.pyvistaqt_adapter import QtInteractor, forget_gl_context
 from pipeline.views.cameras import Camera
@@ -73,6 +74,7 @@ class SceneViewport(QtWidgets.QWidget):
         self._bodies: dict[str, tuple] = {}
         self.people = DressedPeople(self.plotter)  # results drawn dressed hide their plain body
         self._closed = False
+        self.outline_layer = OutlineLayer(self.plotter)
 
     # ---- lifetime ---------------------------------------------------------------------
     def close_plotter(self) -> None:
@@ -200,8 +202,10 @@ class SceneViewport(QtWidgets.QWidget):
         with self.batch():
             for actor in self._scene_actors:
                 p.remove_actor(actor, render=False)
+            self.outline_layer.clear()
             self._scene = scene
             self._scene_actors = add_scene_actors(p, parts if parts is not None else scene_to_pyvista(scene))
+            self.outline_layer.reset(scene, self._scene_actors)
             for actor in self._scene_actors:
                 actor.SetPickable(False)
                 actor.prop.culling = "back" if self._culling else "none"

@@ -9,6 +9,8 @@ def build_actions(w) -> None:
     """The window's own actions as ``w.act_*`` attributes (controllers add theirs)."""
     SK = QtGui.QKeySequence.StandardKey
     w.act_open = w.add_action("&Open scene…", w.open_dialog, SK.Open, "Open a 3D scene file")
+    w.act_reopen = w.add_action("Reopen with up axis and &unit…", w.reopen_with_options, None,
+                                "Open the scene again in an up axis or unit you choose")
     w.act_screenshot = w.add_action("Save &screenshot…", w.save_screenshot_dialog, "Ctrl+Shift+S")
     w.act_quit = w.add_action("&Quit", w.close, SK.Quit)
     w.act_undo = w.undo_stack.createUndoAction(w, "&Undo")
@@ -55,6 +57,7 @@ def build_menus(w) -> None:
     w.recent_menu = m.addMenu("Open &recent")
     w.recent_menu.aboutToShow.connect(w.rebuild_recent_menu)
     w.rebuild_recent_menu()
+    m.addAction(w.act_reopen)
     m.addSeparator()
     m.addAction(w.act_screenshot)
     m.addSeparator()

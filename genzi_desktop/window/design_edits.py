@@ -8,7 +8,7 @@ from PySide6 import QtCore
 
 from genzi_desktop.model.edits import ChangeCamera, Edit, SetCameras, SetTarget
 from genzi_desktop.window.undo import EditCommand
-from pipeline.scene.picking import pick_surface
+from pipeline.scene.picking import pick_part
 from pipeline.scene.targets import Target
 from pipeline.views.cameras import Camera
 from pipeline.views.geometry import camera_under_ray, orbit_camera
@@ -50,24 +50,32 @@ class DesignEditing:
     # ------------------------------------------------------------------ picking
     def pick_at(self, x: int, y: int):
         """(point, normal) under VTK display pixel (x, y), or None for the sky."""
+        hit = self.pick_part_at(x, y)
+        return None if hit is None else hit[:2]
+
+    def pick_part_at(self, x: int, y: int):
+        """(point, normal, part index) under VTK display pixel (x, y); hidden elements and
+        back faces (when culled) are passed through, as the viewport does not show them."""
         origin, direction = self.viewport.ray_at(x, y)
-        return pick_surface(self.scene, origin, direction, front_faces_only=self.viewport.backface_culling)
+        return pick_part(self.scene, origin, direction, front_faces_only=self.viewport.backface_culling,
+                         skip_parts=self.hidden_surfaces())
 
     @QtCore.Slot(int, int)
     def on_surface_clicked(self, x: int, y: int) -> None:
         if self.scene is None:
             self.statusBar().showMessage("Open a scene first (File > Open).", 5000)
             return
-        hit = self.pick_at(x, y)
+        hit = self.pick_part_at(x, y)
         if hit is None:
             self.statusBar().showMessage("No surface under the cursor (sky or empty space): click on a surface to place the target.", 6000)
             return
-        point, normal = hit
+        point, normal, part = hit
         old = self.design.target
         radius = old.radius if old is not None else 0.0
         self.set_target(Target(point, normal, radius), "Place target")
+        self.select_part_row(part)
         p = np.round(point, 3)
-        self.statusBar().showMessage(f"Target at ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}) m on {self.scene.part_name_at(point)}",
+        self.statusBar().showMessage(f"Target at ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}) m on {self.scene.names[part]}",
                                      5000)
 
     @QtCore.Slot(int, int, int, bool)

@@ -22,6 +22,7 @@ from genzi_desktop.settings import AppSettings
 from genzi_desktop.viewport.view import SceneViewport
 from genzi_desktop.window.actions import build_actions, build_menus, name_actions
 from genzi_desktop.window.design_edits import DesignEditing
+from genzi_desktop.window.outline_view import OutlineView
 from genzi_desktop.window.scene_loading import SceneLoading
 from genzi_desktop.window.view_selection import ViewSelection
 from genzi_desktop.workers.tasks import TaskHandle, stop_all_tasks
@@ -29,10 +30,10 @@ from genzi_desktop.workers.tasks import TaskHandle, stop_all_tasks
 log = logging.getLogger("genzi_desktop")
 
 
-class MainWindow(SceneLoading, DesignEditing, ViewSelection, QtWidgets.QMainWindow):
+class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidgets.QMainWindow):
     """The window: docks, status bar, progress, closing; its parts live in
-    ``window.scene_loading``, ``window.design_edits``, ``window.view_selection`` and
-    ``window.actions``; controllers own the prompt, runs, results and export."""
+    ``window.scene_loading``, ``window.design_edits``, ``window.view_selection``,
+    ``window.outline_view`` and ``window.actions``; controllers own the prompt, runs, results and export."""
 
     sceneLoaded = QtCore.Signal(object)
     sceneLoadFailed = QtCore.Signal(str)
@@ -79,6 +80,7 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, QtWidgets.QMainWind
         history.setEmptyLabel("(scene opened)")
         self.add_dock("History", history, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks["History"].hide()
+        self.build_outline_dock()
 
         self._build_status_bar()
         self.menus: dict[str, QtWidgets.QMenu] = {}
@@ -185,9 +187,11 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, QtWidgets.QMainWind
             QtCore.QTimer.singleShot(0, self._default_dock_layout)
 
     def _default_dock_layout(self) -> None:
-        side = [self.docks["Target"], self.docks["Cameras"]]
-        self.resizeDocks(side, [max(330, self.width() // 5)] * 2, QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks(side, [185, max(300, self.height() - 265)], QtCore.Qt.Orientation.Vertical)
+        side = [self.docks["Target"], self.docks["Cameras"], self.docks["Outline"]]
+        self.splitDockWidget(side[1], side[2], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks(side, [max(330, self.width() // 5)] * 3, QtCore.Qt.Orientation.Horizontal)
+        rest = max(500, self.height() - 265)
+        self.resizeDocks(side, [185, rest // 2, rest - rest // 2], QtCore.Qt.Orientation.Vertical)
         left = [self.docks[t] for t in ("Prompt", "Models", "Results", "Populate") if t in self.docks]
         if left:
             for dock in left[1:]:

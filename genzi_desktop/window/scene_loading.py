@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from genzi_desktop.dialogs.errors import describe_exception, show_error
+from genzi_desktop.dialogs.errors import describe_exception, show_error, show_warning
 from genzi_desktop.dialogs.import_options import ImportOptionsDialog
 from genzi_desktop.model import scene_io
 from genzi_desktop.workers.tasks import start_task
@@ -56,8 +56,10 @@ class SceneLoading:
                 path, f"{path.name} is not a scene format GenZI Desktop can open.",
                 f"Open one of: {scene_io.supported_formats_text()} (export one from your modelling tool).")
             return
+        remembered = self.settings.import_options(path) if options is None else None
+        if remembered is not None and not scene_io.needs_import_options(path):
+            options = scene_io.SceneImportOptions(**remembered)  # chosen with File > Reopen with…
         if options is None and scene_io.needs_import_options(path):
-            remembered = self.settings.import_options(path)
             if remembered is not None:
                 initial = scene_io.SceneImportOptions(**remembered)
                 self._confirm_options_and_load(path, initial, "Your earlier choice for this file.")
@@ -73,6 +75,15 @@ class SceneLoading:
                     on_failed=lambda exc: self._load_failed(path, exc), on_progress=self.report_progress)
             return
         self._start_load(path, options)
+
+    @QtCore.Slot()
+    def reopen_with_options(self) -> None:
+        """File > Reopen with up axis and unit: the same file in a frame the user picks."""
+        if self.scene is None or self.scene_path is None:
+            self.statusBar().showMessage("Open a scene first (File > Open).", 5000)
+            return
+        why = "Now: " + self.scene.options.describe()
+        self._confirm_options_and_load(self.scene_path, self.scene.options, why)
 
     def _guess_done(self, path: Path, options) -> None:
         self.hide_progress()
@@ -128,6 +139,7 @@ class SceneLoading:
         self.viewport.set_target(None)
         self.viewport.set_cameras([])
         self.viewport.set_scene(scene, parts)
+        self.show_outline_of(scene)
         self.target_panel.set_target(None)
         self.camera_panel.set_cameras([])
         self.scene_label.setText(scene_summary(scene, path))
@@ -137,8 +149,8 @@ class SceneLoading:
             self.settings.add_recent_file(path)
             self.settings.set_last_folder(str(Path(path).resolve().parent))
             self.rebuild_recent_menu()
-        for w in scene.warnings:
-            log.warning("%s", w)
+        if scene.warnings:  # parts missing: say which and what to do; what could be read is shown
+            show_warning(self, f"{title} opened with parts missing", "\n\n".join(scene.warnings))
         log.info("Loaded %s: %s", title, scene.options.describe())
         self.statusBar().showMessage(f"Loaded {title}. Click a surface to place the target.", 8000)
         self.update_actions()

@@ -4,7 +4,8 @@ No free FBX SDK writes skinned binary FBX; assimp >= 6 does (Debian's assimp 5.2
 corrupt binary FBX, and Blender refuses ASCII FBX, so neither is used). assimp always
 labels its output Y-up centimetres, so we hand it geometry already in the chosen frame and
 then rewrite the GlobalSettings header values in place (same byte sizes) to name that
-frame, which is what Blender, Maya and 3ds Max read to place and scale the file.
+frame, which is what Blender, Maya and 3ds Max read to place and scale the file (and this
+app's own loader, which knows its own files by the ``Creator`` text).
 
 The FBX armature's rest pose is the fitted pose: assimp writes each bone's current node
 transform as its bind transform, so a GLB with a T-pose bind and a fitted node pose came
@@ -30,6 +31,7 @@ from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.errors import ExportError
 from pipeline.export.gltf_skin import write_glb
+from pipeline.scene.fbx_header import creator, own_creator
 from pipeline.scene.fbx_header import read_frame_label  # noqa: F401 - one reader of the header, used by checks
 
 _CM_PER_UNIT = {"m": 100.0, "cm": 1.0, "mm": 0.1}
@@ -98,6 +100,10 @@ def label_frame(path: Path, frame: AxesUnits) -> None:
     for name, value in values.items():
         if not _set_property(data, name, value):
             raise ExportError(f"Unexpected FBX header from assimp (no {name}); FBX not written.")
+    # say who wrote it (same length, so no offset moves): a re-opened export then trusts its header
+    original = creator(path)
+    if original:
+        data = bytearray(bytes(data).replace(original.encode(), own_creator(original).encode()))
     write_bytes_atomic(path, bytes(data))
 
 

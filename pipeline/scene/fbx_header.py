@@ -11,7 +11,6 @@ import struct
 from pathlib import Path
 
 _UP = {(0, 1): "x", (0, -1): "-x", (1, 1): "y", (1, -1): "-y", (2, 1): "z", (2, -1): "-z"}
-_UNITS = {100.0: "m", 1.0: "cm", 0.1: "mm", 2.54: "in", 30.48: "ft"}
 
 
 def read_frame_label(path: str | Path) -> dict[str, float]:
@@ -35,10 +34,33 @@ def read_frame_label(path: str | Path) -> dict[str, float]:
     return out
 
 
-def header_frame(path: str | Path) -> tuple[str, str] | None:
-    """(up axis, unit) the header names, or None when it names no known pair."""
+def header_frame(path: str | Path) -> tuple[str, float] | None:
+    """(up axis, metres per file unit) the header names, or None when it names no known axis."""
     values = read_frame_label(path)
     up = _UP.get((int(values.get("UpAxis", -1)), int(values.get("UpAxisSign", 1))))
-    factor = values.get("UnitScaleFactor")
-    unit = next((u for f, u in _UNITS.items() if factor is not None and abs(f - factor) < 1e-6), None)
-    return (up, unit) if up and unit else None
+    factor = values.get("UnitScaleFactor")  # centimetres per file unit
+    if up is None or factor is None or not factor > 0:
+        return None
+    return up, float(factor) / 100.0
+
+
+#: What an FBX written by this app says it was created by (same length as assimp's text).
+OWN_CREATOR_PREFIX = "GenZI Desktop via "
+
+
+def creator(path: str | Path) -> str | None:
+    """The header's ``Creator`` text (the program that wrote the file), or None."""
+    data = Path(path).read_bytes()[:4096]
+    pos = data.find(b"\x07CreatorS")
+    if pos < 0:
+        return None
+    try:
+        (length,) = struct.unpack_from("<I", data, pos + 9)
+    except struct.error:
+        return None
+    return data[pos + 13 : pos + 13 + length].decode("utf-8", "replace")
+
+
+def own_creator(original: str) -> str:
+    """The ``Creator`` text this app writes in place of ``original`` (same byte length)."""
+    return (OWN_CREATOR_PREFIX + original)[: len(original)]

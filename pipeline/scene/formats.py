@@ -19,7 +19,7 @@ from pipeline.core.assimp_cli import find_assimp, run_assimp_cli
 from pipeline.scene.raw import Declared, FormatInfo, RawScene, SceneLoadError
 
 __all__ = ["FORMATS", "SUPPORTED_EXTENSIONS", "Declared", "FormatInfo", "RawScene", "SceneLoadError",
-           "format_for", "read_raw", "supported_formats_text", "to_triangle_meshes"]
+           "format_for", "frame_declared", "node_groups", "read_raw", "supported_formats_text", "to_triangle_meshes"]
 
 
 FORMATS: dict[str, FormatInfo] = {
@@ -143,6 +143,22 @@ def to_triangle_meshes(loaded, path: Path, fmt: FormatInfo) -> tuple[list[trimes
     )
 
 
+def node_groups(loaded, names: list[str]) -> list[tuple[str, ...]] | None:
+    """Each part's parent nodes (outermost first) in a trimesh scene graph; None when flat."""
+    if not isinstance(loaded, trimesh.Scene):
+        return None
+    parents = loaded.graph.transforms.parents
+    base = loaded.graph.base_frame
+    out = []
+    for name in names:
+        chain, parent = [], parents.get(name)
+        while parent is not None and parent != base and len(chain) < 64:
+            chain.append(str(parent))
+            parent = parents.get(parent)
+        out.append(tuple(reversed(chain)))
+    return out if any(out) else None
+
+
 def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
     """Read ``path`` into raw geometry. ``progress(fraction, message)`` is optional."""
     path = Path(path).expanduser()
@@ -157,7 +173,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
         return _checked(_read_own_frame(path, report), path)
     notes: list[str] = []
     generator = None
-    prior = declared = None
+    declared = None
     with tempfile.TemporaryDirectory(prefix="genzi_scene_") as tmp:
         source = path
         if fmt.name == "FBX":
@@ -189,6 +205,7 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
                 generator = (loaded.metadata or {}).get("asset", {}).get("generator") if isinstance(loaded.metadata, dict) else None
         report(0.3, "Collecting geometry")
         meshes, names, more_notes = to_triangle_meshes(loaded, path, fmt)
+        groups = node_groups(loaded, names)
         notes += more_notes
         if source.suffix.lower() in (".glb", ".gltf"):
             from pipeline.scene.gltf_pose import asset_generator
@@ -196,11 +213,8 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
             notes += _pose_skinned(source, meshes, names)
             generator = generator or (asset_generator(source) if source is path else None)
         if fmt.name == "FBX":
-            from pipeline.scene.fbx_header import header_frame
-
-            header = header_frame(path)
-            # assimp turns the header's axes into Y-up; the numbers stay in the header's unit
-            prior = ("y", header[1]) if header else None
+            declared, more = _fbx_frame(path, meshes)
+            notes += more
         if generator == OWN_GENERATOR and fmt.name.startswith("glTF"):
             # this app's own export: glTF's Y-up metres for certain, nothing to guess
             declared = Declared("y", "m", ("written by GenZI Desktop in glTF's Y-up metres",))
@@ -211,7 +225,53 @@ def read_raw(path: str | os.PathLike, progress=None) -> RawScene:
             if image is not None and hasattr(image, "load"):
                 image.load()
     return _checked(RawScene(geometries=meshes, names=names, format=fmt, generator=generator, notes=notes,
-                             declared=declared, prior=prior), path)
+                             declared=declared, groups=groups), path)
+
+
+def frame_declared(path: str | os.PathLike) -> bool:
+    """True when a file of a format that may not say its frame does (an FBX header from a tool
+    that writes the true unit): the desktop then opens it without asking."""
+    path = Path(path)
+    if path.suffix.lower() != ".fbx" or not path.is_file():
+        return False
+    from pipeline.scene.fbx_header import OWN_CREATOR_PREFIX, creator, header_frame
+
+    try:
+        written_by = creator(path) or ""
+        return header_frame(path) is not None and (
+            "Assimp" not in written_by or written_by.startswith(OWN_CREATOR_PREFIX))
+    except OSError:
+        return False
+
+
+def _fbx_frame(path: Path, meshes: list[trimesh.Trimesh]) -> tuple[Declared | None, list[str]]:
+    """The frame an FBX's GlobalSettings header names (UpAxis, UnitScaleFactor), as assimp reads it.
+
+    assimp applies the header's axes when it converts (its root node turns them into Y-up), so
+    the converted numbers are Y-up in the header's unit. Modelling tools and this app write
+    the frame they used; assimp itself labels every file Y-up centimetres whatever it holds
+    (an OBJ it converted keeps its Z-up numbers), so an FBX assimp wrote is judged from its
+    geometry instead, and the desktop asks.
+    """
+    from pipeline.scene.fbx_header import OWN_CREATOR_PREFIX, creator, header_frame
+    from pipeline.scene.units import UNIT_NAMES, declared_unit
+
+    header = header_frame(path)
+    if header is None:
+        return None, []
+    up, metres = header
+    scale, unit, unit_reason = declared_unit(metres, f"UnitScaleFactor {metres * 100:g} cm")
+    written_by = creator(path) or ""
+    axes = f"the FBX header names {up.upper()}-up (assimp turns it into Y-up)"
+    if "Assimp" in written_by and not written_by.startswith(OWN_CREATOR_PREFIX):
+        return None, [f"Written by {written_by}, which labels every file Y-up centimetres: up axis and "
+                      "unit are judged from the geometry."]
+    if scale != 1.0:
+        for mesh in meshes:
+            mesh.apply_scale(scale)
+    who = "GenZI Desktop" if written_by.startswith(OWN_CREATOR_PREFIX) else (written_by or "the writer")
+    return Declared("y", unit, (axes, unit_reason.replace("the file declares its unit", f"{who} declares the unit")
+                                + f" ({UNIT_NAMES.get(unit, unit)})")), []
 
 
 def _read_own_frame(path: Path, report) -> RawScene:
@@ -239,15 +299,18 @@ def _read_own_frame(path: Path, report) -> RawScene:
 def _checked(raw: RawScene, path: Path) -> RawScene:
     """Drop parts without triangles; refuse files with none, or with non-finite coordinates."""
     meshes, names = raw.geometries, raw.names
+    groups = raw.groups if raw.groups is not None else [()] * len(meshes)
     # Drop parts without triangles (lines, empty nodes)
-    kept = [(m, n) for m, n in zip(meshes, names) if len(m.faces) > 0 and len(m.vertices) > 0]
+    kept = [(m, n, g) for m, n, g in zip(meshes, names, groups) if len(m.faces) > 0 and len(m.vertices) > 0]
     if not kept:
         raise SceneLoadError(
             f"'{path.name}' contains no triangles. It may hold only points, lines or empty "
             "objects; export the surfaces as a triangle mesh."
         )
-    meshes = [m for m, _ in kept]
-    names = [n for _, n in kept]
+    meshes = [m for m, _, _ in kept]
+    names = [n for _, n, _ in kept]
+    if raw.groups is not None:
+        raw.groups = [g for _, _, g in kept]
     for m in meshes:
         if not np.all(np.isfinite(m.vertices)):
             raise SceneLoadError(

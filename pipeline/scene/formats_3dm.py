@@ -74,6 +74,16 @@ def _layer_path(model, index: int) -> str:
     return "(no layer)"
 
 
+def _layer_groups(model) -> dict[int, tuple[tuple[str, ...], tuple[float, float, float]]]:
+    """Layer index -> (its path of names, its colour 0..1) for the outline."""
+    out = {}
+    for index, layer in enumerate(model.Layers):
+        path = tuple(str(layer.FullPath or layer.Name).split("::"))
+        r, g, b = tuple(layer.Color)[:3]
+        out[index] = (path, (r / 255.0, g / 255.0, b / 255.0))
+    return out
+
+
 def read_3dm(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
     """Meshes and stored render meshes, in the model unit, Z-up."""
     import rhino3dm
@@ -92,10 +102,13 @@ def read_3dm(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
     else:
         scale, unit_key, unit_reason = 1.0, "m", f"the file's unit '{unit}' is not one this app knows: read as metres"
         warnings.append(f"'{path.name}' uses the unit '{unit}', which this app has not met; it is read as metres. "
-                        "If the size looks wrong, pick the unit under Scene > Import options, or in Rhino set "
-                        "Document Properties > Units to millimetres or metres and save again.")
+                        "If the size looks wrong, pick the unit with File > Reopen with up axis and unit, or in "
+                        "Rhino set Document Properties > Units to millimetres or metres and save again.")
     meshes: list[trimesh.Trimesh] = []
     names: list[str] = []
+    groups: list[tuple[str, ...]] = []
+    layers = _layer_groups(model)
+    group_colours = {path: colour for path, colour in layers.values()}
     without_mesh: list[str] = []
     total = len(model.Objects)
     for i, obj in enumerate(model.Objects):
@@ -113,6 +126,7 @@ def read_3dm(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
             mesh = coloured_mesh(vertices * scale, faces, rgba)
             meshes.append(mesh)
             names.append(label if len(found) == 1 else f"{label} [{k}]")
+            groups.append(layers.get(attributes.LayerIndex, (("(no layer)",), None))[0])
         if i % 50 == 0:
             report(0.05 + 0.85 * i / max(total, 1), f"Read {i + 1:,} of {total:,} Rhino objects")
     if without_mesh:
@@ -125,4 +139,5 @@ def read_3dm(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
         )
     notes = [f"{len(meshes):,} meshes read from {total:,} Rhino objects."]
     declared = Declared("z", unit_key, ("Rhino is Z-up", unit_reason))
-    return RawScene(meshes, names, fmt, generator="Rhino", notes=notes, warnings=warnings, declared=declared)
+    return RawScene(meshes, names, fmt, generator="Rhino", notes=notes, warnings=warnings, declared=declared,
+                    groups=groups, group_colours=group_colours)

@@ -1,11 +1,11 @@
 """IFC 2x3 / IFC4 designs (Revit, ArchiCAD, Vectorworks) read with IfcOpenShell's geometry iterator.
 
 The iterator tessellates every product on several threads; each element keeps its class and
-name ("IfcWall 'Basic Wall' #41") so it can be listed and picked, and its colours come from
-the IFC surface styles. Spaces and openings are hidden: they are volumes of air, not surfaces
-a person could touch. IFC is Z-up; the project's length unit is read from the file and
+name ("IfcWall 'Basic Wall' #41") and its storey so it can be listed and picked, and its
+colours come from the IFC surface styles. Spaces and openings are read but kept apart, listed
+and hidden: they are volumes of air, not surfaces a person could touch. IFC is Z-up; the project's length unit is read from the file and
 geometry stays in it (``convert-back-units``) so the unit is reported, not guessed. Very large
-models are grouped per class so the viewport gets hundreds of parts, not a hundred thousand.
+models are grouped per storey and class so the viewport gets hundreds of parts, not a hundred thousand.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from pipeline.scene.raw import Declared, FormatInfo, RawScene, Report, SceneLoadError, coloured_mesh
+from pipeline.scene.raw import Declared, FormatInfo, HiddenPart, RawScene, Report, SceneLoadError, coloured_mesh
 from pipeline.scene.units import declared_unit
 
 HIDDEN_CLASSES = ("IfcSpace", "IfcOpeningElement")
@@ -83,8 +83,42 @@ def _rgba(style) -> tuple[float, float, float, float]:
     return (float(d.r()), float(d.g()), float(d.b()), alpha)
 
 
+def storeys(model) -> tuple[dict[int, str], dict[str, float]]:
+    """(element id -> the storey (or site/building) holding it, storey name -> elevation).
+
+    Containment is read once from the relationships, so elements inside an aggregate (stair
+    flights), spaces aggregated to a storey and openings in a wall get their host's storey.
+    """
+    label: dict[int, str] = {}
+    elevation: dict[str, float] = {}
+    levels = [e for c in ("IfcSite", "IfcBuilding", "IfcBuildingStorey") for e in model.by_type(c)]
+    for storey in levels:
+        name = str(storey.Name or f"{storey.is_a()} #{storey.id()}")
+        label[storey.id()] = name
+        if storey.is_a("IfcBuildingStorey"):
+            elevation[name] = float(storey.Elevation or 0.0)
+    holder: dict[int, int] = {}
+    for rel in model.by_type("IfcRelContainedInSpatialStructure"):
+        for element in rel.RelatedElements or ():
+            holder[element.id()] = rel.RelatingStructure.id()
+    for rel in model.by_type("IfcRelAggregates"):
+        for element in rel.RelatedObjects or ():
+            holder.setdefault(element.id(), rel.RelatingObject.id())
+    for rel in model.by_type("IfcRelVoidsElement"):
+        holder.setdefault(rel.RelatedOpeningElement.id(), rel.RelatingBuildingElement.id())
+    out: dict[int, str] = {}
+    for element in holder:
+        seen, current = 0, holder[element]
+        while current in holder and current not in label and seen < 32:
+            current, seen = holder[current], seen + 1
+        if current in label:
+            out[element] = label[current]
+    return out, elevation
+
+
 def read_ifc(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
-    """Every product with a body representation, in the project unit, Z-up."""
+    """Every product with a body representation, in the project unit, Z-up; spaces and
+    openings are read too but kept apart (listed, hidden)."""
     import ifcopenshell.geom
 
     report(0.02, f"Reading {path.name} (IFC)")
@@ -92,47 +126,74 @@ def read_ifc(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
     metres, unit_name = _unit(model)
     scale, unit_key, unit_reason = declared_unit(metres, unit_name)
     products = len(model.by_type("IfcProduct"))
-    hidden = sum(len(model.by_type(c)) for c in HIDDEN_CLASSES)
+    hidden_count = sum(len(model.by_type(c)) for c in HIDDEN_CLASSES)
+    storey_of, elevation = storeys(model)
     report(0.1, f"Tessellating {products:,} IFC elements ({model.schema})")
     iterator = ifcopenshell.geom.iterator(_settings(), model, max(1, os.cpu_count() or 1),
-                                          exclude=list(HIDDEN_CLASSES), geometry_library=GEOMETRY_LIBRARY)
+                                          geometry_library=GEOMETRY_LIBRARY)
     if not iterator.initialize():
         raise SceneLoadError(
             f"'{path.name}' is a valid {model.schema} file with {products:,} elements but no 3D "
             "geometry. Export it again with 3D body representations (in Revit: IFC export, "
             "'Export 3D geometry'; in ArchiCAD: the 'Model' view with element geometry)."
         )
-    grouped = products - hidden > GROUP_ABOVE_ELEMENTS
-    elements: list[tuple[int, trimesh.Trimesh, str]] = []  # threads finish in any order: sorted by id below
-    groups: dict[str, list[trimesh.Trimesh]] = defaultdict(list)
+    grouped = products - hidden_count > GROUP_ABOVE_ELEMENTS
+    # threads finish in any order: sorted below by storey elevation, then id
+    elements: list[tuple[int, trimesh.Trimesh, str, tuple[str, ...]]] = []
+    hidden: list[tuple[int, trimesh.Trimesh, str, tuple[str, ...]]] = []
+    groups: dict[tuple[str, str], list[trimesh.Trimesh]] = defaultdict(list)
     count = 0
     while True:
         shape = iterator.get()
         mesh, label = _element_mesh(shape)
+        storey = storey_of.get(int(shape.id), "(no storey)")
         if len(mesh.faces):
             if scale != 1.0:
                 mesh.apply_scale(scale)
-            if grouped:
-                groups[label.split(" ", 1)[0]].append(mesh)
+            if shape.type in HIDDEN_CLASSES:
+                hidden.append((int(shape.id), mesh, label, (storey, shape.type)))
+            elif grouped:
+                groups[(storey, shape.type)].append(mesh)
             else:
-                elements.append((int(shape.id), mesh, label))
+                elements.append((int(shape.id), mesh, label, (storey, shape.type)))
         count += 1
         if count % 200 == 0:
             report(0.1 + 0.8 * iterator.progress() / 100.0, f"Tessellated {count:,} IFC elements")
         if not iterator.next():
             break
-    elements.sort(key=lambda item: item[0])
-    meshes = [mesh for _, mesh, _ in elements]
-    names = [label for _, _, label in elements]
-    for ifc_class, parts in sorted(groups.items()):
-        report(0.92, f"Merging {ifc_class}")
+
+    def order(item):
+        return (elevation.get(item[3][0], float("inf")), item[0])
+
+    elements.sort(key=order)
+    hidden.sort(key=order)
+    meshes = [mesh for _, mesh, _, _ in elements]
+    names = [label for _, _, label, _ in elements]
+    paths = [group for _, _, _, group in elements]
+    for (storey, ifc_class), parts in sorted(groups.items(), key=lambda kv: (elevation.get(kv[0][0], float("inf")), kv[0])):
+        report(0.92, f"Merging {ifc_class} of {storey}")
         meshes.append(trimesh.util.concatenate(parts))
         names.append(f"{ifc_class} ({len(parts):,} elements)")
-    notes = [f"{model.schema}: {count:,} elements with geometry, {hidden:,} spaces and openings hidden."]
+        paths.append((storey,))
+    kept_apart = [HiddenPart(mesh, label, group) for _, mesh, label, group in hidden]
     if grouped:
-        notes.append(f"More than {GROUP_ABOVE_ELEMENTS:,} elements: parts are grouped per IFC class.")
+        kept_apart = _grouped_hidden(kept_apart)
+    notes = [f"{model.schema}: {count - len(hidden):,} elements with geometry, {hidden_count:,} spaces and "
+             "openings hidden (listed in the outline)."]
+    if grouped:
+        notes.append(f"More than {GROUP_ABOVE_ELEMENTS:,} elements: parts are grouped per storey and IFC class.")
     declared = Declared("z", unit_key, ("IFC is Z-up", unit_reason))
-    return RawScene(meshes, names, fmt, generator=_generator(model), notes=notes, declared=declared)
+    return RawScene(meshes, names, fmt, generator=_generator(model), notes=notes, declared=declared,
+                    groups=paths, hidden=kept_apart)
+
+
+def _grouped_hidden(parts: list[HiddenPart]) -> list[HiddenPart]:
+    """Spaces and openings of a very large model merged per storey and class, like the rest."""
+    by_group: dict[tuple[str, ...], list[trimesh.Trimesh]] = defaultdict(list)
+    for part in parts:
+        by_group[part.group].append(part.mesh)
+    return [HiddenPart(trimesh.util.concatenate(meshes), f"{group[-1]} ({len(meshes):,} elements)", group[:-1])
+            for group, meshes in by_group.items()]
 
 
 def _generator(model) -> str | None:

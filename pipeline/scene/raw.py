@@ -40,6 +40,15 @@ class Declared:
 
 
 @dataclass
+class HiddenPart:
+    """A part listed in the outline but hidden by default and kept out of the scene's surfaces."""
+
+    mesh: trimesh.Trimesh
+    name: str
+    group: tuple[str, ...] = ()
+
+
+@dataclass
 class RawScene:
     """Geometry as the file has it: node transforms applied, no unit or axis change."""
 
@@ -50,7 +59,13 @@ class RawScene:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # parts missing: what and what to do
     declared: Declared | None = None  # set by readers of formats that record their frame
-    prior: tuple[str, str] | None = None  # (up, unit) the file claims but geometry may overrule (FBX header)
+    #: where each part sits in the file's own hierarchy (storey and class, layer path, node
+    #: parents), for the scene outline; None: derived from the part names
+    groups: list[tuple[str, ...]] | None = None
+    group_colours: dict[tuple[str, ...], tuple[float, float, float]] = field(default_factory=dict)
+    #: parts the file holds that are listed but not surfaces of the design (IFC spaces and
+    #: openings): never rendered, picked or fitted against unless the user shows them
+    hidden: list[HiddenPart] = field(default_factory=list)
 
     @property
     def triangle_count(self) -> int:
@@ -81,3 +96,12 @@ def coloured_mesh(vertices: np.ndarray, faces: np.ndarray, rgba) -> trimesh.Trim
         colours = np.concatenate([colours, np.ones((len(colours), 1))], axis=1)
     mesh.visual = trimesh.visual.ColorVisuals(mesh, face_colors=np.clip(np.round(colours * 255.0), 0, 255).astype(np.uint8))
     return mesh
+
+
+def merge_parts(geometries: list[trimesh.Trimesh]) -> tuple[trimesh.Trimesh, np.ndarray]:
+    """One plain mesh (no visuals) of all parts, and each face's part index."""
+    offsets = np.cumsum([0] + [len(g.vertices) for g in geometries])
+    vertices = np.concatenate([np.asarray(g.vertices, dtype=np.float64) for g in geometries])
+    faces = np.concatenate([np.asarray(g.faces, dtype=np.int64) + o for g, o in zip(geometries, offsets[:-1])])
+    part = np.concatenate([np.full(len(g.faces), i, dtype=np.int32) for i, g in enumerate(geometries)])
+    return trimesh.Trimesh(vertices=vertices, faces=faces, process=False, validate=False), part

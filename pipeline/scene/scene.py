@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import trimesh
 
-from pipeline.scene.formats import SUPPORTED_EXTENSIONS, RawScene, SceneLoadError, read_raw
-from pipeline.scene.guess import guess_from_geometry
-from pipeline.scene.units import UNIT_NAMES, import_transform, normalize_unit, normalize_up_axis
+from pipeline.scene.formats import SUPPORTED_EXTENSIONS, SceneLoadError, read_raw
+from pipeline.scene.import_options import SceneImportOptions, guess_import_options, options_for
+from pipeline.scene.raw import HiddenPart, merge_parts
+from pipeline.scene.units import import_transform
 
 __all__ = [
     "SceneLoadError",
@@ -49,42 +50,6 @@ Progress = Callable[[float, str], None]
 
 
 @dataclass
-class SceneImportOptions:
-    """How to read a file that does not say its up axis or unit. ``None`` means: guess."""
-
-    up_axis: str | None = None  # "z", "y", "-y", "x", ... None = guess
-    unit: str | None = None  # "m", "cm", "mm", "in", "ft"; None = guess
-    reasons: list[str] = field(default_factory=list, compare=False)  # why, when guessed
-
-    def __post_init__(self) -> None:
-        try:
-            if self.up_axis is not None:
-                self.up_axis = normalize_up_axis(self.up_axis)
-            if self.unit is not None:
-                self.unit = normalize_unit(self.unit)
-        except ValueError as exc:
-            raise SceneLoadError(str(exc)) from None
-
-    def describe(self) -> str:
-        """One short paragraph for the status bar or an import dialog."""
-        up = (self.up_axis or "?").upper()
-        unit = UNIT_NAMES.get(self.unit or "", "unknown unit")
-        text = f"Up axis {up}, {unit}."
-        if self.reasons:
-            text += " Why: " + "; ".join(self.reasons) + "."
-        return text
-
-    def to_dict(self) -> dict:
-        """For remembering the choice per file (settings, JSON)."""
-        return {"up_axis": self.up_axis, "unit": self.unit}
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> "SceneImportOptions":
-        data = data or {}
-        return cls(up_axis=data.get("up_axis"), unit=data.get("unit"))
-
-
-@dataclass
 class RayHits:
     """First hits of N rays. Misses have ``hit`` False, NaN points/normals, inf distance, face -1."""
 
@@ -93,15 +58,6 @@ class RayHits:
     distances: np.ndarray  # (N,) metres along the (normalised) ray
     face_ids: np.ndarray  # (N,) int64 index into Scene.mesh.faces
     normals: np.ndarray  # (N, 3) face normals turned to face the ray origin
-
-
-def _merge(geometries: list[trimesh.Trimesh]) -> tuple[trimesh.Trimesh, np.ndarray]:
-    """One plain mesh (no visuals) of all parts, and each face's part index."""
-    offsets = np.cumsum([0] + [len(g.vertices) for g in geometries])
-    vertices = np.concatenate([np.asarray(g.vertices, dtype=np.float64) for g in geometries])
-    faces = np.concatenate([np.asarray(g.faces, dtype=np.int64) + o for g, o in zip(geometries, offsets[:-1])])
-    part = np.concatenate([np.full(len(g.faces), i, dtype=np.int32) for i, g in enumerate(geometries)])
-    return trimesh.Trimesh(vertices=vertices, faces=faces, process=False, validate=False), part
 
 
 class Scene:
@@ -126,7 +82,7 @@ class Scene:
         self.notes: list[str] = []  # what was done on the way (e.g. converted from FBX)
         self.load_seconds: float = 0.0
         # merged: (mesh, face part index) when the caller already built it in world coordinates
-        self.mesh, self.face_part = merged if merged is not None else _merge(self.geometries)
+        self.mesh, self.face_part = merged if merged is not None else merge_parts(self.geometries)
         if len(self.mesh.faces) == 0:
             raise SceneLoadError("The scene has no triangles. Open a file with surfaces, not only points or lines.")
         self._intersector = None
@@ -136,6 +92,11 @@ class Scene:
         # values other modules derive from the geometry (sign parts, exact-distance oracles), kept
         # with the scene because its geometry never changes after loading; one key per kind
         self.derived: dict[str, object] = {}
+        # the file's own hierarchy for the outline (see pipeline.scene.outline); None: from names
+        self.groups: list[tuple[str, ...]] | None = None
+        self.group_colours: dict[tuple[str, ...], tuple[float, float, float]] = {}
+        #: listed, hidden by default, never part of ``mesh`` (IFC spaces and openings)
+        self.hidden_parts: list[HiddenPart] = []
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -276,76 +237,6 @@ class Scene:
         return normal / length
 
 
-def _require_area(mesh: trimesh.Trimesh, name: str) -> None:
-    """Refuse a scene whose every face has zero area: nothing to see, pick or stand on."""
-    extent = max(float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 0.0, 1e-9)
-    if not len(mesh.faces) or not np.any(mesh.area_faces > 1e-12 * extent**2):
-        raise SceneLoadError(f"{name} has no usable triangles: every face has zero area (its corners lie on "
-                             "one line or point). Re-export the model with its surfaces.")
-
-
-def _options_for(raw: RawScene, options: SceneImportOptions | None, merged: trimesh.Trimesh | None = None) -> SceneImportOptions:
-    """Fill in whatever the user left as None with the geometric guess."""
-    given = options or SceneImportOptions()
-    if merged is None:
-        merged, _ = _merge(raw.geometries)
-    _require_area(merged, "The scene")
-    if given.up_axis is not None and given.unit is not None:
-        return SceneImportOptions(up_axis=given.up_axis, unit=given.unit, reasons=["chosen by the user"])
-    if raw.declared is not None:  # IFC, 3dm, Collada, USD: the file says; the user may still override
-        declared = raw.declared
-        reasons = list(declared.reasons)
-        if given.up_axis is not None:
-            reasons = [r for r in reasons if "up" not in r] + ["up axis chosen by the user"]
-        if given.unit is not None:
-            reasons = [r for r in reasons if "unit" not in r] + ["unit chosen by the user"]
-        return SceneImportOptions(up_axis=given.up_axis or declared.up_axis, unit=given.unit or declared.unit,
-                                  reasons=reasons)
-    fmt = raw.format
-    # an FBX header's axes and unit are the convention the geometry is judged against, not a
-    # certainty: converters (assimp) label every file Y-up centimetres whatever it holds
-    prior_up = raw.prior[0] if raw.prior else fmt.up_axis
-    prior_unit = raw.prior[1] if raw.prior else fmt.unit
-    up, unit, reasons = guess_from_geometry(merged.vertices, merged.faces, prior_up, prior_unit, fmt.declared)
-    final_reasons = []
-    if given.up_axis is not None:
-        # The unit guess depends on which axis is the height: redo it for the user's axis.
-        up = given.up_axis
-        final_reasons.append("up axis chosen by the user")
-        if given.unit is None:
-            from pipeline.scene.guess import guess_unit
-            from pipeline.scene.units import up_axis_rotation
-
-            h = merged.vertices @ up_axis_rotation(up).T
-            unit, unit_reasons = guess_unit(float(np.ptp(h[:, 2])), prior_unit, fmt.declared)
-            final_reasons += unit_reasons
-    elif given.unit is not None:
-        final_reasons += [r for r in reasons if "tall" not in r]
-        final_reasons.append("unit chosen by the user")
-        unit = given.unit
-    else:
-        final_reasons = reasons
-    return SceneImportOptions(up_axis=up, unit=unit, reasons=final_reasons)
-
-
-def guess_import_options(path_or_mesh) -> SceneImportOptions:
-    """Best guess of up axis and unit for a file path, a trimesh mesh or a trimesh scene.
-
-    The result has ``reasons`` and ``describe()`` so the user can see why and correct it.
-    In-memory meshes are judged like an OBJ (no declared convention).
-    """
-    if isinstance(path_or_mesh, (str, os.PathLike)):
-        raw = read_raw(path_or_mesh)
-    else:
-        from pipeline.scene.formats import FORMATS, to_triangle_meshes
-
-        meshes, names, _ = to_triangle_meshes(path_or_mesh, Path("mesh"), FORMATS[".obj"])
-        if not meshes or sum(len(m.faces) for m in meshes) == 0:
-            raise SceneLoadError("The mesh has no triangles, so its up axis and unit cannot be guessed.")
-        raw = RawScene(geometries=meshes, names=names, format=FORMATS[".obj"])
-    return _options_for(raw, None)
-
-
 def load_scene(
     path: str | os.PathLike,
     options: SceneImportOptions | None = None,
@@ -367,8 +258,8 @@ def load_scene(
     path = Path(path).expanduser()
     raw = read_raw(path, progress=lambda f, m: report(0.6 * f, m))
     report(0.62, "Working out up axis and unit")
-    merged_raw, part = _merge(raw.geometries)
-    applied = _options_for(raw, options, merged_raw)
+    merged_raw, part = merge_parts(raw.geometries)
+    applied = options_for(raw, options, merged_raw)
     transform = import_transform(applied.up_axis, applied.unit)
     identity = np.allclose(transform, np.eye(4))
     geometries = []
@@ -387,6 +278,11 @@ def load_scene(
         )
     scene = Scene(geometries, path=path, options=applied, names=raw.names, merged=(merged_raw, part))
     scene.notes = list(raw.notes)
+    scene.groups, scene.group_colours = raw.groups, dict(raw.group_colours)
+    for hidden in raw.hidden:
+        if not identity:
+            hidden.mesh.apply_transform(transform)
+    scene.hidden_parts = list(raw.hidden)
     scene.warnings.extend(raw.warnings)
     if scene.triangle_count > LARGE_SCENE_TRIANGLES:
         scene.warnings.append(
