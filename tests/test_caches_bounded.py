@@ -13,6 +13,7 @@ BOUNDED = {
     ("pipeline/body/spec.py", "_CACHE"): "CACHE_SIZE body models, least recently used dropped",
     ("pipeline/body/anny_model.py", "_MODELS"): "MAX_MODELS Anny models (one per device)",
     ("genzi_desktop/workers/tasks.py", "_RUNNING"): "the tasks running now; each leaves when it ends",
+    ("pipeline/inpaint/warm.py", "_WARM"): "KEEP loaded models (one by default), least recently used dropped",
     ("pipeline/export/run_appearance.py", "_LOOKS"): "_LOOKS_KEPT recent bakes, oldest dropped",
 }
 CONTAINERS = {"dict", "OrderedDict", "set", "list", "defaultdict", "WeakValueDictionary", "WeakKeyDictionary"}

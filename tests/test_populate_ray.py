@@ -42,7 +42,7 @@ def local_run(tmp_path_factory):
 @pytest.fixture()
 def ray_instance():
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
 
 

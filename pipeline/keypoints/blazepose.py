@@ -240,17 +240,18 @@ class KeypointDetector:
         return lm
 
     # ---- one image --------------------------------------------------------------------------
-    def detect(self, image: np.ndarray, near: Sequence[float] | None = None, view: str = "", turned: bool = True) -> Keypoints2D:
-        """Keypoints of the person in ``image`` (nearest to pixel ``near`` when given); with
-        ``turned`` and no valid person upright, also in the image turned by +-90 degrees."""
-        found = self._detect_upright(image, near, view)
-        if turned and self.settings.try_turned and not found.valid and np.asarray(image).ndim == 3:
+    def detect(self, image: np.ndarray, near: Sequence[float] | None = None, view: str = "") -> Keypoints2D:
+        """Keypoints of the person in ``image`` (nearest to pixel ``near`` when given); with no
+        valid person upright (and ``try_turned``), also in the image turned by +-90 degrees."""
+        found = self.detect_upright(image, near, view)
+        if self.settings.try_turned and not found.valid and np.asarray(image).ndim == 3:
             from pipeline.keypoints.rotated import detect_turned
 
             found = detect_turned(self, np.asarray(image), near, view, found)
         return found
 
-    def _detect_upright(self, image: np.ndarray, near: Sequence[float] | None, view: str) -> Keypoints2D:
+    def detect_upright(self, image: np.ndarray, near: Sequence[float] | None = None, view: str = "") -> Keypoints2D:
+        """Keypoints of the person in ``image`` as it stands, never turned."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] < 3:
             h, w = image.shape[:2] if image.ndim >= 2 else (0, 0)

@@ -51,7 +51,7 @@ def detect_turned(detector, image: np.ndarray, near: Sequence[float] | None, vie
     for k in (1, 3):
         turned = np.ascontiguousarray(np.rot90(image, k))
         near_k = None if near is None else turn_point(np.asarray(near, dtype=np.float64).reshape(2), k, w, h)
-        found = detector.detect(turned, near=near_k, view=view, turned=False)
+        found = detector.detect_upright(turned, near=near_k, view=view)
         if found.landmarks is None or found.num_confident <= best.num_confident:
             continue
         lm = turn_back(found.landmarks, k, w, h)

@@ -86,7 +86,8 @@ class RayBackend:
             return
         try:
             if self.address is None:
-                ray.init(num_cpus=self.workers or None, include_dashboard=False, log_to_driver=False)
+                # "local" starts a fresh instance even when an earlier head left its address behind
+                ray.init(address="local", num_cpus=self.workers or None, include_dashboard=False, log_to_driver=False)
             else:
                 ray.init(address=self.address, log_to_driver=False)
         except Exception as exc:  # noqa: BLE001 - every failure to connect becomes one message
