@@ -9,8 +9,6 @@ import grimp
 #: Cycles whose last edge lies in a module another change is rewriting; each names the one
 #: import that closes it. Empty this when those imports move.
 PENDING = {
-    # formats_collada imports to_triangle_meshes back from formats, which dispatches to it
-    frozenset({"pipeline.scene.formats", "pipeline.scene.formats_collada"}),
 }
 
 

@@ -78,7 +78,7 @@ def node_paths(doc) -> list[tuple[tuple[str, ...], str]]:
 
 def read_collada(path: Path, fmt: FormatInfo, report: Report) -> RawScene:
     """Meshes with node transforms and materials, in the file's unit and up axis."""
-    from pipeline.scene.formats import to_triangle_meshes
+    from pipeline.scene.triangle_meshes import to_triangle_meshes
 
     report(0.02, f"Reading {path.name} (Collada)")
     doc = _open(path)
