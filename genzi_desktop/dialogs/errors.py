@@ -22,27 +22,25 @@ def set_interactive(on: bool) -> None:
 
 def show_error(parent: QtWidgets.QWidget | None, title: str, message: str, advice: str = "") -> None:
     """A modal error box with the problem and what to do about it."""
-    text = message if not advice else f"{message}\n\n{advice}"
     log.error("%s: %s", title, message)
-    if not _interactive:
-        return
-    box = QtWidgets.QMessageBox(parent)
-    box.setIcon(QtWidgets.QMessageBox.Icon.Warning)
-    box.setWindowTitle(title)
-    box.setText(text)
-    box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Ok)
-    box.exec()
+    _message_box(parent, QtWidgets.QMessageBox.Icon.Warning, title,
+                 message if not advice else f"{message}\n\n{advice}")
 
 
 def show_warning(parent: QtWidgets.QWidget | None, title: str, message: str) -> None:
     """A modal note that something could not be read, with what to do (the work goes on)."""
     log.warning("%s: %s", title, message)
+    _message_box(parent, QtWidgets.QMessageBox.Icon.Information, title, message)
+
+
+def _message_box(parent, icon, title: str, text: str) -> None:
+    """One modal box with an OK button; nothing when boxes are off (tests, batch runs)."""
     if not _interactive:
         return
     box = QtWidgets.QMessageBox(parent)
-    box.setIcon(QtWidgets.QMessageBox.Icon.Information)
+    box.setIcon(icon)
     box.setWindowTitle(title)
-    box.setText(message)
+    box.setText(text)
     box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Ok)
     box.exec()
 
