@@ -219,3 +219,28 @@ def test_a_killed_cluster_keeps_finished_people_and_resume_finishes_them_here(lo
     for name, mtime in kept.items():
         assert (out / "people" / name / "person.json").stat().st_mtime_ns == mtime  # kept, not run again
     _same_bodies(local_run[0], out)
+
+
+def test_a_killed_cluster_without_stop_finishes_the_rest_here(local_run, ray_head, tmp_path):
+    """The CLI driver outlives the cluster (Ray ends only its child) and runs the others here."""
+    import subprocess
+    import sys
+
+    address, kill_cluster = ray_head
+    plan_file, out = tmp_path / "plan.json", tmp_path / "job"
+    plan_file.write_text(four_people().to_json())
+    driver = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "populate", str(plan_file), "--scene", str(SCENE),
+                               "--out", str(out), "--cluster", address, "--workers", "2", "--device", "cpu", "--quiet"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("people/*/person.json")) and driver.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kept = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("people/*/person.json")}
+    kill_cluster()
+    stdout, err = driver.communicate(timeout=300)
+    assert driver.returncode == 0, err[-2000:]
+    assert "Lost the connection to the Ray cluster" in err and "the others run on this machine" in err
+    assert "4 of 4 people have a body" in stdout
+    for name, mtime in kept.items():
+        assert (out / "people" / name / "person.json").stat().st_mtime_ns == mtime  # kept, not run again
+    _same_bodies(local_run[0], out)

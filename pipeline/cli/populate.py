@@ -97,21 +97,12 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and not Path(args.scene).is_file():
         print(f"genzi populate: the job's scene {args.scene} is gone; give it with --scene", file=sys.stderr)
         return 2
-    backend = None
-    if args.cluster:
-        from pipeline.populate.ray_backend import ClusterError, RayBackend
-
-        backend = RayBackend(address=args.cluster, workers=args.workers)
-        try:
-            backend.connect()
-        except ClusterError as exc:
-            print(f"genzi populate: {exc}", file=sys.stderr)
-            return 2
     try:
-        result = populate(plan, args.scene, args.out, backend=backend, emit=PopulatePrinter(args.quiet),
-                          cancel=CancelToken(), device=args.device,
-                          on_cluster_lost="stop" if args.stop_if_cluster_lost else "local", only=only,
-                          together=args.together)
+        if args.cluster:
+            result = _populate_on_cluster(args, plan, only)
+        else:
+            result = populate(plan, args.scene, args.out, emit=PopulatePrinter(args.quiet), cancel=CancelToken(),
+                              device=args.device, only=only, together=args.together)
     except KeyboardInterrupt:
         print(f"\nstopped; finished people are kept; run the same command again to resume ({args.out})", file=sys.stderr)
         return 130
@@ -122,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"genzi populate: {exc} Finished people are kept in {args.out}; finish them here with "
               f"`genzi populate --resume {args.out}`.", file=sys.stderr)
         return 4
-    except (PlanError, GenerationError, ValueError) as exc:
+    except (PlanError, GenerationError, ValueError) as exc:  # ClusterError (no cluster at the address) too
         print(f"genzi populate: {exc}", file=sys.stderr)
         return 2
     done = len(result.finished)
@@ -130,3 +121,26 @@ def run(args: argparse.Namespace) -> int:
     if result.export_path:
         print(f"scene with everyone: {result.export_path}")
     return 0 if done == len(result.people) else 3
+
+
+def _populate_on_cluster(args: argparse.Namespace, plan, only):
+    """Drive the cluster from a child process: when the cluster dies, Ray ends its driver's process.
+
+    A lost cluster then raises ``ClusterLost`` here (``--stop-if-cluster-lost``) or the people
+    not finished yet run on this machine, in the same job folder, which keeps the finished ones.
+    """
+    from pipeline.populate.child import populate_on_cluster
+    from pipeline.populate.events import PopulateNotice
+    from pipeline.populate.ray_backend import check_reachable
+    from pipeline.populate.runner import ClusterLost, populate
+
+    printer = PopulatePrinter(args.quiet)
+    check_reachable(args.cluster)
+    try:
+        return populate_on_cluster(plan, args.scene, args.out, address=args.cluster, workers=args.workers,
+                                   device=args.device, emit=printer, only=only)
+    except ClusterLost as exc:
+        if args.stop_if_cluster_lost:
+            raise
+        printer(PopulateNotice(f"{exc} Finished people are kept; the others run on this machine."))
+    return populate(plan, args.scene, args.out, emit=printer, device=args.device, only=only, together=args.together)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue as queue_module
+import signal
 import threading
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def _child(job: dict, events, control) -> None:
     from pipeline.populate.ray_backend import ClusterError, RayBackend
     from pipeline.populate.runner import plan_people, populate
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the caller, which cancels this job
     cancel, cancels = CancelToken(), PersonCancels()
 
     def listen() -> None:
@@ -97,8 +99,8 @@ def populate_on_cluster(plan: PopulatePlan, scene: str | Path, out_dir: str | Pa
                     try:  # what it sent just before it ended
                         message = events.get(timeout=1.0)
                     except queue_module.Empty:
-                        raise ClusterLost(f"The cluster job's process ended (exit code {process.exitcode}): the Ray "
-                                          "cluster went away.") from None
+                        raise ClusterLost(f"Lost the connection to the Ray cluster (Ray ended the job's process, "
+                                          f"exit code {process.exitcode}).") from None
                 else:
                     continue
             if message[0] == "placed" and placed is not None:
@@ -108,8 +110,10 @@ def populate_on_cluster(plan: PopulatePlan, scene: str | Path, out_dir: str | Pa
             elif message[0] in ("result", "error"):
                 outcome = message
     finally:
+        if outcome is None:  # the caller stopped (e.g. Ctrl-C) or the child died: end the job now
+            control.put(("cancel",))
         control.put(("stop",))
-        process.join(timeout=30)
+        process.join(timeout=30 if outcome is not None else 5)
         if process.is_alive():
             process.kill()
     if outcome[0] == "error":
