@@ -231,59 +231,28 @@ def finish(img: np.ndarray, style: str, seed: int) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
-def outlier_views(n_views: int, fraction: float = 0.3, seed: int = 1) -> list[int]:
-    k = int(round(fraction * n_views))
-    rng = np.random.default_rng(seed)
-    return sorted(int(i) for i in rng.choice(n_views, size=k, replace=False))
-
-
 def prepare(case: HoldoutCase, out_dir: Path, body, scene, *, outlier_fraction: float = 0.3) -> dict:
     """Views (as ``genzi views`` selects them, default settings), the styled renders of the
-    true body (``hyp/set_0``) and the outlier set (``hyp/set_1``), and ``case.json`` (cached)."""
+    true body (``hyp/set_0``) and the outlier set (``hyp/set_1``), and ``case.json`` (cached);
+    through :func:`lifting_cases.prepare_views_and_renders`."""
     import torch
-    from PIL import Image
+    from lifting_cases import RenderStyle, prepare_views_and_renders
 
-    from pipeline.views.render import SceneRenderer
     from pipeline.views.selection import ViewSelectionSettings, select_views
-    from pipeline.views.views_io import load_views, write_selection
 
-    out_dir = Path(out_dir)
-    meta_path = out_dir / "case.json"
+    meta_path = Path(out_dir) / "case.json"
     if meta_path.exists():
         return json.loads(meta_path.read_text())
-    out_dir.mkdir(parents=True, exist_ok=True)
     gt = gt_params(body, case)
-    other = gt_params(body, case, outlier=True)
     with torch.no_grad():
         v_gt = body(gt).vertices[0].numpy()
-        v_other = body(other).vertices[0].numpy()
     selection = select_views(scene, case.spot, settings=ViewSelectionSettings(), prompt=case.prompt)
-    write_selection(out_dir / "views", selection)
-    cameras, _ = load_views(out_dir / "views")
-    bad = outlier_views(len(cameras), outlier_fraction)
-    faces = np.asarray(body.faces)
-    color = STYLES[case.style]["body_color"]
-    for s in ("set_0", "set_1"):
-        (out_dir / "hyp" / s).mkdir(parents=True, exist_ok=True)
-    with SceneRenderer(scene) as r:
-        apply_style_lights(r, case.style)
-        for i, cam in enumerate(cameras):
-            clean = finish(r.render_bodies(cam, [(v_gt, faces)], colors=[color]).rgb, case.style, i)
-            Image.fromarray(clean).save(out_dir / "hyp" / "set_0" / f"{cam.name}.png")
-            img = clean
-            if i in bad:
-                img = finish(r.render_bodies(cam, [(v_other, faces)], colors=[(0.7, 0.55, 0.45)]).rgb, case.style, 100 + i)
-            Image.fromarray(img).save(out_dir / "hyp" / "set_1" / f"{cam.name}.png")
-    meta = {
-        "case": asdict(case),
-        "kind": case.kind,
-        "prompt": case.prompt,
-        "gt_params": body.params_to_json(gt),
-        "height_m": float(v_gt[:, 2].max() - v_gt[:, 2].min()) if case.kind == "standing" else None,
-        "outlier_views": [cameras[i].name for i in bad],
-        "views": [c.name for c in cameras],
-        "target": selection.target.tolist(),
-        "framing": selection.framing,
-    }
+    style = RenderStyle(lights=lambda r: apply_style_lights(r, case.style), body_color=STYLES[case.style]["body_color"],
+                        other_color=(0.7, 0.55, 0.45), finish=lambda rgb, seed: finish(rgb, case.style, seed))
+    meta = {"case": asdict(case), "kind": case.kind, "prompt": case.prompt,
+            "height_m": float(v_gt[:, 2].max() - v_gt[:, 2].min()) if case.kind == "standing" else None}  # fmt: skip
+    meta = prepare_views_and_renders(out_dir, body, scene, gt, gt_params(body, case, outlier=True), selection, meta,
+                                     outlier_fraction=outlier_fraction, outlier_seed=1, style=style)
+    meta["framing"] = selection.framing
     meta_path.write_text(json.dumps(meta))
     return meta

@@ -189,7 +189,7 @@ def main(argv=None) -> int:
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.scene.scene import load_scene
-    from pipeline.scene.sdf import SDFGrid, build_sdf_grid
+    from pipeline.scene.sdf_cache import cached_sdf_grid
     from pipeline.views.views_io import load_views
 
     body = load_body_model("anny")
@@ -227,12 +227,7 @@ def main(argv=None) -> int:
         meta = prepare_case(case, cdir, body, scene)
         cameras, vmeta = load_views(cdir / "views")
         target = np.asarray(vmeta["target"], dtype=np.float64)
-        sdf_path = cdir / "sdf.npz"
-        if sdf_path.exists():
-            sdf = SDFGrid.load(sdf_path)
-        else:
-            sdf = build_sdf_grid(scene, target, 1.5, 0.02)
-            sdf.save(sdf_path)
+        sdf, _ = cached_sdf_grid(scene, target, 1.5, 0.02)  # as genzi fit: 1.5 m, 2 cm
         sets = {s.name: s for s in find_hypothesis_sets(cdir / "hyp", [c.name for c in cameras])}
         obs = {}
         for name, hset in sets.items():

@@ -46,20 +46,14 @@ def run(n_sets: int, iterations: int, repeat: int, work: Path, out_path: Path = 
     from pipeline.lifting.metrics import mpjpe
     from pipeline.lifting.schedule import LiftingSettings
     from pipeline.scene.scene import load_scene
-    from pipeline.scene.sdf import SDFGrid, build_sdf_grid
+    from pipeline.scene.sdf_cache import cached_sdf_grid
     from pipeline.views.views_io import load_views
 
     body = load_body_model("anny")  # CPU: case renders and ground truth
     fit_body_model = body if device == "cpu" else load_body_model("anny", device=device)
     scene = load_scene(SCENE)
     detector = KeypointDetector()
-    sdf_path = work / "sofa_region_sdf.npz"
-    if sdf_path.exists():
-        sdf = SDFGrid.load(sdf_path)
-    else:
-        work.mkdir(parents=True, exist_ok=True)
-        sdf = build_sdf_grid(scene, np.asarray(GRID_CENTRE), 1.6, 0.03)
-        sdf.save(sdf_path)
+    sdf, _ = cached_sdf_grid(scene, np.asarray(GRID_CENTRE), 1.6, 0.03)
     problems, truths = [], []
     for k in range(n_sets):
         case = case_by_name(SOFA_CASES[(k // 2) % len(SOFA_CASES)])

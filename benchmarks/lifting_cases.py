@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -91,52 +92,72 @@ def gt_keypoints(body, meta: dict) -> np.ndarray:
         return body(body.params_from_json(meta["gt_params"])).keypoints[0].numpy()
 
 
-def prepare_case(case: Case, out_dir: Path, body, scene, *, max_views: int = 16, outlier_fraction: float = 0.3) -> dict:
-    """Views, GT and rendered hypothesis images of one case under ``out_dir`` (cached)."""
+@dataclass
+class RenderStyle:
+    """How a case's bodies are rendered: the renderer's lights, the bodies' colours and a
+    finish applied to every image (None: the renderer's defaults, images as rendered)."""
+
+    lights: Callable | None = None  # lights(renderer) before the first render
+    body_color: tuple[float, float, float] | None = None
+    other_color: tuple[float, float, float] | None = None
+    finish: Callable | None = None  # finish(rgb, seed) -> rgb; seed = view index (+100 for the other body)
+
+
+def prepare_views_and_renders(out_dir: Path, body, scene, gt, other, selection, meta: dict, *,
+                              max_views: int | None = None, outlier_fraction: float = 0.3, outlier_seed: int = 0,
+                              style: RenderStyle | None = None) -> dict:
+    """Write the selected views, the true body's renders (``hyp/set_0``) and the set with
+    ``outlier_fraction`` of the views showing ``other`` instead (``hyp/set_1``); returns
+    ``meta`` completed with the parameters, views and target and writes it as ``case.json``.
+    The one preparation path of both lifting benchmarks (the caller selects the views)."""
     import torch
     from PIL import Image
 
     from pipeline.views.render import SceneRenderer
-    from pipeline.views.selection import select_views
     from pipeline.views.views_io import load_views, write_selection
 
     out_dir = Path(out_dir)
-    meta_path = out_dir / "case.json"
-    if meta_path.exists():
-        return json.loads(meta_path.read_text())
     out_dir.mkdir(parents=True, exist_ok=True)
-    gt = gt_params(body, case)
-    other = gt_params(body, case, outlier=True)
+    style = style or RenderStyle()
     with torch.no_grad():
-        gt_out = body(gt)
-        other_out = body(other)
-    views_target = np.asarray(case.spot, dtype=np.float64)
-    selection = select_views(scene, views_target, prompt=case.prompt)
-    selection.cameras = selection.cameras[:max_views]
-    selection.visibility = selection.visibility[:max_views]
+        v_gt = body(gt).vertices[0].numpy()
+        v_other = body(other).vertices[0].numpy()
+    if max_views is not None:
+        selection.cameras = selection.cameras[:max_views]
+        selection.visibility = selection.visibility[:max_views]
     write_selection(out_dir / "views", selection)
     cameras, _ = load_views(out_dir / "views")
-    bad = outlier_views(len(cameras), outlier_fraction)
+    bad = outlier_views(len(cameras), outlier_fraction, outlier_seed)
     faces = np.asarray(body.faces)
-    v_gt = gt_out.vertices[0].numpy()
-    v_other = other_out.vertices[0].numpy()
+    for s in ("set_0", "set_1"):
+        (out_dir / "hyp" / s).mkdir(parents=True, exist_ok=True)
+
+    def render(r, cam, verts, color, seed):
+        rgb = r.render_bodies(cam, [(verts, faces)], colors=None if color is None else [color]).rgb
+        return rgb if style.finish is None else style.finish(rgb, seed)
+
     with SceneRenderer(scene) as r:
+        if style.lights is not None:
+            style.lights(r)
         for i, cam in enumerate(cameras):
-            clean = r.render_bodies(cam, [(v_gt, faces)]).rgb
-            (out_dir / "hyp" / "set_0").mkdir(parents=True, exist_ok=True)
-            (out_dir / "hyp" / "set_1").mkdir(parents=True, exist_ok=True)
+            clean = render(r, cam, v_gt, style.body_color, i)
             Image.fromarray(clean).save(out_dir / "hyp" / "set_0" / f"{cam.name}.png")
-            img = r.render_bodies(cam, [(v_other, faces)]).rgb if i in bad else clean
+            img = render(r, cam, v_other, style.other_color, 100 + i) if i in bad else clean
             Image.fromarray(img).save(out_dir / "hyp" / "set_1" / f"{cam.name}.png")
-    meta = {
-        "case": case.name,
-        "posture": case.posture,
-        "kind": case.kind,
-        "prompt": case.prompt,
-        "gt_params": body.params_to_json(gt),
-        "outlier_views": [cameras[i].name for i in bad],
-        "views": [c.name for c in cameras],
-        "target": selection.target.tolist(),
-    }
-    meta_path.write_text(json.dumps(meta))
+    meta = {**meta, "gt_params": body.params_to_json(gt), "outlier_views": [cameras[i].name for i in bad],
+            "views": [c.name for c in cameras], "target": selection.target.tolist()}  # fmt: skip
+    (out_dir / "case.json").write_text(json.dumps(meta))
     return meta
+
+
+def prepare_case(case: Case, out_dir: Path, body, scene, *, max_views: int = 16, outlier_fraction: float = 0.3) -> dict:
+    """Views, GT and rendered hypothesis images of one case under ``out_dir`` (cached)."""
+    from pipeline.views.selection import select_views
+
+    meta_path = Path(out_dir) / "case.json"
+    if meta_path.exists():
+        return json.loads(meta_path.read_text())
+    selection = select_views(scene, np.asarray(case.spot, dtype=np.float64), prompt=case.prompt)
+    meta = {"case": case.name, "posture": case.posture, "kind": case.kind, "prompt": case.prompt}
+    return prepare_views_and_renders(out_dir, body, scene, gt_params(body, case), gt_params(body, case, outlier=True),
+                                     selection, meta, max_views=max_views, outlier_fraction=outlier_fraction)

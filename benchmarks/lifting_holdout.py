@@ -105,7 +105,7 @@ def load_case(case, work: Path, body, scenes: dict, detector):
     """Prepared case: meta, cameras, target, SDF, hypothesis sets and their observations (cached)."""
     from pipeline.generation.fit_sets import find_hypothesis_sets, observations_for_set
     from pipeline.scene.scene import load_scene
-    from pipeline.scene.sdf import SDFGrid, build_sdf_grid
+    from pipeline.scene.sdf_cache import cached_sdf_grid
     from pipeline.views.views_io import load_views
 
     if case.layout not in scenes:
@@ -115,12 +115,7 @@ def load_case(case, work: Path, body, scenes: dict, detector):
     meta = hc.prepare(case, cdir, body, scene)
     cameras, vmeta = load_views(cdir / "views")
     target = np.asarray(vmeta["target"], dtype=np.float64)
-    sdf_path = cdir / "sdf.npz"
-    if sdf_path.exists():
-        sdf = SDFGrid.load(sdf_path)
-    else:
-        sdf = build_sdf_grid(scene, target, 1.5, 0.02)
-        sdf.save(sdf_path)
+    sdf, _ = cached_sdf_grid(scene, target, 1.5, 0.02)
     sets = {s.name: s for s in find_hypothesis_sets(cdir / "hyp", [c.name for c in cameras])}
     obs = {name: observations_for_set(hset, cameras, detector, target)[0] for name, hset in sets.items()}
     return meta, cameras, target, sdf, sets, obs

@@ -96,6 +96,11 @@ class BodyModel(ABC):
         """Set one bone's anatomical angles (degrees) in ``params``; a model without named
         anatomical angles keeps its neutral pose, so posture presets only orient it."""
 
+    def shape_from_phenotypes(self, values: dict[str, float], batch: int = 1) -> torch.Tensor | None:
+        """Shape parameters for named phenotypes (:attr:`phenotype_names`, e.g. from a prompt's
+        body words); None: the model has no such phenotypes."""
+        return None
+
     def hm08_vertex_indices(self) -> np.ndarray | None:
         """(V,) hm08 base-mesh index of each vertex, which clothes bind to; None: no clothes."""
         return None

@@ -7,6 +7,7 @@ image stems must match the view names of ``views.json``.
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,32 +159,6 @@ def fit_observed_sets(
     return fits
 
 
-def fit_hypothesis_sets(
-    body: BodyModel,
-    cameras: Sequence[Camera],
-    sets: Sequence[HypothesisSet],
-    sdf=None,
-    settings: LiftingSettings | None = None,
-    *,
-    target: np.ndarray | None = None,
-    prompt: str | None = None,
-    detector=None,
-    emit: Callable | None = None,
-    cancel: CancelToken | None = None,
-    observations: dict[str, list[ViewObservation]] | None = None,
-    starts: StartOptions | None = None,
-) -> list[SetFit]:
-    """Detect (unless ``observations`` are given per set name) and fit every set.
-
-    A set without any usable view is reported with ``error`` instead of raising, so one bad
-    set never stops the others. ``starts``: extra starts (180-degree turn, shape words of the
-    prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
-    """
-    return list(iter_fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=prompt,
-                                         detector=detector, emit=emit, cancel=cancel, observations=observations,
-                                         starts=starts))
-
-
 def iter_fit_hypothesis_sets(
     body: BodyModel,
     cameras: Sequence[Camera],
@@ -220,6 +195,20 @@ def iter_fit_hypothesis_sets(
     for fit in fits:
         fit.detection_notes = notes[fit.name]
         yield fit
+
+
+def fit_hypothesis_sets(*args, **kwargs) -> list[SetFit]:
+    """Detect (unless ``observations`` are given per set name) and fit every set; the
+    arguments of :func:`iter_fit_hypothesis_sets`, all results at once.
+
+    A set without any usable view is reported with ``error`` instead of raising, so one bad
+    set never stops the others. ``starts``: extra starts (180-degree turn, shape words of the
+    prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
+    """
+    return list(iter_fit_hypothesis_sets(*args, **kwargs))
+
+
+fit_hypothesis_sets.__signature__ = inspect.signature(iter_fit_hypothesis_sets).replace(return_annotation="list[SetFit]")
 
 
 def fit_record(body: BodyModel, fit: SetFit, round_index: int = 0) -> FitRecord:

@@ -109,8 +109,9 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
         from pipeline.body.prompt_shape import phenotypes_from_prompt
 
         words = phenotypes_from_prompt(problem.prompt)
-        if words and hasattr(body, "shape_from_phenotypes"):
-            start = with_shape(body, start, body.shape_from_phenotypes(words))
+        shape = body.shape_from_phenotypes(words) if words else None
+        if shape is not None:
+            start = with_shape(body, start, shape)
     if settings.yaw_search:
         start = best_yaw_start(body, start, prep.K, prep.w2c, prep.xy, prep.conf, prep.scale, settings.rho)
     starts = {"usual": start}

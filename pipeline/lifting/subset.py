@@ -7,9 +7,8 @@ transforms: kp_k = sum_j T_j [a_kj; b_kj] with per-keypoint, per-bone 4-vectors 
 only on the rest shape (sum over vertices of regressor weight x skin weight x rest vertex).
 Those are folded once per rest shape, which turns the keypoints into a 23 x bones product.
 
-A body model may offer ``forward_subset(params, vertex_index) -> (keypoints,
-vertices[:, vertex_index])`` itself; for Anny this module builds it from its skinning data;
-any other model falls back to its full forward.
+For Anny (:class:`~pipeline.body.anny_body.AnnyBody`) this module builds the subset forward
+from its skinning data; any other model falls back to its full forward.
 """
 
 from __future__ import annotations
@@ -18,13 +17,8 @@ import warnings
 
 import torch
 
+from pipeline.body.anny_body import AnnyBody
 from pipeline.body.base import BodyModel
-
-_ANNY_PARTS = ("posed", "skin_index", "skin_weights", "keypoint_vertex_index", "keypoint_weights")
-
-
-def supports_subset(body: BodyModel) -> bool:
-    return hasattr(body, "forward_subset") or all(hasattr(body, a) for a in _ANNY_PARTS)
 
 
 class SubsetForward:
@@ -35,7 +29,7 @@ class SubsetForward:
 
     def __init__(self, body: BodyModel) -> None:
         self.body = body
-        self.anny = not hasattr(body, "forward_subset") and all(hasattr(body, a) for a in _ANNY_PARTS)
+        self.anny = isinstance(body, AnnyBody)
         self._rest: torch.Tensor | None = None
         self._folded: torch.Tensor | None = None
         self._sparse: dict[tuple, torch.Tensor] = {}
@@ -91,9 +85,6 @@ class SubsetForward:
     def __call__(self, params: dict[str, torch.Tensor], vertex_index: torch.Tensor | None):
         """(keypoints (B, 23, 3), vertices at ``vertex_index`` (B, n, 3) or None)."""
         body = self.body
-        own = getattr(body, "forward_subset", None)
-        if own is not None:
-            return own(params, vertex_index)
         if not self.anny:
             out = body(params)
             return out.keypoints, None if vertex_index is None else out.vertices[:, vertex_index]
