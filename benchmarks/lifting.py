@@ -146,6 +146,9 @@ def main(argv=None) -> int:
                     help="change a LiftingSettings default for every condition (e.g. final_lr_scale=1)")
     ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
     ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
+    ap.add_argument("--posture-starts", default=None,
+                    help="comma-separated posture presets fitted as extra starts (default: the fit's own, "
+                         "pipeline.lifting.starts.DEFAULT_STARTS; '' for none)")
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
     ap.add_argument("--sets", type=int, default=0, help="with --compare-sequential: sets in the batch")
@@ -185,7 +188,7 @@ def main(argv=None) -> int:
     from pipeline.body import load_body_model
     from pipeline.generation.fit_sets import find_hypothesis_sets, fit_hypothesis_sets, observations_for_set
     from pipeline.lifting.schedule import LiftingSettings
-    from pipeline.lifting.starts import StartOptions
+    from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.scene.scene import load_scene
@@ -217,8 +220,9 @@ def main(argv=None) -> int:
 
     base_overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     doc["settings_changed"] = base_overrides
-    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words}
+    postures = DEFAULT_STARTS.postures if args.posture_starts is None else tuple(p for p in args.posture_starts.split(",") if p)
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures)}
     conditions = [c for c in args.conditions.split(",") if c]
     cases = [case_by_name(n) for n in args.cases.split(",") if n]
     prepared = {}

@@ -181,6 +181,9 @@ def main(argv=None) -> int:
     ap.add_argument("--keypoints", default="detector", help="body keypoint regressor of the fit (detector or coco)")
     ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
     ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
+    ap.add_argument("--posture-starts", default=None,
+                    help="comma-separated posture presets fitted as extra starts (default: the fit's own, "
+                         "pipeline.lifting.starts.DEFAULT_STARTS; '' for none)")
     ap.add_argument("--bias-only", action="store_true", help="write blazepose_bias.json from the clean views, no fits")
     args = ap.parse_args(argv)
 
@@ -193,7 +196,7 @@ def main(argv=None) -> int:
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.lifting.schedule import LiftingSettings
-    from pipeline.lifting.starts import StartOptions
+    from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions
 
     body = load_body_model("anny", keypoints=args.keypoints)
     gt_body = load_body_model("anny")  # truth always from the default (detector-matched) regressor
@@ -232,8 +235,9 @@ def main(argv=None) -> int:
         out_path.write_text(json.dumps(doc, indent=1))
 
     report = set(hc.split()["report"])
-    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words}
+    postures = DEFAULT_STARTS.postures if args.posture_starts is None else tuple(p for p in args.posture_starts.split(",") if p)
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures)}
     seeds = [int(s) for s in args.seeds.split(",") if s]
     extra = [int(s) for s in args.report_seeds.split(",") if s]
     jobs = [(cond, case, seed) for cond in args.conditions.split(",") for seed in seeds for case in cases]
