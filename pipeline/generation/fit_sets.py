@@ -202,8 +202,8 @@ def fit_hypothesis_sets(*args, **kwargs) -> list[SetFit]:
     arguments of :func:`iter_fit_hypothesis_sets`, all results at once.
 
     A set without any usable view is reported with ``error`` instead of raising, so one bad
-    set never stops the others. ``starts``: extra starts (180-degree turn, shape words of the
-    prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
+    set never stops the others. ``starts``: extra starts (posture presets, 180-degree turn,
+    shape words of the prompt, :mod:`pipeline.lifting.starts`); None: ``DEFAULT_STARTS``.
     """
     return list(iter_fit_hypothesis_sets(*args, **kwargs))
 
