@@ -99,6 +99,7 @@ class ProjectController(QtCore.QObject):
         path = self.window.scene_path
         if opening is not None:
             self.generation.restore_design()
+            self.window.restore_outline(self.project.scene.outline)
             self.generation.results_panel.show_project(self.project)
             count = sum(len(p.results) for p in self.project.people)
             name = self.project_path.name if self.project_path else "the recovered project"
@@ -117,6 +118,12 @@ class ProjectController(QtCore.QObject):
         self.project.scene.path = str(Path(path).resolve()) if path is not None else None
         self.project.scene.options = {"up_axis": scene.options.up_axis, "unit": scene.options.unit}
 
+    def store_window(self) -> None:
+        """The window's state into the project: the active person's design and the rows hidden
+        or shown in the outline."""
+        self.generation.store_design()
+        self.project.scene.outline = self.window.outline_changes()
+
     @QtCore.Slot()
     def new_project(self) -> None:
         if self.generation.is_busy():
@@ -129,7 +136,7 @@ class ProjectController(QtCore.QObject):
 
     def save_project(self, path: str | Path, *, embed_scene: bool = False, as_folder: bool | None = None) -> Path:
         """Save to ``path`` (a .genzi zip, or a folder); raises ProjectError with advice."""
-        self.generation.store_design()
+        self.store_window()
         if embed_scene and self.window.scene_path is not None and not self.project.scene.embedded:
             self.project.embed_scene(self.window.scene_path)
         saved = save_project(self.project, path, as_folder=as_folder)
@@ -276,7 +283,7 @@ class ProjectController(QtCore.QObject):
 
         if any(task.name == "autosave" for task in running_tasks()):
             return  # the previous one is still writing; the next tick catches up
-        self.generation.store_design()
+        self.store_window()
         if self._state() != self._autosaved_state:
             self.autosave(background=True)
 
@@ -289,7 +296,7 @@ class ProjectController(QtCore.QObject):
         if self.window.scene_path is None or self._shut_down:
             return None
         try:
-            self.generation.store_design()
+            self.store_window()
             self.project.write_json()
             self._autosaved_state = self._state()
             if background:

@@ -125,7 +125,9 @@ class SceneLoading:
         self.set_scene(scene, path, parts)
 
     def set_scene(self, scene, path: Path | None, parts: list | None = None) -> None:
-        """Show a loaded scene; the old target, cameras and undo history go with the old scene."""
+        """Show a loaded scene; the old target, cameras and undo history go with the old scene.
+        The same file again (Reopen with up axis and unit) keeps the parts the user hid."""
+        kept = self.outline_changes() if path is not None and path == self.scene_path else None
         old_renderer, self._renderer = self._renderer, None
         if old_renderer is not None:
             try:
@@ -139,7 +141,7 @@ class SceneLoading:
         self.viewport.set_target(None)
         self.viewport.set_cameras([])
         self.viewport.set_scene(scene, parts)
-        self.show_outline_of(scene)
+        self.show_outline_of(scene, kept)
         self.target_panel.set_target(None)
         self.camera_panel.set_cameras([])
         self.scene_label.setText(scene_summary(scene, path))

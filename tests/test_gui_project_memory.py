@@ -1,0 +1,144 @@
+"""The real window remembers with the project what the user chose: export options and the parts
+hidden in the Outline dock come back after a save and reopen (hiding is undoable), and an older
+version's export keys reach the export dialog. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import trimesh
+from PySide6 import QtCore
+
+from tests.arch_files import write_ifc
+from tests.gui_support import *  # noqa: F401,F403 - fixtures
+from tests.gui_support import SAMPLE, SOFA_SEAT, save_artifact
+
+pytestmark = pytest.mark.gui
+
+
+def _row(window, label_start: str) -> int:
+    return next(n.node_id for n in window.outline.nodes if n.label.startswith(label_start))
+
+
+def _add_body(window) -> None:
+    """A capsule on the sofa as a kept result (a fitted body takes minutes here)."""
+    from genzi_desktop.model.project import ResultEntry
+
+    c = window.generation
+    body = trimesh.creation.capsule(height=1.2, radius=0.2, count=[8, 8])
+    body.apply_translation(SOFA_SEAT - [0.0, 0.0, body.bounds[0][2]])
+    rid = uuid.uuid4().hex[:8]
+    path = c.project.root / "results" / f"{rid}.obj"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body.export(path)
+    c.project.person.results.append(ResultEntry(id=rid, name="Sitter", prompt="sitting", score=0.9,
+                                                mesh=c.project.relative(path)))
+    c.results.show_results(select=(0, rid))
+
+
+def _dialog_shows(window, pick=None):
+    """Open File > Export bodies…, optionally change it with ``pick(dialog)``; returns what it
+    showed (format, application, up, units, scene) and accepts only when ``pick`` is given."""
+    ex = window.exporter
+    seen = []
+
+    def run_dialog(dialog):
+        c = dialog.choice()
+        seen.append((c.format, c.app, c.up, c.units, c.with_scene))
+        if pick is None:
+            return False
+        pick(dialog)
+        dialog.accept_choice()
+        return True
+
+    ex.run_dialog = run_dialog
+    ex.save_path_provider = lambda fmt: None  # the file dialog cancelled: the choice alone counts
+    ex.export_bodies_dialog()
+    return seen[0]
+
+
+def _blender_obj_cm(dialog):
+    dialog.set_format("obj")
+    dialog.set_app("blender")
+    dialog.units_combo.setCurrentIndex(dialog.units_combo.findData("cm"))
+    dialog.scene_check.setChecked(True)
+
+
+def _plain_glb(dialog):
+    dialog.set_format("glb")
+    dialog.set_app("")
+
+
+def _open(window, qtbot, saved):
+    projects = window.generation.projects
+    with qtbot.waitSignal(projects.projectOpened, timeout=120_000):
+        assert projects.open_project(saved)
+
+
+def test_export_options_come_back_with_the_project(window, qtbot, tmp_path, sample_scene):
+    window.set_scene(sample_scene, SAMPLE)
+    _add_body(window)
+    projects = window.generation.projects
+    before = _dialog_shows(window)
+    assert before[:2] == ("obj", None)  # the app's first export: the tree's defaults
+    _dialog_shows(window, _blender_obj_cm)
+    saved = projects.save_project(tmp_path / "room.genzi")
+    # the app's memory moves on (another project exports plain GLB); the project keeps its own
+    _dialog_shows(window, _plain_glb)
+    projects.new_project()
+    _add_body(window)
+    assert _dialog_shows(window)[:2] == ("glb", None)
+    _open(window, qtbot, saved)
+    assert _dialog_shows(window) == ("obj", "blender", "y", "cm", True)
+
+
+def test_an_older_versions_export_choices_reach_the_dialog(qtbot, gui_settings, request, sample_scene):
+    qs = gui_settings.qs  # as the version before the export section left them
+    qs.setValue("export/format", "ply")
+    qs.setValue("export/app", "rhino")
+    qs.setValue("export/ply/units", "cm")
+    qs.sync()
+    window = request.getfixturevalue("window")
+    assert not [k for k in window.settings.qs.allKeys() if k.startswith("export/")]
+    window.set_scene(sample_scene, SAMPLE)
+    _add_body(window)
+    assert _dialog_shows(window) == ("ply", "rhino", "z", "cm", False)
+
+
+def test_hidden_parts_are_undoable_and_come_back_hidden_after_reopen(window, qtbot, tmp_path):
+    ifc = write_ifc(tmp_path / "house.ifc", opening=True)
+    with qtbot.waitSignal(window.sceneLoaded, timeout=120_000):
+        window.open_scene(ifc)
+    panel, layer = window.outline_panel, window.viewport.outline_layer
+    wall2 = _row(window, "Wall 2 #")
+    panel.set_row_visible(wall2, False)
+    assert not layer.part_visible(2)
+    assert window.undo_stack.undoText().startswith("Hide Wall 2")
+    window.act_undo.trigger()
+    assert layer.part_visible(2) and panel.tree.findItems("Wall 2", QtCore.Qt.MatchFlag.MatchStartsWith
+                                                          | QtCore.Qt.MatchFlag.MatchRecursive)[0].checkState(0) \
+        == QtCore.Qt.CheckState.Checked
+    window.act_redo.trigger()
+    assert not layer.part_visible(2)
+    panel.set_row_visible(_row(window, "IfcSpace"), True)
+    assert layer.extras_shown == [1]
+    saved = window.generation.projects.save_project(tmp_path / "house.genzi")
+
+    # change everything back (and more) before reopening: what comes back is the file's
+    window.act_undo.trigger()
+    window.act_undo.trigger()
+    panel.set_row_visible(_row(window, "Wall 0 #"), False)
+    assert layer.part_visible(2) and not layer.part_visible(0) and layer.extras_shown == []
+    _open(window, qtbot, saved)
+    assert not layer.part_visible(2) and layer.part_visible(0) and layer.part_visible(1)
+    assert layer.extras_shown == [1]
+    item = panel.tree.findItems("Wall 2", QtCore.Qt.MatchFlag.MatchStartsWith | QtCore.Qt.MatchFlag.MatchRecursive)[0]
+    assert item.checkState(0) == QtCore.Qt.CheckState.Unchecked
+    assert sorted(int(p) for p in window.hidden_surfaces()) == [2]  # clicks pass through it again
+    item.parent().setExpanded(True)
+    window.viewport.view_preset("iso")
+    save_artifact(window.grab_window_image(), "gui_outline_reopened_window.png")
+    save_artifact(window.docks["Outline"].grab().toImage(), "gui_outline_reopened_dock.png")
+    # the reopened state is where undo starts, not a step of its own
+    assert not window.undo_stack.canUndo()
