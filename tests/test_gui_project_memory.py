@@ -142,3 +142,28 @@ def test_hidden_parts_are_undoable_and_come_back_hidden_after_reopen(window, qtb
     save_artifact(window.docks["Outline"].grab().toImage(), "gui_outline_reopened_dock.png")
     # the reopened state is where undo starts, not a step of its own
     assert not window.undo_stack.canUndo()
+
+
+def test_view_menu_switches_are_remembered_for_the_next_window(window, qtbot, gui_settings, sample_scene):
+    window.set_scene(sample_scene, SAMPLE)
+    assert window.act_grid.isChecked() and "floor-grid" in window.viewport.plotter.actors
+    window.act_grid.trigger()
+    window.act_culling.trigger()
+    assert "floor-grid" not in window.viewport.plotter.actors and not window.viewport.backface_culling
+    window.shutdown()
+
+    from genzi_desktop.window.main_window import MainWindow
+
+    second = MainWindow(gui_settings, interactive=False)  # the next start of the app
+    try:
+        second.show()
+        qtbot.waitExposed(second)
+        second.set_scene(sample_scene, SAMPLE)
+        assert not second.act_grid.isChecked() and not second.act_culling.isChecked()
+        assert "floor-grid" not in second.viewport.plotter.actors and not second.viewport.backface_culling
+        second.act_grid.trigger()
+        assert "floor-grid" in second.viewport.plotter.actors and gui_settings.view_option("grid", False)
+    finally:
+        second.shutdown()
+        second.close()
+        second.deleteLater()
