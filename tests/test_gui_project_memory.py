@@ -1,6 +1,7 @@
 """The real window remembers with the project what the user chose: export options and the parts
 hidden in the Outline dock come back after a save and reopen (hiding is undoable), and an older
-version's export keys reach the export dialog. Screenshots go to test-artifacts/."""
+version's export keys reach the export dialog; the View menu's switches last to the next start;
+hiding, renaming and deleting kept bodies are undoable. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -21,20 +22,21 @@ def _row(window, label_start: str) -> int:
     return next(n.node_id for n in window.outline.nodes if n.label.startswith(label_start))
 
 
-def _add_body(window) -> None:
+def _add_body(window, name="Sitter", shift=0.0) -> str:
     """A capsule on the sofa as a kept result (a fitted body takes minutes here)."""
     from genzi_desktop.model.project import ResultEntry
 
     c = window.generation
     body = trimesh.creation.capsule(height=1.2, radius=0.2, count=[8, 8])
-    body.apply_translation(SOFA_SEAT - [0.0, 0.0, body.bounds[0][2]])
+    body.apply_translation(SOFA_SEAT - [shift, 0.0, body.bounds[0][2]])
     rid = uuid.uuid4().hex[:8]
     path = c.project.root / "results" / f"{rid}.obj"
     path.parent.mkdir(parents=True, exist_ok=True)
     body.export(path)
-    c.project.person.results.append(ResultEntry(id=rid, name="Sitter", prompt="sitting", score=0.9,
+    c.project.person.results.append(ResultEntry(id=rid, name=name, prompt="sitting", score=0.9,
                                                 mesh=c.project.relative(path)))
     c.results.show_results(select=(0, rid))
+    return rid
 
 
 def _dialog_shows(window, pick=None):
@@ -167,3 +169,40 @@ def test_view_menu_switches_are_remembered_for_the_next_window(window, qtbot, gu
         second.shutdown()
         second.close()
         second.deleteLater()
+
+
+def test_hiding_renaming_and_deleting_a_kept_body_are_undoable(window, qtbot, sample_scene):
+    window.set_scene(sample_scene, SAMPLE)
+    first = _add_body(window, "Left", 0.6)
+    second = _add_body(window, "Right", -0.6)
+    c = window.generation
+
+    def actors():
+        return window.viewport.plotter.actors
+    panel = c.results_panel
+
+    def item(rid):
+        from genzi_desktop.panels.results_panel import ROLE_RESULT
+
+        top = panel.tree.topLevelItem(0)
+        return next(top.child(j) for j in range(top.childCount()) if top.child(j).data(0, ROLE_RESULT) == rid)
+
+    item(first).setCheckState(0, QtCore.Qt.CheckState.Unchecked)
+    assert not actors()[f"body-p0-{first}"].visibility and window.undo_stack.undoText() == "Hide Left"
+    window.act_undo.trigger()
+    assert actors()[f"body-p0-{first}"].visibility and item(first).checkState(0) == QtCore.Qt.CheckState.Checked
+    assert c.project.person.results[0].visible
+
+    item(first).setText(0, "Seated left")
+    assert c.project.person.results[0].name == "Seated left"
+    window.act_undo.trigger()
+    assert c.project.person.results[0].name == "Left" and item(first).text(0) == "Left"
+
+    panel.select_result(0, second)
+    panel.delete_button.click()
+    assert [r.id for r in c.project.person.results] == [first] and f"body-p0-{second}" not in actors()
+    window.act_undo.trigger()  # the body comes back, in its place in the list
+    assert [r.id for r in c.project.person.results] == [first, second] and f"body-p0-{second}" in actors()
+    assert [row[2] for row in panel.result_rows()] == ["Left", "Right"]
+    window.act_redo.trigger()
+    assert [r.id for r in c.project.person.results] == [first] and f"body-p0-{second}" not in actors()
