@@ -17,6 +17,7 @@ class OutlineView:
     """Main-window part: builds the Outline dock and keeps it and the viewport in step."""
 
     outline: Outline | None = None
+    _outline_changes_cache: tuple | None = None  # (outline, its visibility, its changes)
 
     def build_outline_dock(self) -> None:
         self.outline_panel = OutlinePanel(self)
@@ -51,7 +52,13 @@ class OutlineView:
 
     def outline_changes(self) -> dict:
         """The rows hidden or shown against the file's defaults, by path (what a project keeps)."""
-        return visibility_changes(self.outline) if self.outline is not None else {}
+        if self.outline is None:
+            return {}
+        shown = self.outline.visible.tobytes()
+        cached = self._outline_changes_cache  # autosave asks every half minute
+        if cached is None or cached[0] is not self.outline or cached[1] != shown:
+            cached = self._outline_changes_cache = (self.outline, shown, visibility_changes(self.outline))
+        return cached[2]
 
     def restore_outline(self, changes: dict | None) -> list[str]:
         """Show the outline as ``changes`` say (not an undo step: it is how the file was left);
