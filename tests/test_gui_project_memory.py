@@ -206,3 +206,23 @@ def test_hiding_renaming_and_deleting_a_kept_body_are_undoable(window, qtbot, sa
     assert [row[2] for row in panel.result_rows()] == ["Left", "Right"]
     window.act_redo.trigger()
     assert [r.id for r in c.project.person.results] == [first] and f"body-p0-{second}" not in actors()
+
+
+def test_removing_a_person_with_bodies_asks_first(window, qtbot, sample_scene, monkeypatch):
+    from PySide6 import QtWidgets
+
+    window.set_scene(sample_scene, SAMPLE)
+    c = window.generation
+    c.results.add_person()
+    _add_body(window, "Second's body")
+    assert len(c.project.people) == 2 and c.project.people[1].results
+    answers, asked = [QtWidgets.QMessageBox.StandardButton.No, QtWidgets.QMessageBox.StandardButton.Yes], []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
+                        lambda parent, title, text, *a: asked.append(text) or answers.pop(0))
+    monkeypatch.setattr(window, "interactive", True)
+    c.results_panel.tree.setCurrentItem(c.results_panel.tree.topLevelItem(1))
+    c.results_panel.delete_button.click()
+    assert len(c.project.people) == 2 and "their 1 body" in asked[0]  # No: nothing lost
+    c.results_panel.tree.setCurrentItem(c.results_panel.tree.topLevelItem(1))
+    c.results_panel.delete_button.click()
+    assert len(c.project.people) == 1 and len(asked) == 2

@@ -8,7 +8,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from genzi_desktop.model.project import ResultEntry
 from genzi_desktop.model.result_edits import DeleteResult, Rename, SetResultVisible
@@ -66,13 +66,28 @@ class ResultsController(QtCore.QObject):
 
     @QtCore.Slot(int)
     def remove_person(self, index: int) -> None:
+        """Remove a person and their bodies; asked first when they have bodies (switching people
+        starts a new undo history, so this one cannot be undone)."""
         if len(self.project.people) <= 1 or self.generation.is_busy():
+            return
+        if not self._confirm_remove(self.project.people[index]):
             return
         person = self.project.people.pop(index)
         for r in person.results:
             self.window.viewport.set_body(body_key(index, r.id), None)
         self.project.active_person = min(self.project.active_person, len(self.project.people) - 1)
         self.generation.restore_design()
+
+    def _confirm_remove(self, person) -> bool:
+        if not person.results or not self.window.interactive:
+            return True
+        count = len(person.results)
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self.window, "Remove person?",
+            f"Remove {person.name} and their {count} bod{'y' if count == 1 else 'ies'}? This cannot be undone; "
+            "to keep a body out of view, untick it instead.", buttons.Yes | buttons.No, buttons.No)
+        return answer == buttons.Yes
 
     def show_results(self, select: tuple[int, str] | None = None) -> None:
         """Results list and every kept body in the viewport. Bodies already shown from the same
