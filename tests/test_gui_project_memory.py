@@ -125,6 +125,10 @@ def test_hidden_parts_are_undoable_and_come_back_hidden_after_reopen(window, qtb
     assert not layer.part_visible(2)
     panel.set_row_visible(_row(window, "IfcSpace"), True)
     assert layer.extras_shown == [1]
+    window.viewport.view_preset("top")
+    cam = window.viewport.plotter.camera
+    cam.zoom(1.7)  # and closer: not a preset the reopened window could fall back on
+    saved_view = [*cam.position, *cam.focal_point, cam.view_angle]
     saved = window.generation.projects.save_project(tmp_path / "house.genzi")
 
     # change everything back (and more) before reopening: what comes back is the file's
@@ -132,7 +136,10 @@ def test_hidden_parts_are_undoable_and_come_back_hidden_after_reopen(window, qtb
     window.act_undo.trigger()
     panel.set_row_visible(_row(window, "Wall 0 #"), False)
     assert layer.part_visible(2) and not layer.part_visible(0) and layer.extras_shown == []
+    window.viewport.view_preset("iso")
     _open(window, qtbot, saved)
+    cam = window.viewport.plotter.camera  # the viewport looks from where it did when saved
+    assert [*cam.position, *cam.focal_point, cam.view_angle] == pytest.approx(saved_view, abs=1e-6)
     assert not layer.part_visible(2) and layer.part_visible(0) and layer.part_visible(1)
     assert layer.extras_shown == [1]
     item = panel.tree.findItems("Wall 2", QtCore.Qt.MatchFlag.MatchStartsWith | QtCore.Qt.MatchFlag.MatchRecursive)[0]

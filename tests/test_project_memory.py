@@ -74,6 +74,13 @@ def test_project_without_the_new_keys_opens_with_defaults_and_bad_ones_are_named
         with pytest.raises(ProjectError, match=where.replace(".", r"\.")):
             open_project(saved, tmp_path / "w4")
     data.pop("export")
+    data["view"] = {"position": [0, 0, 5], "focal_point": [0, 0, 0], "up": [0, 1, 0], "view_angle": 200}
+    (saved / "project.json").write_text(json.dumps(data))
+    with pytest.raises(ProjectError, match=r"view\.view_angle"):
+        open_project(saved, tmp_path / "w6")
+    data["view"]["view_angle"] = 30
+    (saved / "project.json").write_text(json.dumps(data))
+    assert open_project(saved, tmp_path / "w7").view["position"] == [0, 0, 5]
     data["scene"]["outline"] = {"hidden": [["Level 1", 5]]}
     (saved / "project.json").write_text(json.dumps(data))
     with pytest.raises(ProjectError, match=r"scene\.outline\.hidden\[0\]\[1\]"):

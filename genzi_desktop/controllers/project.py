@@ -20,6 +20,7 @@ from genzi_desktop.model.project import SUFFIX, Project, ProjectError, new_proje
 from genzi_desktop.model.project_files import open_project, save_project
 
 from genzi_desktop.dialogs.errors import show_error
+from genzi_desktop.viewport.view_state import set_view_state, view_state
 from genzi_desktop.window.actions import name_actions
 
 log = logging.getLogger("genzi_desktop.generation")
@@ -100,6 +101,7 @@ class ProjectController(QtCore.QObject):
         if opening is not None:
             self.generation.restore_design()
             self.window.restore_outline(self.project.scene.outline)
+            set_view_state(self.window.viewport.plotter, self.project.view)
             self.generation.results_panel.show_project(self.project)
             count = sum(len(p.results) for p in self.project.people)
             name = self.project_path.name if self.project_path else "the recovered project"
@@ -119,10 +121,12 @@ class ProjectController(QtCore.QObject):
         self.project.scene.options = {"up_axis": scene.options.up_axis, "unit": scene.options.unit}
 
     def store_window(self) -> None:
-        """The window's state into the project: the active person's design and the rows hidden
-        or shown in the outline."""
+        """The window's state into the project: the active person's design, the rows hidden
+        or shown in the outline, and where the viewport looks from."""
         self.generation.store_design()
         self.project.scene.outline = self.window.outline_changes()
+        if self.window.scene is not None:
+            self.project.view = view_state(self.window.viewport.plotter)
 
     @QtCore.Slot()
     def new_project(self) -> None:
@@ -271,6 +275,7 @@ class ProjectController(QtCore.QObject):
         """The project's content as text (without its save time): equal text, nothing to autosave."""
         data = self.project.to_dict()
         data.pop("saved_at", None)
+        data.pop("view", None)  # orbiting alone does not rewrite the recovery copy
         return json.dumps(data, sort_keys=True, default=str)
 
     @QtCore.Slot()

@@ -10,7 +10,7 @@ Every path stored in ``project.json`` is relative to the project root, except th
 original ``path`` (kept absolute so a moved project still finds a referenced scene; it is only
 ever read, never written).
 
-Keys added since the first version (``export``, ``scene.outline``) are ones older loaders skip,
+Keys added since the first version (``export``, ``view``, ``scene.outline``) are ones older loaders skip,
 so a project saved now still opens in the previous version, without those choices.
 """
 
@@ -143,6 +143,7 @@ class Project:
     active_person: int = 0
     settings: dict[str, Any] = field(default_factory=dict)  # model panel values
     export: ExportSettings | None = None  # the export section last used with this project
+    view: dict[str, Any] = field(default_factory=dict)  # where the viewport looked from (viewport/view_state.py)
     created_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S"))
 
     # ---- paths ----------------------------------------------------------------------
@@ -225,6 +226,7 @@ class Project:
             "active_person": int(self.active_person),
             "settings": dict(self.settings),
             **({"export": asdict(self.export)} if self.export is not None else {}),
+            **({"view": dict(self.view)} if self.view else {}),
         }
 
     @classmethod
@@ -245,6 +247,7 @@ class Project:
             settings={k: v for k, v in dict(d.get("settings") or {}).items() if k != "allow_pickle"},
             created_at=str(d.get("created_at", "")),
             export=export_section(d["export"]) if isinstance(d.get("export"), dict) else None,
+            view=dict(d.get("view") or {}),
         )
 
     def write_json(self) -> Path:

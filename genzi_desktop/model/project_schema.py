@@ -199,6 +199,16 @@ def _check_export(value: Any, where: str) -> None:
             _expect(v, (str,), f"{where}.{key}", "a name or null")
 
 
+def _check_view(value: Any, where: str) -> None:
+    """Where the viewport looked from: three points and a vertical view angle."""
+    _expect(value, (dict,), where, "an object (the viewport's view)")
+    for key in ("position", "focal_point", "up"):
+        if key in value:
+            _vector(value[key], f"{where}.{key}", 3)
+    if "view_angle" in value and not 0 < _number(value["view_angle"], f"{where}.view_angle") < 180:
+        raise _Invalid(f"{where}.view_angle", "must be between 0 and 180 degrees")
+
+
 def check_format(data: Any) -> None:
     """Refuse a file that is not a project, or one written by a newer version of the app."""
     if not isinstance(data, dict):
@@ -247,6 +257,8 @@ def validate_project(data: Any) -> None:
             _expect(data["settings"], (dict,), "settings", "an object")
         if "export" in data:
             _check_export(data["export"], "export")
+        if "view" in data:
+            _check_view(data["view"], "view")
     except _Invalid as exc:
         raise ProjectError(f"The project file is damaged or was edited by hand: {exc}. "
                            "Open a saved copy of the project, or fix that entry in project.json.") from None
