@@ -233,3 +233,44 @@ def test_removing_a_person_with_bodies_asks_first(window, qtbot, sample_scene, m
     c.results_panel.tree.setCurrentItem(c.results_panel.tree.topLevelItem(1))
     c.results_panel.delete_button.click()
     assert len(c.project.people) == 1 and len(asked) == 2
+
+
+def test_unsaved_bodies_are_not_dropped_without_asking(window, qtbot, sample_scene, tmp_path, monkeypatch):
+    from PySide6 import QtWidgets
+
+    buttons = QtWidgets.QMessageBox.StandardButton
+    window.set_scene(sample_scene, SAMPLE)
+    projects = window.generation.projects
+    _add_body(window, "Keeper")
+    answers, asked = [], []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec", lambda box: asked.append(box.text()) or answers.pop(0))
+    monkeypatch.setattr(window, "interactive", True)
+
+    answers.append(buttons.Cancel)  # File > New project, then Cancel: the body stays
+    projects.act_new_project.trigger()
+    assert "not saved" in asked[-1] and [r.name for r in projects.project.person.results] == ["Keeper"]
+    answers.append(buttons.Cancel)  # closing the window, then Cancel: it stays open
+    assert not window.close() and window.isVisible()
+
+    answers.append(buttons.Save)  # Save: the project is written first, then the new one starts
+    projects.project_path_provider = lambda save: (str(tmp_path / "kept.genzi"), False)
+    projects.act_new_project.trigger()
+    assert (tmp_path / "kept.genzi").is_file() and not projects.project.person.results
+    from genzi_desktop.model.project_files import open_project
+
+    assert [r.name for r in open_project(tmp_path / "kept.genzi", tmp_path / "w").person.results] == ["Keeper"]
+
+    _add_body(window, "Dropped")
+    answers.append(buttons.Discard)  # Discard: gone, as asked
+    projects.act_new_project.trigger()
+    assert not projects.project.person.results and len(asked) == 4
+
+    # a saved, unchanged project does not ask
+    _add_body(window, "Saved")
+    projects.save_project(tmp_path / "saved.genzi")
+    projects.act_new_project.trigger()
+    assert len(asked) == 4 and not projects.project.person.results
+    _open(window, qtbot, tmp_path / "kept.genzi")  # nor does a project just opened
+    assert [r.name for r in projects.project.person.results] == ["Keeper"]
+    projects.act_new_project.trigger()
+    assert len(asked) == 4 and not projects.project.person.results

@@ -325,6 +325,12 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        if not self._shut_down and self.generation is not None:
+            from genzi_desktop.controllers.unsaved import confirm_discard
+
+            if not confirm_discard(self.generation.projects, "quitting"):
+                event.ignore()  # the user cancelled, or the save did not happen
+                return
         runner = self.generation.runner if self.generation is not None else None
         if runner is not None and runner.is_running():
             # Cancel and close once the job has stopped: some steps (building the body model)
