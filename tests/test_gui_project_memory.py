@@ -274,3 +274,17 @@ def test_unsaved_bodies_are_not_dropped_without_asking(window, qtbot, sample_sce
     assert [r.name for r in projects.project.person.results] == ["Keeper"]
     projects.act_new_project.trigger()
     assert len(asked) == 4 and not projects.project.person.results
+
+
+def test_opening_another_scene_asks_about_unsaved_bodies(window, qtbot, sample_scene, tmp_path, monkeypatch):
+    from PySide6 import QtWidgets
+
+    window.set_scene(sample_scene, SAMPLE)
+    _add_body(window, "Keeper")
+    asked = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "exec",
+                        lambda box: asked.append(box.text()) or QtWidgets.QMessageBox.StandardButton.Cancel)
+    monkeypatch.setattr(window, "interactive", True)
+    window.open_scene(write_ifc(tmp_path / "other.ifc"))
+    assert "opening another scene" in asked[0] and window.scene_path == SAMPLE
+    assert [r.name for r in window.generation.project.person.results] == ["Keeper"]

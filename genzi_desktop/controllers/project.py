@@ -219,7 +219,7 @@ class ProjectController(QtCore.QObject):
             from genzi_desktop.model.scene_io import SceneImportOptions
 
             options = SceneImportOptions(**project.scene.options)
-        self.window.open_scene(scene, options)
+        self.window.open_scene(scene, options, for_project=True)
         self._update_title()
         return True
 

@@ -1,8 +1,11 @@
-"""Before a project's work is dropped (File > New project, Open project, Quit): when it holds
+"""Before a project's work is dropped (File > New project, Open project, Quit, opening another
+scene, which starts a new project): when it holds
 bodies changed since it was last saved, ask Save, Discard or Cancel. The working folder goes with
 the project, so without this question File > New or Quit silently lost every unsaved body."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from PySide6 import QtWidgets
 
@@ -28,3 +31,11 @@ def confirm_discard(projects, doing: str) -> bool:
     if answer == buttons.Save:
         return projects.save_project_action()
     return answer == buttons.Discard
+
+
+def confirm_scene_change(projects, path) -> bool:
+    """Opening ``path`` starts a new project when the open one has bodies of another scene."""
+    current = projects.project.scene.path
+    if current is None or Path(current) == Path(path).resolve():
+        return True
+    return confirm_discard(projects, "opening another scene")
