@@ -30,6 +30,7 @@ from pipeline.core.atomic import write_bytes_atomic
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.errors import ExportError
+from pipeline.export.fbx_materials import fix_materials
 from pipeline.export.gltf_skin import write_glb
 from pipeline.scene.fbx_header import creator, own_creator
 from pipeline.scene.fbx_header import read_frame_label  # noqa: F401 - one reader of the header, used by checks
@@ -120,6 +121,14 @@ def bind_in_fitted_pose(body: ExportBody) -> ExportBody:
     return dataclasses.replace(body, skin=skin, pieces=pieces)
 
 
+def _roughness_by_material(glb: Path) -> dict[str, float]:
+    import pygltflib
+
+    gltf = pygltflib.GLTF2().load(str(glb))
+    return {m.name: float(m.pbrMetallicRoughness.roughnessFactor) for m in gltf.materials
+            if m.name and m.pbrMetallicRoughness is not None and m.pbrMetallicRoughness.roughnessFactor is not None}
+
+
 def write_fbx(
     bodies: Sequence[ExportBody],
     path: str | Path,
@@ -139,5 +148,8 @@ def write_fbx(
         if not out.is_file() or out.stat().st_size == 0:
             raise ExportError(f"assimp ({exe}) wrote no FBX file.")
         label_frame(out, frame)
+        data = bytearray(out.read_bytes())
+        fix_materials(data, _roughness_by_material(glb))
+        write_bytes_atomic(out, bytes(data))
         shutil.copyfile(out, path)
     return [path]
