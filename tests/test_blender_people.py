@@ -109,7 +109,7 @@ def seen(tmp_path_factory):
         path = export_for_blender(person, folder, suffix)
         png = folder / f"blender{suffix.replace('.', '_')}.png"
         found[suffix] = (*blender_sees(path, box, png), png)
-    return person, found
+    return person, found, folder
 
 
 def brightness(png: Path) -> float:
@@ -121,7 +121,7 @@ def brightness(png: Path) -> float:
 def test_blender_shows_our_posed_person_with_its_materials(seen, suffix):
     from pipeline.scene.normals import vertex_normals
 
-    person, found = seen
+    person, found, _ = seen
     info, arrays, _ = found[suffix]
     ours = {p.name: p for p in person.pieces}
     shown = {piece_of(n): n for n in info["meshes"]}
@@ -149,7 +149,7 @@ def test_blender_shows_our_posed_person_with_its_materials(seen, suffix):
 
 
 def test_every_format_renders_as_bright_as_the_glb(seen):
-    _, found = seen
+    _, found, _ = seen
     levels = {suffix: brightness(png) for suffix, (_, _, png) in found.items()}
     pictures = [Image.open(found[s][2]).convert("RGBA") for s in FORMATS]
     sheet = Image.new("RGB", (sum(p.width for p in pictures), pictures[0].height), (255, 255, 255))
@@ -163,3 +163,19 @@ def test_every_format_renders_as_bright_as_the_glb(seen):
         # Collada's Lambert has no specular term (assimp hands it over with IOR 1), so the white
         # world's reflection, 5-6 % of the others' brightness, is missing there by definition
         assert abs(level / levels[".glb"] - 1.0) < (0.08 if suffix == ".dae" else 0.04), " ".join(f"{k}={v:.1f}" for k, v in levels.items())
+
+
+def test_posing_a_bone_moves_the_fbx_as_it_moves_the_glb(seen):
+    """The FBX was bound in the fitted pose (its rest pose = the fitted pose) while GLB and USD
+    keep the model's rest pose, so the same bone rotation in Blender left the FBX's arm hanging
+    where the GLB's rose (0.23 m against 0.56 m). Both now share the rest pose."""
+    _, _, folder = seen
+    check = Path(__file__).with_name("blender_pose_check.py")
+    moved = {}
+    for suffix in (".glb", ".fbx"):
+        out = subprocess.run([BPY_PYTHON, str(check), "--", str(folder / f"person{suffix}"), "upperarm01.L"],
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr[-2000:]
+        moved[suffix] = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("{")))
+    for key in ("body_moved", "garment_moved"):
+        assert moved[".glb"][key] > 0.1 and abs(moved[".fbx"][key] - moved[".glb"][key]) < 1e-3, (key, moved)
