@@ -90,6 +90,13 @@ class AppSettings:
     def set_antialiasing(self, on: bool) -> None:
         self.qs.setValue("viewport/antialiasing", bool(on))
 
+    def view_option(self, name: str, default: bool) -> bool:
+        """A View menu switch (``grid``, ``culling``): the user's last choice, ``default`` before."""
+        return bool(self.qs.value(f"viewport/{name}", default, type=bool))
+
+    def set_view_option(self, name: str, on: bool) -> None:
+        self.qs.setValue(f"viewport/{name}", bool(on))
+
     def sync(self) -> None:
         self.qs.sync()
 

@@ -128,3 +128,32 @@ def test_blender_poses_body_and_garments_together(anny, params, tmp_path):
         assert report["body_moved"] > 0.05 and report["garment_moved"] > 0.05, report
         # ... and stayed on it: as far from the visible skin after the bend as before
         assert abs(report["gap_after"] - report["gap_before"]) < 0.01, report
+
+
+def test_usd_and_collada_carry_the_clothes_with_their_colours(anny, params, tmp_path):
+    """Both wrote the bare body in one skin colour, whatever the person wore."""
+    from pxr import Usd, UsdShade, UsdSkel
+
+    _, styled = _styled(anny, params, "by-person")
+    stage = Usd.Stage.Open(str(export_bodies([styled], tmp_path / "person.usdc")[0]))
+    meshes = [p for p in stage.Traverse() if p.GetTypeName() == "Mesh"]
+    assert len(meshes) == len(styled.pieces) >= 5
+    for prim, piece in zip(meshes, styled.pieces):
+        assert UsdSkel.BindingAPI(prim).GetSkeletonRel().GetTargets()  # every piece on the one skeleton
+        assert len(prim.GetAttribute("points").Get()) == len(piece.rest_vertices)
+        shader = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial()[0].ComputeSurfaceSource()[0]
+        assert np.allclose(shader.GetInput("diffuseColor").Get(), piece.material.rgb, atol=1e-3)
+        assert shader.GetInput("roughness").Get() == pytest.approx(piece.material.roughness)
+
+    dae = export_bodies([styled], tmp_path / "person.dae")[0]
+    dump = tmp_path / "person_dae.json"
+    fbx_module.run_assimp(["export", str(dae), str(dump), "-fassjson"])  # an independent reader
+    data = json.loads(dump.read_text())
+    assert len(data["meshes"]) == len(styled.pieces)
+    diffuse = [p["value"] for m in data["materials"] for p in m["properties"] if p["key"] == "$clr.diffuse"]
+    assert all(any(np.allclose(d[:3], p.material.rgb, atol=0.01) for d in diffuse) for p in styled.pieces)
+    posed = np.concatenate([p.vertices for p in styled.pieces])
+    read = np.concatenate([np.asarray(m["vertices"]).reshape(-1, 3) for m in data["meshes"]])  # per corner
+    from scipy.spatial import cKDTree
+
+    assert cKDTree(posed).query(read)[0].max() < 1e-5 and cKDTree(read).query(posed)[0].max() < 1e-5

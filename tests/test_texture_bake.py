@@ -186,6 +186,19 @@ def test_textures_are_embedded_in_glb_and_fbx_and_beside_obj(painted, tmp_path):
     obj_text = (tmp_path / "person.obj").read_text()
     assert obj_text.count("\nvt ") >= sum(len(p.vertices) for p in styled.pieces)
 
+    # USD and Collada carry the same pictures (files beside them, each picture once)
+    usd = export_bodies([styled], tmp_path / "person.usdc")[0]
+    assert len(list((tmp_path / "person_textures").iterdir())) == len(textures)
+    from pxr import Usd, UsdShade
+
+    stage = Usd.Stage.Open(str(usd))
+    shaders = [UsdShade.Shader(p) for p in stage.Traverse() if p.GetTypeName() == "Shader"]
+    assert sum(s.GetIdAttr().Get() == "UsdUVTexture" for s in shaders) >= len(textures)
+    dae = export_bodies([styled], tmp_path / "person.dae")
+    pngs = [p for p in dae if p.suffix == ".png"]
+    assert len(pngs) == len(textures)
+    assert all(any(np.array_equal(np.asarray(Image.open(png).convert("RGB")), t) for t in textures.values()) for png in pngs)
+
     # size: the clothed, textured GLB without its images stays within 2x of the bare body's
     plain = export_bodies([bare], tmp_path / "bare.glb")[0]
     image_bytes = sum(gltf.bufferViews[i.bufferView].byteLength for i in gltf.images)

@@ -20,6 +20,7 @@ from genzi_desktop.dialogs.errors import show_error
 from pipeline.core.export_settings import ExportSettings
 
 from genzi_desktop.dialogs.export import ExportDialog, ImageChoice, ImageExportDialog
+from genzi_desktop.export_memory import migrate_old_keys
 from genzi_desktop.window.actions import name_actions
 from genzi_desktop.workers.tasks import TaskHandle, start_task
 
@@ -37,6 +38,7 @@ class ExportController(QtCore.QObject):
         super().__init__(window)
         self.window = window
         self.qs = window.settings.qs
+        migrate_old_keys(self.qs)  # an earlier version's export choices, once
         self.task: TaskHandle | None = None
         #: Hooks for tests and scripts: run a dialog (True = accepted), ask for a file name.
         self.run_dialog = lambda dialog: dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted
@@ -146,12 +148,15 @@ class ExportController(QtCore.QObject):
             show_error(self.window, "Nothing to export", "There are no bodies yet.",
                        "Generate bodies (Generate > Generate) or import your own images first.")
             return False
+        project = self._generation().project
         dialog = ExportDialog(self.window, self.qs, has_selection=self.has_selection(),
-                              has_scene=self.window.scene is not None, design_suffix=self._design_suffix())
+                              has_scene=self.window.scene is not None, design_suffix=self._design_suffix(),
+                              project_section=project.export)
         answer = self._ask(dialog, lambda d: (d.choice(), d.all_bodies()))
         if answer is None:
             return False
         choice, all_bodies = answer
+        project.export = choice  # saved with the project: it reopens with these choices
         path = self.save_path_provider(choice.format)
         if not path:
             return False

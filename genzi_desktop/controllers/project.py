@@ -19,7 +19,9 @@ from genzi_desktop.model.autosave import AutosaveSlot, discard_autosave, new_ses
 from genzi_desktop.model.project import SUFFIX, Project, ProjectError, new_project
 from genzi_desktop.model.project_files import open_project, save_project
 
+from genzi_desktop.controllers.unsaved import confirm_discard
 from genzi_desktop.dialogs.errors import show_error
+from genzi_desktop.viewport.view_state import set_view_state, view_state
 from genzi_desktop.window.actions import name_actions
 
 log = logging.getLogger("genzi_desktop.generation")
@@ -53,6 +55,7 @@ class ProjectController(QtCore.QObject):
         self.recovery_provider = self._ask_recovery
         self.project_path_provider = self._ask_project_path
         self._autosaved_state: str | None = None
+        self.saved_state: str | None = None  # state_text() when last saved or opened
         self.autosave_timer = QtCore.QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave_if_changed)
         seconds = os.environ.get("GENZI_AUTOSAVE_SECONDS") or self.qs.value(
@@ -99,6 +102,10 @@ class ProjectController(QtCore.QObject):
         path = self.window.scene_path
         if opening is not None:
             self.generation.restore_design()
+            self.window.restore_outline(self.project.scene.outline)
+            set_view_state(self.window.viewport.plotter, self.project.view)
+            self.store_window()
+            self.saved_state = self.state_text()
             self.generation.results_panel.show_project(self.project)
             count = sum(len(p.results) for p in self.project.people)
             name = self.project_path.name if self.project_path else "the recovered project"
@@ -117,9 +124,17 @@ class ProjectController(QtCore.QObject):
         self.project.scene.path = str(Path(path).resolve()) if path is not None else None
         self.project.scene.options = {"up_axis": scene.options.up_axis, "unit": scene.options.unit}
 
+    def store_window(self) -> None:
+        """The window's state into the project: the active person's design, the rows hidden
+        or shown in the outline, and where the viewport looks from."""
+        self.generation.store_design()
+        self.project.scene.outline = self.window.outline_changes()
+        if self.window.scene is not None:
+            self.project.view = view_state(self.window.viewport.plotter)
+
     @QtCore.Slot()
     def new_project(self) -> None:
-        if self.generation.is_busy():
+        if self.generation.is_busy() or not confirm_discard(self, "starting a new one"):
             return
         self._replace_project(new_project(self.workspace))
         self.project.scene.path = str(self.window.scene_path.resolve()) if self.window.scene_path else None
@@ -129,10 +144,11 @@ class ProjectController(QtCore.QObject):
 
     def save_project(self, path: str | Path, *, embed_scene: bool = False, as_folder: bool | None = None) -> Path:
         """Save to ``path`` (a .genzi zip, or a folder); raises ProjectError with advice."""
-        self.generation.store_design()
+        self.store_window()
         if embed_scene and self.window.scene_path is not None and not self.project.scene.embedded:
             self.project.embed_scene(self.window.scene_path)
         saved = save_project(self.project, path, as_folder=as_folder)
+        self.saved_state = self.state_text()
         self.project_path = saved
         self._add_recent_project(saved)
         self._update_title()
@@ -141,24 +157,27 @@ class ProjectController(QtCore.QObject):
         return saved
 
     @QtCore.Slot()
-    def save_project_action(self) -> None:
+    def save_project_action(self) -> bool:
+        """File > Save project; True when it was saved."""
         if self.project_path is None:
-            self.save_project_as_dialog()
-            return
-        self._save_with_errors(self.project_path)
+            return self.save_project_as_dialog()
+        return self._save_with_errors(self.project_path)
 
     @QtCore.Slot()
-    def save_project_as_dialog(self) -> None:
+    def save_project_as_dialog(self) -> bool:
         choice = self.project_path_provider(save=True)
-        if choice:
-            path, embed = choice if isinstance(choice, tuple) else (choice, False)
-            self._save_with_errors(path, embed)
+        if not choice:
+            return False
+        path, embed = choice if isinstance(choice, tuple) else (choice, False)
+        return self._save_with_errors(path, embed)
 
-    def _save_with_errors(self, path, embed: bool = False) -> None:
+    def _save_with_errors(self, path, embed: bool = False) -> bool:
         try:
             self.save_project(path, embed_scene=embed)
         except ProjectError as exc:
             show_error(self.window, "Project not saved", str(exc))
+            return False
+        return True
 
     @QtCore.Slot()
     def open_project_dialog(self) -> None:
@@ -170,6 +189,8 @@ class ProjectController(QtCore.QObject):
         """Open a .genzi project: its scene loads in the background, then its people and results show."""
         if self.generation.is_busy():
             self.window.statusBar().showMessage("Wait for the generation to finish (or cancel it) first.", 5000)
+            return False
+        if not recovered and not confirm_discard(self, "opening another"):
             return False
         try:
             project = open_project(path, self.workspace)
@@ -198,7 +219,7 @@ class ProjectController(QtCore.QObject):
             from genzi_desktop.model.scene_io import SceneImportOptions
 
             options = SceneImportOptions(**project.scene.options)
-        self.window.open_scene(scene, options)
+        self.window.open_scene(scene, options, for_project=True)
         self._update_title()
         return True
 
@@ -260,10 +281,11 @@ class ProjectController(QtCore.QObject):
         else:
             self.autosave_timer.stop()
 
-    def _state(self) -> str:
+    def state_text(self) -> str:
         """The project's content as text (without its save time): equal text, nothing to autosave."""
         data = self.project.to_dict()
         data.pop("saved_at", None)
+        data.pop("view", None)  # orbiting alone does not rewrite the recovery copy
         return json.dumps(data, sort_keys=True, default=str)
 
     @QtCore.Slot()
@@ -276,8 +298,8 @@ class ProjectController(QtCore.QObject):
 
         if any(task.name == "autosave" for task in running_tasks()):
             return  # the previous one is still writing; the next tick catches up
-        self.generation.store_design()
-        if self._state() != self._autosaved_state:
+        self.store_window()
+        if self.state_text() != self._autosaved_state:
             self.autosave(background=True)
 
     @QtCore.Slot()
@@ -289,9 +311,9 @@ class ProjectController(QtCore.QObject):
         if self.window.scene_path is None or self._shut_down:
             return None
         try:
-            self.generation.store_design()
+            self.store_window()
             self.project.write_json()
-            self._autosaved_state = self._state()
+            self._autosaved_state = self.state_text()
             if background:
                 from genzi_desktop.workers.tasks import start_task
 

@@ -1,5 +1,5 @@
 """People and their kept results: the Results panel, the bodies drawn in the viewport,
-visibility, highlighting, renaming and deleting."""
+visibility, highlighting, renaming and deleting (the last three undoable)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import shutil
 import uuid
 from pathlib import Path
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from genzi_desktop.model.project import ResultEntry
+from genzi_desktop.model.result_edits import DeleteResult, Rename, SetResultVisible
 from genzi_desktop.viewport.view import BODY_COLOR, SELECTED_CAMERA_COLOR
+from genzi_desktop.window.undo import ModelCommand
 from pipeline.core.obj_mesh import read_obj
 
 log = logging.getLogger("genzi_desktop.generation")
@@ -64,13 +66,28 @@ class ResultsController(QtCore.QObject):
 
     @QtCore.Slot(int)
     def remove_person(self, index: int) -> None:
+        """Remove a person and their bodies; asked first when they have bodies (switching people
+        starts a new undo history, so this one cannot be undone)."""
         if len(self.project.people) <= 1 or self.generation.is_busy():
+            return
+        if not self._confirm_remove(self.project.people[index]):
             return
         person = self.project.people.pop(index)
         for r in person.results:
             self.window.viewport.set_body(body_key(index, r.id), None)
         self.project.active_person = min(self.project.active_person, len(self.project.people) - 1)
         self.generation.restore_design()
+
+    def _confirm_remove(self, person) -> bool:
+        if not person.results or not self.window.interactive:
+            return True
+        count = len(person.results)
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self.window, "Remove person?",
+            f"Remove {person.name} and their {count} bod{'y' if count == 1 else 'ies'}? This cannot be undone; "
+            "to keep a body out of view, untick it instead.", buttons.Yes | buttons.No, buttons.No)
+        return answer == buttons.Yes
 
     def show_results(self, select: tuple[int, str] | None = None) -> None:
         """Results list and every kept body in the viewport. Bodies already shown from the same
@@ -108,15 +125,29 @@ class ResultsController(QtCore.QObject):
     @QtCore.Slot(int, str, bool)
     def set_result_visible(self, person: int, result_id: str, visible: bool) -> None:
         r = self.find_result(person, result_id)
-        if r is None:
+        if r is None or r.visible == bool(visible):
             return
-        r.visible = bool(visible)
+        owner = self.project.people[person]
+        self._push(SetResultVisible(r, visible), lambda again: self._show_visible(owner, r, again))
+
+    def _show_visible(self, owner, r: ResultEntry, again: bool) -> None:
+        person = self._index_of(owner)
+        if person < 0:
+            return
         vp = self.window.viewport
-        actor = vp.plotter.actors.get(f"body-{body_key(person, result_id)}")
+        actor = vp.plotter.actors.get(f"body-{body_key(person, r.id)}")
         if actor is not None:
-            dressed = vp.people.set_visible(body_key(person, result_id), r.visible)
+            dressed = vp.people.set_visible(body_key(person, r.id), r.visible)
             actor.visibility = r.visible and not dressed
             vp.plotter.render()
+        if again:
+            self.generation.results_panel.show_project(self.project)
+
+    def _push(self, edit, changed) -> None:
+        self.window.undo_stack.push(ModelCommand(edit, changed))
+
+    def _index_of(self, person) -> int:
+        return next((i for i, p in enumerate(self.project.people) if p is person), -1)
 
     @QtCore.Slot(int, str)
     def highlight_result(self, person: int, result_id: str) -> None:
@@ -134,18 +165,16 @@ class ResultsController(QtCore.QObject):
         name = name.strip()
         if not name or not (0 <= person < len(self.project.people)):
             return
-        if result_id:
-            r = self.find_result(person, result_id)
-            if r is not None:
-                r.name = name
-        else:
-            self.project.people[person].name = name
+        owner = self.find_result(person, result_id) if result_id else self.project.people[person]
+        if owner is not None and owner.name != name:
+            self._push(Rename(owner, name),
+                       lambda again: again and self.generation.results_panel.show_project(self.project))
 
     @QtCore.Slot(int, str)
     def delete_result(self, person: int, result_id: str) -> None:
-        if self.project.remove_result(person, result_id) is not None:
-            self.window.viewport.set_body(body_key(person, result_id), None)
-            self.generation.results_panel.show_project(self.project)
+        r = self.find_result(person, result_id)
+        if r is not None:
+            self._push(DeleteResult(self.project.people[person], r), lambda _again: self.show_results())
 
     def drop_run(self, person_index: int, run_rel: str) -> None:
         """Forget a person's results of one run (a re-fit replaces them)."""

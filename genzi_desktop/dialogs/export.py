@@ -3,27 +3,25 @@
 Only choices live here; the export itself runs in :mod:`genzi_desktop.controllers.export`.
 The body dialog edits the export section of the settings tree
 (:class:`pipeline.core.export_settings.ExportSettings`), the same type ``genzi export``'s flags
-and a run's ``config.json`` hold. It remembers one section per format in QSettings, written and
-read by the tree itself, because the receiving tools differ (Rhino wants Z-up, Maya Y-up
-centimetres); GLB's frame is fixed by glTF, so its choices are shown but disabled.
+and a run's ``config.json`` hold. It opens on the section the project last exported with, else
+on the one remembered for the app (:mod:`genzi_desktop.export_memory`, one per format); GLB's
+frame is fixed by glTF, so its choices are shown but disabled.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from PySide6 import QtCore, QtWidgets
 
 from pipeline.core.export_settings import ExportSettings
-from pipeline.export import FORMATS, UNITS, UP_AXES
+from pipeline.export import FORMATS, UNITS, UP_AXES, ExportError
 from pipeline.export.apps import APPS
 from pipeline.export.options import resolved
-from pipeline.generation.settings import settings_from_dict
+
+from genzi_desktop import export_memory
 
 IMAGE_WIDTHS = (1280, 1920, 2560, 3840)
-#: QSettings keys: the export section last used per format (JSON), and that format.
-SECTION_KEY, LAST_KEY = "exportSettings", "exportSettings/last"
 
 
 def _export_buttons(dialog: QtWidgets.QDialog) -> QtWidgets.QDialogButtonBox:
@@ -47,13 +45,15 @@ class ImageChoice:
 
 class ExportDialog(QtWidgets.QDialog):
     """Format, selected/all bodies, scene, target application, up axis and unit: the export
-    section of the settings tree, remembered per format."""
+    section of the settings tree, remembered per format; ``project_section``: the one the open
+    project last exported with, shown first and for its format."""
 
     def __init__(self, parent, qs: QtCore.QSettings, *, has_selection: bool, has_scene: bool,
-                 design_suffix: str | None = None) -> None:
+                 design_suffix: str | None = None, project_section: ExportSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export bodies")
         self.qs = qs
+        self.project_section = project_section
         self.format_combo = QtWidgets.QComboBox(self)
         for key in FORMATS:  # in the table's order
             self.format_combo.addItem(FORMATS[key].label, key)
@@ -98,7 +98,8 @@ class ExportDialog(QtWidgets.QDialog):
         layout.addWidget(self.note)
         layout.addWidget(buttons)
         self.setMinimumWidth(420)
-        last = self.remembered(str(qs.value(LAST_KEY, "", type=str) or "") or None)
+        last = self.remembered(project_section.format if project_section is not None and project_section.format
+                               else export_memory.last_format(qs))
         self.section = last  # what the dialog shows; fields it has no widget for pass through
         self.set_app(last.app or "")
         index = self.format_combo.findData(last.format)
@@ -111,23 +112,26 @@ class ExportDialog(QtWidgets.QDialog):
 
     # ---- per-format memory ----------------------------------------------------------------
     def remembered(self, fmt: str | None) -> ExportSettings:
-        """The section last used with ``fmt`` (the tree's defaults before the first export)."""
-        fmt = fmt if fmt in FORMATS else None
-        text = str(self.qs.value(f"{SECTION_KEY}/{fmt}", "", type=str) or "") if fmt else ""
-        try:
-            section = settings_from_dict({"export": json.loads(text)}).export if text else ExportSettings()
-            return resolved(replace(section, format=fmt) if fmt else section)
-        except (ValueError, TypeError):  # a stale entry: the tree's defaults
-            return resolved(replace(ExportSettings(), format=fmt) if fmt else ExportSettings())
+        """The section last used with ``fmt``: the project's, else the app's (the tree's defaults
+        before the first export)."""
+        section = self.project_section
+        if section is not None and fmt is not None and section.format == fmt:
+            try:
+                return resolved(section)
+            except (ValueError, TypeError, ExportError):  # not usable here: the app's memory
+                pass
+        return export_memory.remembered(self.qs, fmt)
 
     def _format_changed(self, *_args) -> None:
         """Show the format's remembered section; a target application picked here still applies."""
         fmt = self.format()
         info = FORMATS[fmt]
         app = str(self.app_combo.currentData() or "") or None
-        section = replace(self.remembered(fmt), app=app)
-        if app:
+        remembered = self.remembered(fmt)
+        section = replace(remembered, app=app)
+        if app and app != remembered.app:
             section = replace(section, up=None, units=None)  # the application's frame
+        # (the same application: the frame the user last chose with it, which may differ from its default)
         self._show(resolved(section))
         self.up_combo.setEnabled(not info.frame_fixed)
         self.units_combo.setEnabled(not info.frame_fixed)
@@ -154,9 +158,7 @@ class ExportDialog(QtWidgets.QDialog):
 
     def remember(self) -> None:
         """Keep the chosen section for its format, and which format was last used."""
-        c = self.choice()
-        self.qs.setValue(f"{SECTION_KEY}/{c.format}", json.dumps(asdict(c)))
-        self.qs.setValue(LAST_KEY, c.format)
+        export_memory.remember(self.qs, self.choice())
 
     def accept_choice(self) -> None:
         self.remember()

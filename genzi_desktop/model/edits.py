@@ -1,4 +1,5 @@
-"""Undoable edits of what the user places in a design (the target and the cameras), Qt-free.
+"""Undoable edits of what the user places in a design (the target and the cameras) and of what
+the scene outline shows, Qt-free.
 
 The desktop wraps each :class:`Edit` in a ``QUndoCommand``; the logic (what changes, how to
 revert it, which edits fold into one undo step) lives here so it is testable without Qt.
@@ -113,3 +114,29 @@ class ChangeCamera(Edit):
             self.new = later.new
             return True
         return False
+
+
+class SetVisibility(Edit):
+    """Show or hide scene parts in the outline (a row and everything under it); the outline
+    belongs to the open scene, so the window clears these edits with the scene."""
+
+    kind = "outline"
+
+    def __init__(self, outline, node_id: int, on: bool) -> None:
+        self.outline = outline
+        self.old = outline.visible.copy()
+        outline_parts = outline.nodes[node_id].parts
+        self.new = self.old.copy()
+        self.new[outline_parts] = bool(on)
+        label = outline.nodes[node_id].label
+        self.text = f"{'Show' if on else 'Hide'} {label}"
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool((self.new != self.old).any())
+
+    def redo(self, design: Design) -> None:
+        self.outline.visible[:] = self.new
+
+    def undo(self, design: Design) -> None:
+        self.outline.visible[:] = self.old

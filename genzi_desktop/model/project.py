@@ -9,22 +9,29 @@ live in a *working folder* (:attr:`Project.root`); ``project_files`` saves and o
 Every path stored in ``project.json`` is relative to the project root, except the scene's
 original ``path`` (kept absolute so a moved project still finds a referenced scene; it is only
 ever read, never written).
+
+Keys added since the first version (``export``, ``view``, ``scene.outline``) are ones older loaders skip,
+so a project saved now still opens in the previous version, without those choices.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.core.atomic import write_json_atomic
+from pipeline.core.export_settings import ExportSettings
 from pipeline.generation.settings import DEFAULT_PRESET
 
 from genzi_desktop.model.project_schema import FORMAT, ProjectError, check_format, inside_path, validate_project
+
+log = logging.getLogger("genzi_desktop.project")
 
 PROJECT_JSON = "project.json"
 SUFFIX = ".genzi"
@@ -123,6 +130,7 @@ class SceneRef:
     path: str | None = None
     embedded: str | None = None  # relative to the project root, e.g. "scene/living_room.glb"
     options: dict[str, Any] = field(default_factory=dict)  # import options (up axis, unit)
+    outline: dict[str, Any] = field(default_factory=dict)  # rows hidden/shown (model/outline_state.py)
 
 
 @dataclass
@@ -134,6 +142,8 @@ class Project:
     people: list[Person] = field(default_factory=lambda: [Person()])
     active_person: int = 0
     settings: dict[str, Any] = field(default_factory=dict)  # model panel values
+    export: ExportSettings | None = None  # the export section last used with this project
+    view: dict[str, Any] = field(default_factory=dict)  # where the viewport looked from (viewport/view_state.py)
     created_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S"))
 
     # ---- paths ----------------------------------------------------------------------
@@ -215,6 +225,8 @@ class Project:
             "people": [p.to_dict() for p in self.people],
             "active_person": int(self.active_person),
             "settings": dict(self.settings),
+            **({"export": asdict(self.export)} if self.export is not None else {}),
+            **({"view": dict(self.view)} if self.view else {}),
         }
 
     @classmethod
@@ -226,17 +238,40 @@ class Project:
         people = [Person.from_dict(p) for p in d.get("people", [])] or [Person()]
         return cls(
             root=Path(root),
-            scene=SceneRef(path=scene.get("path"), embedded=scene.get("embedded"), options={k: v for k, v in dict(scene.get("options") or {}).items() if k in ("up_axis", "unit")}),
+            scene=SceneRef(path=scene.get("path"), embedded=scene.get("embedded"),
+                           options={k: v for k, v in dict(scene.get("options") or {}).items() if k in ("up_axis", "unit")},
+                           outline={k: v for k, v in dict(scene.get("outline") or {}).items() if k in ("hidden", "shown")}),
             people=people,
             active_person=int(d.get("active_person", 0)),
             # consent to open a pickle is the user's, never a file's: old files' flag is dropped
             settings={k: v for k, v in dict(d.get("settings") or {}).items() if k != "allow_pickle"},
             created_at=str(d.get("created_at", "")),
+            export=export_section(d["export"]) if isinstance(d.get("export"), dict) else None,
+            view=dict(d.get("view") or {}),
         )
 
     def write_json(self) -> Path:
         """Write ``project.json`` into the working folder (atomically)."""
         return write_json_atomic(self.root / PROJECT_JSON, self.to_dict())
+
+
+def export_section(data: dict[str, Any]) -> ExportSettings:
+    """The export section a project recorded (types already checked). A name this version does
+    not know, say a format a newer version added, is dropped with a log line; the rest is kept."""
+    from pipeline.export.options import problems
+
+    known = {f.name for f in fields(ExportSettings)}
+    section = ExportSettings()
+    for name, value in data.items():
+        if name not in known:
+            continue
+        candidate = replace(section, **{name: value})
+        found = problems(candidate)
+        if found:
+            log.warning("The project's export setting is not used: %s", "; ".join(found))
+        else:
+            section = candidate
+    return section
 
 
 def new_project(workspace: str | Path) -> Project:

@@ -179,6 +179,36 @@ def _check_person(p: Any, where: str) -> None:
         _list_of(p["results"], f"{where}.results", _check_result)
 
 
+def _check_outline(value: Any, where: str) -> None:
+    """Rows the user hid or showed: lists of element paths, each a list of row labels."""
+    _expect(value, (dict,), where, "an object with the hidden and shown rows")
+    for key in ("hidden", "shown"):
+        if key in value:
+            _list_of(value[key], f"{where}.{key}", lambda path, w: _list_of(
+                path, w, lambda label, w2: _expect(label, (str,), w2, "a row label")))
+
+
+def _check_export(value: Any, where: str) -> None:
+    """The export section: names or null, ``with_scene`` true/false (which names are known is
+    decided when it is read: a newer version's format is dropped, not refused)."""
+    _expect(value, (dict,), where, "an object (the export settings)")
+    for key, v in value.items():
+        if key == "with_scene":
+            _expect(v, (bool,), f"{where}.{key}", "true/false")
+        elif v is not None:
+            _expect(v, (str,), f"{where}.{key}", "a name or null")
+
+
+def _check_view(value: Any, where: str) -> None:
+    """Where the viewport looked from: three points and a vertical view angle."""
+    _expect(value, (dict,), where, "an object (the viewport's view)")
+    for key in ("position", "focal_point", "up"):
+        if key in value:
+            _vector(value[key], f"{where}.{key}", 3)
+    if "view_angle" in value and not 0 < _number(value["view_angle"], f"{where}.view_angle") < 180:
+        raise _Invalid(f"{where}.view_angle", "must be between 0 and 180 degrees")
+
+
 def check_format(data: Any) -> None:
     """Refuse a file that is not a project, or one written by a newer version of the app."""
     if not isinstance(data, dict):
@@ -217,12 +247,18 @@ def validate_project(data: Any) -> None:
                 SceneImportOptions(scene["options"].get("up_axis"), scene["options"].get("unit"))
             except ValueError as exc:
                 raise _Invalid("scene.options", str(exc)) from None
+        if "outline" in scene:
+            _check_outline(scene["outline"], "scene.outline")
         if "people" in data:
             _list_of(data["people"], "people", _check_person)
         if "active_person" in data:
             _number(data["active_person"], "active_person", integer=True)
         if "settings" in data:
             _expect(data["settings"], (dict,), "settings", "an object")
+        if "export" in data:
+            _check_export(data["export"], "export")
+        if "view" in data:
+            _check_view(data["view"], "view")
     except _Invalid as exc:
         raise ProjectError(f"The project file is damaged or was edited by hand: {exc}. "
                            "Open a saved copy of the project, or fix that entry in project.json.") from None

@@ -1,8 +1,9 @@
 """Outline dock: the design's elements as a tree (storeys, layers, nodes), a visibility check
 box per row, and the row of whatever is selected here or clicked in the viewport.
 
-A view of ``pipeline.scene.outline.Outline``: the model decides what a check means for the
-rows under and above it; this widget only mirrors it.
+A view of ``pipeline.scene.outline.Outline``: a click on a check box asks for the change
+(``visibilityRequested``), the window makes it an undoable edit, and the model decides what it
+means for the rows under and above; this widget only mirrors it.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ def _swatch(rgb) -> QtGui.QIcon:
 class OutlinePanel(QtWidgets.QWidget):
     """Tree of the scene's elements with visibility check boxes."""
 
-    #: the shown/hidden parts changed (read them from ``outline``)
-    visibilityChanged = QtCore.Signal()
+    #: the user checked or unchecked a row: its node id, shown or not
+    visibilityRequested = QtCore.Signal(int, bool)
     #: the user selected a row: its node id (-1: nothing)
     rowSelected = QtCore.Signal(int)
 
@@ -99,9 +100,9 @@ class OutlinePanel(QtWidgets.QWidget):
         if self._quiet or self.outline is None:
             return
         node_id = int(item.data(0, NODE_ROLE))
-        self.outline.set_visible(node_id, item.checkState(0) != QtCore.Qt.CheckState.Unchecked)
-        self.refresh_checks()
-        self.visibilityChanged.emit()
+        on = item.checkState(0) != QtCore.Qt.CheckState.Unchecked
+        self.refresh_checks()  # back to the model's state until the request is carried out
+        self.visibilityRequested.emit(node_id, on)
 
     def set_row_visible(self, node_id: int, on: bool) -> None:
         """What a click on the row's check box does (for scripts and tests)."""

@@ -32,6 +32,8 @@ class DesignEditing:
             self.camera_panel.set_cameras(self.design.cameras)
             self.viewport.set_cameras(self.design.cameras, self.camera_panel.current_index())
             self._render_thumbnails()
+        elif kind == "outline":
+            self.outline_changed()
         self.update_actions()
 
     def set_target(self, target: Target | None, text: str = "Place target", merge_key=None) -> None:

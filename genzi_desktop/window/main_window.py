@@ -98,7 +98,7 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
         self.exporter = ExportController(self)
         self.populate = PopulateController(self)
         self._restore_window()
-        self._restore_antialiasing()
+        self._restore_view_options()
         self.update_actions()
 
     # ------------------------------------------------------------------ construction
@@ -155,12 +155,19 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
         self.cancel_button.clicked.connect(self.cancel_running)
         self.undo_stack.indexChanged.connect(lambda _i: self.update_actions())
 
-    def _restore_antialiasing(self) -> None:
+    def _restore_view_options(self) -> None:
+        """The View menu's switches as the user left them (anti-aliasing, floor grid, culling)."""
         from genzi_desktop.viewport.gl_info import antialiasing_by_default
 
         on = self.settings.antialiasing(default=antialiasing_by_default())
         self.act_antialiasing.setChecked(on)
         self.viewport.set_antialiasing(on)
+        for action, name, apply in ((self.act_grid, "grid", self.viewport.set_grid_visible),
+                                    (self.act_culling, "culling", self.viewport.set_backface_culling)):
+            on = self.settings.view_option(name, action.isChecked())
+            action.setChecked(on)
+            apply(on)
+            action.toggled.connect(lambda checked, name=name: self.settings.set_view_option(name, checked))
 
     def set_antialiasing(self, on: bool) -> None:
         self.viewport.set_antialiasing(on)
@@ -318,6 +325,12 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
+        if not self._shut_down and self.generation is not None:
+            from genzi_desktop.controllers.unsaved import confirm_discard
+
+            if not confirm_discard(self.generation.projects, "quitting"):
+                event.ignore()  # the user cancelled, or the save did not happen
+                return
         runner = self.generation.runner if self.generation is not None else None
         if runner is not None and runner.is_running():
             # Cancel and close once the job has stopped: some steps (building the body model)

@@ -41,8 +41,9 @@ class SceneLoading:
             return None
         return dialog.options()
 
-    def open_scene(self, path: str | Path, options=None) -> None:
-        """Load ``path`` in the background; asks for up axis/unit for OBJ/PLY/STL/FBX."""
+    def open_scene(self, path: str | Path, options=None, *, for_project: bool = False) -> None:
+        """Load ``path`` in the background; asks for up axis/unit for OBJ/PLY/STL/FBX, and first
+        whether to save unsaved bodies of another scene (not when ``for_project`` opens it)."""
         path = Path(path).expanduser()
         if self._load_task is not None and self._load_task.is_running():
             self.statusBar().showMessage("A scene is still loading; wait or press Cancel.", 5000)
@@ -56,6 +57,11 @@ class SceneLoading:
                 path, f"{path.name} is not a scene format GenZI Desktop can open.",
                 f"Open one of: {scene_io.supported_formats_text()} (export one from your modelling tool).")
             return
+        if not for_project and self.generation is not None:
+            from genzi_desktop.controllers.unsaved import confirm_scene_change
+
+            if not confirm_scene_change(self.generation.projects, path):
+                return
         remembered = self.settings.import_options(path) if options is None else None
         if remembered is not None and not scene_io.needs_import_options(path):
             options = scene_io.SceneImportOptions(**remembered)  # chosen with File > Reopen with…
@@ -125,7 +131,9 @@ class SceneLoading:
         self.set_scene(scene, path, parts)
 
     def set_scene(self, scene, path: Path | None, parts: list | None = None) -> None:
-        """Show a loaded scene; the old target, cameras and undo history go with the old scene."""
+        """Show a loaded scene; the old target, cameras and undo history go with the old scene.
+        The same file again (Reopen with up axis and unit) keeps the parts the user hid."""
+        kept = self.outline_changes() if path is not None and path == self.scene_path else None
         old_renderer, self._renderer = self._renderer, None
         if old_renderer is not None:
             try:
@@ -139,7 +147,7 @@ class SceneLoading:
         self.viewport.set_target(None)
         self.viewport.set_cameras([])
         self.viewport.set_scene(scene, parts)
-        self.show_outline_of(scene)
+        self.show_outline_of(scene, kept)
         self.target_panel.set_target(None)
         self.camera_panel.set_cameras([])
         self.scene_label.setText(scene_summary(scene, path))

@@ -33,3 +33,22 @@ class EditCommand(QtGui.QUndoCommand):
     def undo(self) -> None:
         self.edit.undo(self.design)
         self._changed(self.edit.kind)
+
+
+class ModelCommand(QtGui.QUndoCommand):
+    """Runs a Qt-free edit (``redo``, ``undo``, ``text``); ``changed(again)`` shows its effect.
+    ``again`` is False on the first run, which the widget that asked for it already shows
+    (rebuilding that widget from inside its own signal is unsafe)."""
+
+    def __init__(self, edit, changed: Callable[[bool], None]) -> None:
+        super().__init__(edit.text)
+        self.edit, self._changed, self._first = edit, changed, True
+
+    def redo(self) -> None:
+        self.edit.redo()
+        self._changed(not self._first)
+        self._first = False
+
+    def undo(self) -> None:
+        self.edit.undo()
+        self._changed(True)

@@ -48,7 +48,7 @@ FORMATS: dict[str, FormatInfo] = {
     ),
     "fbx": FormatInfo(
         "fbx", ".fbx", "FBX 7.5 binary, rigged", True, "y", "cm", False,
-        "Armature + skin bound in the fitted pose; the header records the chosen axes/unit "
+        "Armature + skin in the fitted pose over the body's rest pose (as in GLB and USD); the header records the chosen axes/unit "
         "(default Y-up cm, Maya's; Blender and 3ds Max convert on import).",
     ),
     "usd": FormatInfo(

@@ -7,10 +7,12 @@ then rewrite the GlobalSettings header values in place (same byte sizes) to name
 frame, which is what Blender, Maya and 3ds Max read to place and scale the file (and this
 app's own loader, which knows its own files by the ``Creator`` text).
 
-The FBX armature's rest pose is the fitted pose: assimp writes each bone's current node
-transform as its bind transform, so a GLB with a T-pose bind and a fitted node pose came
-out of Blender as a straight mesh under bent bones. Binding in the fitted pose (mesh
-vertices = posed vertices) shows the same person in every tool and stays fully posable.
+assimp writes each bone's current node transform as its bind transform, so its file of a
+GLB with the rest-pose bind and a fitted node pose is a straight mesh under bent bones;
+:mod:`pipeline.export.fbx_bind` writes the true bind transforms back, so the FBX has the
+GLB's and USD's layout (rest pose = the body model's, bones posed = the fitted pose) and a
+bone posed in Blender moves the same way in every format. :mod:`pipeline.export.fbx_materials`
+makes its Phong materials import as the GLB's PBR ones.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from pipeline.core.atomic import write_bytes_atomic
 from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.errors import ExportError
+from pipeline.export.fbx_bind import set_bind_pose
+from pipeline.export.fbx_materials import fix_materials
 from pipeline.export.gltf_skin import write_glb
 from pipeline.scene.fbx_header import creator, own_creator
 from pipeline.scene.fbx_header import read_frame_label  # noqa: F401 - one reader of the header, used by checks
@@ -107,17 +111,23 @@ def label_frame(path: Path, frame: AxesUnits) -> None:
     write_bytes_atomic(path, bytes(data))
 
 
-def bind_in_fitted_pose(body: ExportBody) -> ExportBody:
-    """The same body with its rig bound in the fitted pose (rest = posed)."""
-    if body.skin is None:
-        return body
-    skin = dataclasses.replace(
-        body.skin,
-        rest_vertices=np.asarray(body.vertices, dtype=np.float64),
-        bind_matrices=np.asarray(body.skin.posed_matrices, dtype=np.float64),
-    )
-    pieces = [dataclasses.replace(p, rest_vertices=p.vertices) for p in body.pieces]
-    return dataclasses.replace(body, skin=skin, pieces=pieces)
+def _bind_transforms(bodies: Sequence[ExportBody], frame: AxesUnits) -> dict[str, np.ndarray]:
+    """Bone node name (as the GLB names it) -> its world bind transform in ``frame``."""
+    rigged = [b for b in bodies if b.skin is not None]
+    out = {}
+    for body in rigged:
+        prefix = f"{body.name}_" if len(rigged) > 1 else ""
+        for name, matrix in zip(body.skin.bone_names, frame.rigid(body.skin.bind_matrices)):
+            out[f"{prefix}{name}"] = matrix
+    return out
+
+
+def _roughness_by_material(glb: Path) -> dict[str, float]:
+    import pygltflib
+
+    gltf = pygltflib.GLTF2().load(str(glb))
+    return {m.name: float(m.pbrMetallicRoughness.roughnessFactor) for m in gltf.materials
+            if m.name and m.pbrMetallicRoughness is not None and m.pbrMetallicRoughness.roughnessFactor is not None}
 
 
 def write_fbx(
@@ -130,7 +140,6 @@ def write_fbx(
     """Binary FBX 7.5 with armature, skin clusters and the fitted pose (via GLB + assimp)."""
     path = Path(path)
     exe = find_assimp()  # fail before any work when it is missing
-    bodies = [bind_in_fitted_pose(b) for b in bodies]
     with tempfile.TemporaryDirectory(prefix="genzi_fbx_") as tmp:
         glb = Path(tmp) / "bodies.glb"
         write_glb(bodies, glb, frame=frame, static_meshes=static_meshes)
@@ -139,5 +148,9 @@ def write_fbx(
         if not out.is_file() or out.stat().st_size == 0:
             raise ExportError(f"assimp ({exe}) wrote no FBX file.")
         label_frame(out, frame)
+        data = bytearray(out.read_bytes())
+        fix_materials(data, _roughness_by_material(glb))
+        set_bind_pose(data, _bind_transforms(bodies, frame))
+        write_bytes_atomic(out, bytes(data))
         shutil.copyfile(out, path)
     return [path]

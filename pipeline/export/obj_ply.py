@@ -72,15 +72,25 @@ def _texture_colours(piece) -> np.ndarray:
 
 
 def _with_alpha(mtl: str, bodies: Sequence[ExportBody]) -> str:
-    """Add the ``d`` (opacity) line MTL readers expect to translucent materials."""
-    alpha = {p.material.name: p.material.alpha for b in bodies for p in b.pieces if p.material.alpha < 0.999}
+    """Add the ``d`` (opacity) line MTL readers expect to translucent materials, and give each
+    person's material its roughness: ``Pr`` (the PBR extension Blender reads) and the Phong
+    exponent ``Ns`` = 1000 (1 - r)^2 that Blender and 3ds Max turn back into r (trimesh's
+    default Ns 1 imported as roughness 0.97 whatever the material)."""
+    looks = {}
+    for body in bodies:
+        for piece in body.pieces:
+            looks[piece.material.name] = looks[f"{body.name}_{piece.name}"] = piece.material
     lines, current = [], None
     for line in mtl.splitlines():
+        if current in looks and line.startswith("Ns "):
+            line = f"Ns {1000.0 * (1.0 - looks[current].roughness) ** 2:.4f}"
         lines.append(line)
         if line.startswith("newmtl "):
             current = line.split(None, 1)[1].strip()
-            if current in alpha:
-                lines.append(f"d {alpha[current]:.3f}")
+            if current in looks:
+                lines.append(f"Pr {looks[current].roughness:.3f}")
+                if looks[current].alpha < 0.999:
+                    lines.append(f"d {looks[current].alpha:.3f}")
     return "\n".join(lines) + "\n"
 
 

@@ -24,7 +24,7 @@ from pipeline.export.axes_units import AxesUnits
 from pipeline.export.bodies import ExportBody
 from pipeline.export.gltf_skin import BODY_COLOR, colour_of
 from pipeline.export.scene_textures import texture_of
-from pipeline.export.usd_textures import TextureFiles, add_texture
+from pipeline.export.usd_textures import TextureFiles, add_texture, feed_texture
 
 USD_FRAME = AxesUnits(up="z", units="m")
 POSE_TIME = 1.0  # the one frame the fitted pose is also stored at
@@ -96,8 +96,9 @@ def _local(world: np.ndarray, parents: np.ndarray) -> np.ndarray:
     return out
 
 
-def _add_person(stage, root: str, body: ExportBody, frame: AxesUnits, material) -> None:
-    from pxr import Gf, Sdf, UsdGeom, UsdSkel, Vt
+def _add_person(stage, root: str, body: ExportBody, frame: AxesUnits, material,
+                textures: TextureFiles | None = None) -> None:
+    from pxr import Gf, UsdSkel, Vt
 
     skin = body.skin
     if skin is None:
@@ -126,16 +127,63 @@ def _add_person(stage, root: str, body: ExportBody, frame: AxesUnits, material) 
         attribute.Set(value)
         attribute.Set(value, POSE_TIME)
     UsdSkel.BindingAPI.Apply(skeleton.GetPrim()).CreateAnimationSourceRel().SetTargets([animation.GetPath()])
-    mesh = _mesh(stage, f"{root}/Body", frame.points(skin.rest_vertices), skin.faces, material, BODY_COLOR)
+    if not body.pieces:
+        mesh = _mesh(stage, f"{root}/Body", frame.points(skin.rest_vertices), skin.faces, material, BODY_COLOR)
+        _bind(mesh, skeleton, skin.joint_indices, skin.joint_weights)
+        return
+    looks: dict[tuple, tuple] = {}
+    used: set[str] = {"Skeleton"}
+    for piece in body.pieces:  # clothes, hair and skin: one mesh each, all bound to the one skeleton
+        look = _piece_material(stage, f"/World/Looks/{root.rsplit('/', 1)[-1]}_", piece, looks, textures)
+        mesh = _mesh(stage, f"{root}/{prim_name(piece.name, used)}", frame.points(piece.rest_vertices),
+                     piece.faces, look[0], piece.material.rgba)
+        if piece.texture is not None and textures is not None:
+            _st(mesh, piece.uv)
+        _bind(mesh, skeleton, piece.joint_indices, piece.joint_weights)
+
+
+def _bind(mesh, skeleton, joint_indices, joint_weights) -> None:
+    from pxr import Gf, Sdf, UsdSkel, Vt
+
     binding = UsdSkel.BindingAPI.Apply(mesh.GetPrim())
     binding.CreateSkeletonRel().SetTargets([skeleton.GetPath()])
-    idx = np.asarray(skin.joint_indices, dtype=np.int32)
-    w = np.asarray(skin.joint_weights, dtype=np.float32)
+    idx = np.asarray(joint_indices, dtype=np.int32)
+    w = np.asarray(joint_weights, dtype=np.float32)
     w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-12)
     binding.CreateJointIndicesPrimvar(False, 4).Set(Vt.IntArray.FromNumpy(idx.reshape(-1)))
     binding.CreateJointWeightsPrimvar(False, 4).Set(Vt.FloatArray.FromNumpy(w.reshape(-1)))
     binding.CreateGeomBindTransformAttr(Gf.Matrix4d(1.0))
     mesh.GetPrim().CreateAttribute("genzi:role", Sdf.ValueTypeNames.String).Set("person")
+
+
+def _piece_material(stage, prefix: str, piece, looks: dict, textures: TextureFiles | None):
+    """One UsdPreviewSurface per (material, image) of a person: colour, roughness, opacity and
+    the baked texture when there is one."""
+    from PIL import Image
+    from pxr import Sdf
+
+    mat = piece.material
+    image = None if piece.texture is None or textures is None else Image.fromarray(piece.texture)
+    key = (mat.name, None if image is None else textures.path_of(image))
+    if key not in looks:
+        rgba = mat.rgba if image is None else (1.0, 1.0, 1.0, mat.alpha)
+        material, shader = _material(stage, f"{prefix}{prim_name(mat.name, set())}_{len(looks)}", rgba)
+        shader.GetInput("roughness").Set(float(mat.roughness))
+        if image is not None:
+            feed_texture(stage, material, shader, key[1], (1.0, 1.0, 1.0, float(mat.alpha)))
+        if mat.alpha < 0.999:
+            shader.CreateInput("opacity", Sdf.ValueTypeNames.Float).Set(float(mat.alpha))
+        looks[key] = (material, shader)
+    return looks[key]
+
+
+def _st(mesh, uv: np.ndarray) -> None:
+    """Per-vertex texture coordinates, v up (USD's convention and the pieces')."""
+    from pxr import Sdf, UsdGeom, Vt
+
+    primvar = UsdGeom.PrimvarsAPI(mesh.GetPrim()).CreatePrimvar("st", Sdf.ValueTypeNames.TexCoord2fArray,
+                                                                UsdGeom.Tokens.vertex)
+    primvar.Set(Vt.Vec2fArray.FromNumpy(np.asarray(uv, dtype=np.float32)))
 
 
 def build_stage(stage, bodies: Sequence[ExportBody], frame: AxesUnits, static_meshes: Sequence[tuple[str, object]],
@@ -157,7 +205,7 @@ def build_stage(stage, bodies: Sequence[ExportBody], frame: AxesUnits, static_me
         root = f"/World/People/{prim_name(body.name, used)}"
         if body.skin is None:
             UsdGeom.Xform.Define(stage, root)
-        _add_person(stage, root, body, frame, body_material)
+        _add_person(stage, root, body, frame, body_material, textures)
     if static_meshes:
         UsdGeom.Scope.Define(stage, "/World/Scene")
     for name, mesh in static_meshes:

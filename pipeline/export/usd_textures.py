@@ -33,9 +33,9 @@ class TextureFiles:
         return self._written[key]
 
 
-def add_texture(stage, material, shader, mesh, texture, files: TextureFiles) -> None:
-    """Feed ``shader``'s diffuseColor from ``texture`` (a SceneTexture) and give ``mesh`` its st."""
-    from pxr import Sdf, UsdGeom, UsdShade, Vt
+def feed_texture(stage, material, shader, file: str, factor) -> None:
+    """Feed ``shader``'s diffuseColor from the image ``file`` read through the mesh's ``st``."""
+    from pxr import Sdf, UsdShade
 
     base = material.GetPath()
     reader = UsdShade.Shader.Define(stage, base.AppendChild("st_reader"))
@@ -43,11 +43,18 @@ def add_texture(stage, material, shader, mesh, texture, files: TextureFiles) -> 
     reader.CreateInput("varname", Sdf.ValueTypeNames.Token).Set("st")
     image = UsdShade.Shader.Define(stage, base.AppendChild("base_colour"))
     image.CreateIdAttr("UsdUVTexture")
-    image.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(files.path_of(texture.image))
+    image.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(file)
     image.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(reader.ConnectableAPI(), "result")
-    image.CreateInput("scale", Sdf.ValueTypeNames.Float4).Set(tuple(float(c) for c in texture.factor))
+    image.CreateInput("scale", Sdf.ValueTypeNames.Float4).Set(tuple(float(c) for c in factor))
     rgb = image.CreateOutput("rgb", Sdf.ValueTypeNames.Float3)
     shader.GetInput("diffuseColor").ConnectToSource(rgb)
+
+
+def add_texture(stage, material, shader, mesh, texture, files: TextureFiles) -> None:
+    """Feed ``shader``'s diffuseColor from ``texture`` (a SceneTexture) and give ``mesh`` its st."""
+    from pxr import Sdf, UsdGeom, Vt
+
+    feed_texture(stage, material, shader, files.path_of(texture.image), texture.factor)
     st = np.asarray(texture.uv, dtype=np.float32).copy()
     st[:, 1] = 1.0 - st[:, 1]  # glTF's v points down, USD's up
     primvar = UsdGeom.PrimvarsAPI(mesh.GetPrim()).CreatePrimvar("st", Sdf.ValueTypeNames.TexCoord2fArray,
