@@ -139,7 +139,7 @@ class GenerationController(QtCore.QObject):
         person = self.project.person
         w.design.target = Target.from_dict(person.target) if person.target else None
         w.design.cameras = [Camera.from_dict(c) for c in person.cameras]
-        w.undo_stack.clear()
+        w.histories.follow(self.project.people, person)  # the person's own undo history
         w.design_changed("target")
         w.design_changed("cameras")
         self.prompt_panel.set_values(person.prompt)

@@ -48,6 +48,7 @@ class ProjectController(QtCore.QObject):
         self.autosave_slot = AutosaveSlot(data_dir / "autosave", new_session_id())
         self.autosave_slot.claim()
         self.project: Project = new_project(self.workspace)
+        self.window.histories.follow(self.project.people, self.project.person)
         self.project_path: Path | None = None
         self._opening: Project | None = None
         self._shut_down = False
@@ -378,6 +379,8 @@ class ProjectController(QtCore.QObject):
             shutil.rmtree(root, ignore_errors=True)
 
     def _replace_project(self, project: Project) -> None:
+        """Open ``project`` in the window; the old one's working folder and undo histories go."""
         old, self.project = self.project, project
+        self.window.histories.follow(project.people, project.person)
         if old is not project:
             self._discard_working_folder(old)

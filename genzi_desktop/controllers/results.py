@@ -66,8 +66,8 @@ class ResultsController(QtCore.QObject):
 
     @QtCore.Slot(int)
     def remove_person(self, index: int) -> None:
-        """Remove a person and their bodies; asked first when they have bodies (switching people
-        starts a new undo history, so this one cannot be undone)."""
+        """Remove a person and their bodies; asked first when they have bodies. Not undoable:
+        the person's undo history goes with them."""
         if len(self.project.people) <= 1 or self.generation.is_busy():
             return
         if not self._confirm_remove(self.project.people[index]):

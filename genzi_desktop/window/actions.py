@@ -13,9 +13,9 @@ def build_actions(w) -> None:
                                 "Open the scene again in an up axis or unit you choose")
     w.act_screenshot = w.add_action("Save &screenshot…", w.save_screenshot_dialog, "Ctrl+Shift+S")
     w.act_quit = w.add_action("&Quit", w.close, SK.Quit)
-    w.act_undo = w.undo_stack.createUndoAction(w, "&Undo")
+    w.act_undo = w.histories.group.createUndoAction(w, "&Undo")  # follows the selected person
     w.act_undo.setShortcut(QtGui.QKeySequence(SK.Undo))
-    w.act_redo = w.undo_stack.createRedoAction(w, "&Redo")
+    w.act_redo = w.histories.group.createRedoAction(w, "&Redo")
     w.act_redo.setShortcut(QtGui.QKeySequence(SK.Redo))
     w.addAction(w.act_undo)
     w.addAction(w.act_redo)

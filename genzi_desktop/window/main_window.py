@@ -1,4 +1,4 @@
-"""The main window: menus, docks, the viewport, the undo stack and remembered settings.
+"""The main window: menus, docks, the viewport, the undo histories and remembered settings.
 
 It wires panels to the design: every change of the target or cameras goes through
 ``apply_edit`` (an undoable ``genzi_desktop.model.edits.Edit``); slow work (loading, view selection,
@@ -24,6 +24,7 @@ from genzi_desktop.window.actions import build_actions, build_menus, name_action
 from genzi_desktop.window.design_edits import DesignEditing
 from genzi_desktop.window.outline_view import OutlineView
 from genzi_desktop.window.scene_loading import SceneLoading
+from genzi_desktop.window.undo import PersonHistories
 from genzi_desktop.window.view_selection import ViewSelection
 from genzi_desktop.workers.tasks import TaskHandle, stop_all_tasks
 
@@ -52,7 +53,7 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
         self.exporter = None
         self.scene = None
         self.scene_path: Path | None = None
-        self.undo_stack = QtGui.QUndoStack(self)
+        self.histories = PersonHistories(self)  # one undo stack per person; the active one is ``undo_stack``
         self._load_task: TaskHandle | None = None
         self._views_task: TaskHandle | None = None
         self._renderer = None  # off-screen SceneRenderer for thumbnails, made in a worker
@@ -76,7 +77,7 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
         self.add_dock("Cameras", self.camera_panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.add_dock("Log", self.log_panel, QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
         self.docks["Log"].hide()
-        history = QtWidgets.QUndoView(self.undo_stack, self)
+        history = QtWidgets.QUndoView(self.histories.group, self)
         history.setEmptyLabel("(scene opened)")
         self.add_dock("History", history, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks["History"].hide()
@@ -100,6 +101,11 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
         self._restore_window()
         self._restore_view_options()
         self.update_actions()
+
+    @property
+    def undo_stack(self) -> QtGui.QUndoStack:
+        """The selected person's undo history: where edits go and what Ctrl+Z undoes."""
+        return self.histories.active
 
     # ------------------------------------------------------------------ construction
     def add_dock(self, title: str, widget: QtWidgets.QWidget, area) -> QtWidgets.QDockWidget:
@@ -153,7 +159,7 @@ class MainWindow(SceneLoading, DesignEditing, ViewSelection, OutlineView, QtWidg
         cp.deleteRequested.connect(self.delete_camera)
         cp.cameraEdited.connect(self.on_camera_edited)
         self.cancel_button.clicked.connect(self.cancel_running)
-        self.undo_stack.indexChanged.connect(lambda _i: self.update_actions())
+        self.histories.group.indexChanged.connect(lambda _i: self.update_actions())
 
     def _restore_view_options(self) -> None:
         """The View menu's switches as the user left them (anti-aliasing, floor grid, culling)."""

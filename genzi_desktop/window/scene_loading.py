@@ -141,7 +141,7 @@ class SceneLoading:
             except Exception:  # pragma: no cover
                 pass
         self.scene, self.scene_path = scene, path
-        self.undo_stack.clear()
+        self.histories.clear()
         self.design.target = None
         self.design.cameras = []
         self.viewport.set_target(None)

@@ -1,10 +1,11 @@
-"""QUndoCommand adapter over the Qt-free edits in ``genzi_desktop.model.edits``."""
+"""QUndoCommand adapters over the Qt-free edits in ``genzi_desktop.model.edits``, and the
+per-person undo histories they go on."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6 import QtGui
+from PySide6 import QtCore, QtGui
 
 from genzi_desktop.model.edits import Design, Edit
 
@@ -52,3 +53,51 @@ class ModelCommand(QtGui.QUndoCommand):
     def undo(self) -> None:
         self.edit.undo()
         self._changed(True)
+
+
+class PersonHistories(QtCore.QObject):
+    """One undo stack per person in a ``QUndoGroup``: the active stack is the selected person's,
+    so switching to another person and back keeps Ctrl+Z working on the first one's edits.
+
+    Stacks are keyed by the person object (rows move when people are removed). A stack goes
+    when its person leaves the project (removal cannot be undone) or with the project.
+    """
+
+    def __init__(self, parent: QtCore.QObject) -> None:
+        super().__init__(parent)
+        self.group = QtGui.QUndoGroup(self)
+        self._owned: dict[int, tuple[object, QtGui.QUndoStack]] = {}
+        self._spare: QtGui.QUndoStack | None = self._new_stack()  # edits before the first person exists
+        self.group.setActiveStack(self._spare)
+
+    def _new_stack(self) -> QtGui.QUndoStack:
+        stack = QtGui.QUndoStack(self)
+        self.group.addStack(stack)
+        return stack
+
+    @property
+    def active(self) -> QtGui.QUndoStack:
+        return self.group.activeStack()
+
+    def stacks(self) -> list[QtGui.QUndoStack]:
+        return list(self.group.stacks())
+
+    def follow(self, people, active) -> QtGui.QUndoStack:
+        """Drop the stacks of people no longer in ``people`` and make ``active``'s stack the
+        group's active one (a new stack for a new person)."""
+        alive = {id(p) for p in people}
+        for key in [k for k in self._owned if k not in alive]:
+            _person, stack = self._owned.pop(key)
+            self.group.removeStack(stack)
+            stack.deleteLater()
+        if id(active) not in self._owned:
+            stack, self._spare = self._spare or self._new_stack(), None
+            self._owned[id(active)] = (active, stack)
+        stack = self._owned[id(active)][1]
+        self.group.setActiveStack(stack)
+        return stack
+
+    def clear(self) -> None:
+        """Empty every person's history (a new scene: the edits were of the old one)."""
+        for stack in self.stacks():
+            stack.clear()
