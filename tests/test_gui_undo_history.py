@@ -61,3 +61,46 @@ def test_each_person_keeps_their_undo_history_across_switches(window, qtbot, sam
     # a new project starts with one empty history
     c.projects.new_project()
     assert len(window.histories.stacks()) == 1 and not window.undo_stack.canUndo()
+
+
+def _fill_gallery(gallery) -> None:
+    """Two views with two painted images each, as a run streams them in."""
+    rng = np.random.default_rng(0)
+    for view in ("view_00", "view_01"):
+        gallery.on_view_rendered(view, rng.integers(0, 255, (48, 48, 3), dtype=np.uint8))
+        for sample in (0, 1):
+            gallery.on_inpaint_done(view, sample, rng.integers(0, 255, (48, 48, 3), dtype=np.uint8), None, 1)
+
+
+def _ticks(gallery) -> dict:
+    return {v: (row.check.isChecked(), [row.tiles[s].check.isChecked() for s in sorted(row.tiles)])
+            for v, row in gallery.rows.items()}
+
+
+def test_unticking_a_gallery_view_is_an_undo_step(window, qtbot):
+    c = window.generation
+    person, gallery = c.project.person, c.gallery
+    _fill_gallery(gallery)
+    all_ticked = {"view_00": (True, [True, True]), "view_01": (True, [True, True])}
+    assert _ticks(gallery) == all_ticked and person.excluded_images == []
+    steps = window.undo_stack.count()
+
+    gallery.rows["view_01"].check.click()  # the user leaves a view out: one step, not one per image
+    assert window.undo_stack.count() == steps + 1 and window.undo_stack.undoText() == "Leave out view_01"
+    assert person.excluded_images == ["*/*/view_01"] == gallery.excluded()
+    assert _ticks(gallery)["view_01"] == (False, [False, False])
+
+    window.act_undo.trigger()  # back in the model and in the widget
+    assert person.excluded_images == [] and gallery.excluded() == []
+    assert _ticks(gallery) == all_ticked
+    window.act_redo.trigger()
+    assert person.excluded_images == ["*/*/view_01"] and _ticks(gallery)["view_01"] == (False, [False, False])
+    window.act_undo.trigger()
+
+    gallery.rows["view_00"].tiles[1].check.click()  # a single image
+    key = "round_1/images/set_1/view_00.png"
+    assert person.excluded_images == [key] == gallery.excluded()
+    window.act_undo.trigger()
+    assert person.excluded_images == [] and _ticks(gallery) == all_ticked
+    # the undos pushed nothing themselves: the tile step replaced the undone view step
+    assert window.undo_stack.count() == steps + 1 and window.undo_stack.index() == steps

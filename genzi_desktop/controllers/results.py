@@ -1,5 +1,6 @@
 """People and their kept results: the Results panel, the bodies drawn in the viewport,
-visibility, highlighting, renaming and deleting (the last three undoable)."""
+visibility, highlighting, renaming and deleting (the last three undoable), and the gallery
+images a person's fit leaves out (undoable too: an unticked view comes back with Ctrl+Z)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from genzi_desktop.model.project import ResultEntry
-from genzi_desktop.model.result_edits import DeleteResult, Rename, SetResultVisible
+from genzi_desktop.model.result_edits import DeleteResult, Rename, SetExcludedImages, SetResultVisible
 from genzi_desktop.viewport.view import BODY_COLOR, SELECTED_CAMERA_COLOR
 from genzi_desktop.window.undo import ModelCommand
 from pipeline.core.obj_mesh import read_obj
@@ -40,6 +41,7 @@ class ResultsController(QtCore.QObject):
         rp.addPersonRequested.connect(self.add_person)
         rp.removePersonRequested.connect(self.remove_person)
         rp.resultSelected.connect(self.highlight_result)
+        generation.gallery.exclusionsChanged.connect(self.set_excluded_images)
 
     @property
     def project(self):
@@ -142,6 +144,17 @@ class ResultsController(QtCore.QObject):
             vp.plotter.render()
         if again:
             self.generation.results_panel.show_project(self.project)
+
+    @QtCore.Slot(object, object)
+    def set_excluded_images(self, before: list[str], after: list[str]) -> None:
+        """The user ticked or unticked in the gallery: the selected person's exclusions follow."""
+        person = self.project.person
+        self._push(SetExcludedImages(person, before, after), lambda again: self._show_excluded(person, again))
+
+    def _show_excluded(self, person, again: bool) -> None:
+        """Undo and redo tick the gallery as the person's exclusions say (a click shows itself)."""
+        if again and person is self.project.person:
+            self.generation.gallery.set_excluded(person.excluded_images)
 
     def _push(self, edit, changed) -> None:
         self.window.undo_stack.push(ModelCommand(edit, changed))

@@ -1,4 +1,5 @@
-"""Undoable edits of the kept results in the Results panel: delete, rename, show/hide. Qt-free;
+"""Undoable edits of the kept results in the Results panel (delete, rename, show/hide) and of
+the gallery images a person's fit leaves out. Qt-free;
 ``genzi_desktop.window.undo.ModelCommand`` puts them on the window's undo stack.
 
 They hold the person and result objects, not row numbers, so an undo finds them wherever the
@@ -48,3 +49,21 @@ class SetResultVisible:
 
     def undo(self) -> None:
         self.result.visible = self.old
+
+
+class SetExcludedImages:
+    """Tick or untick views and images in the gallery: what a re-fit of the person leaves out
+    (exclusion keys as ``GalleryPanel.excluded`` writes them)."""
+
+    def __init__(self, person: Person, old: list[str], new: list[str]) -> None:
+        self.person, self.old, self.new = person, list(old), list(new)
+        added = set(new) - set(old)
+        views = {k.rsplit("/", 1)[-1].removesuffix(".png") for k in (added or set(old) - set(new))}
+        what = views.pop() if len(views) == 1 else "images"
+        self.text = f"{'Leave out' if added else 'Use'} {what}"
+
+    def redo(self) -> None:
+        self.person.excluded_images = list(self.new)
+
+    def undo(self) -> None:
+        self.person.excluded_images = list(self.old)

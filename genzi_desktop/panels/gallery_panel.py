@@ -8,6 +8,8 @@ the GUI thread. Live plots show the fit's loss terms and the views' confidences.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
@@ -51,15 +53,18 @@ class ViewRow(QtWidgets.QWidget):
         return self.tiles[sample]
 
     def _view_toggled(self, on: bool) -> None:
-        for tile in self.tiles.values():
-            tile.check.setChecked(on)
+        with self._gallery.muted():  # the tiles follow the view: one change, not one per tile
+            for tile in self.tiles.values():
+                tile.check.setChecked(on)
         self._gallery.on_view_toggled(self.view, on)
 
 
 class GalleryPanel(QtWidgets.QWidget):
-    """Streams a run's images; emits ``refitRequested(excluded)`` for re-fitting."""
+    """Streams a run's images; emits ``refitRequested(excluded)`` for re-fitting and
+    ``exclusionsChanged(before, after)`` when the user ticks or unticks (an undo step)."""
 
     refitRequested = QtCore.Signal(object)  # list of exclusion keys (refit_from_images form)
+    exclusionsChanged = QtCore.Signal(object, object)
     importRequested = QtCore.Signal()
     selectionChanged = QtCore.Signal()
 
@@ -68,6 +73,8 @@ class GalleryPanel(QtWidgets.QWidget):
         self.rows: dict[str, ViewRow] = {}
         self.round = 1
         self.current_set = ""
+        self._shown_excluded: list[str] = []  # the exclusions as of the last change
+        self._mute = 0
         scroll = QtWidgets.QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setMinimumHeight(TILE + 60)  # at least one whole row of images
@@ -117,6 +124,7 @@ class GalleryPanel(QtWidgets.QWidget):
         self.conf_plot.clear()
         self.empty_label.show()
         self.refit_button.setEnabled(False)
+        self._shown_excluded = []
 
     def row(self, view: str) -> ViewRow:
         if view not in self.rows:
@@ -187,9 +195,27 @@ class GalleryPanel(QtWidgets.QWidget):
     # ---- human in the loop --------------------------------------------------------------------
     @QtCore.Slot(str, int, bool)
     def on_tile_toggled(self, view: str, sample: int, on: bool) -> None:
-        self.selectionChanged.emit()
+        self._ticks_changed()
 
     def on_view_toggled(self, view: str, on: bool) -> None:
+        self._ticks_changed()
+
+    @contextmanager
+    def muted(self):
+        """Ticks set inside are not the user's changes (a view's tiles, restoring a state)."""
+        self._mute += 1
+        try:
+            yield
+        finally:
+            self._mute -= 1
+
+    def _ticks_changed(self) -> None:
+        if self._mute:
+            return
+        before, after = self._shown_excluded, self.excluded()
+        if after != before:
+            self._shown_excluded = after
+            self.exclusionsChanged.emit(before, after)
         self.selectionChanged.emit()
 
     def excluded(self) -> list[str]:
@@ -206,7 +232,16 @@ class GalleryPanel(QtWidgets.QWidget):
         return out
 
     def set_excluded(self, keys: list[str]) -> None:
-        """Tick state from stored exclusion keys (opening a project)."""
+        """Show exactly the exclusions ``keys`` (opening a project, undo); not a user's change."""
+        with self.muted():
+            self._set_ticks(keys)
+        self._shown_excluded = self.excluded()
+
+    def _set_ticks(self, keys: list[str]) -> None:
+        for row in self.rows.values():
+            row.check.setChecked(True)
+            for tile in row.tiles.values():
+                tile.check.setChecked(True)
         for key in keys:
             parts = key.replace(".png", "").split("/")
             view = parts[-1]
