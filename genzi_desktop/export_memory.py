@@ -1,5 +1,6 @@
 """The export sections the app remembers between sessions, in QSettings: one per format (the
-receiving tools differ: Rhino wants Z-up, Maya Y-up centimetres) and the format last used.
+receiving tools differ: Rhino wants Z-up, Maya Y-up centimetres), the format last used, and
+whether the user exports the selected bodies or all of them.
 
 Each section is the settings tree's own :class:`~pipeline.core.export_settings.ExportSettings`,
 stored as JSON and read back through the tree. Versions before the export section wrote loose
@@ -24,6 +25,8 @@ log = logging.getLogger("genzi_desktop")
 
 #: QSettings keys: the export section last used per format (JSON), and that format.
 SECTION_KEY, LAST_KEY = "exportSettings", "exportSettings/last"
+#: True when the user last chose "All bodies" over "Selected bodies".
+ALL_BODIES_KEY = "exportSettings/allBodies"
 #: The group older versions kept their export choices in.
 OLD_GROUP = "export"
 
@@ -49,6 +52,15 @@ def remember(qs: QtCore.QSettings, section: ExportSettings) -> None:
     """Keep ``section`` for its format, and that format as the last one used."""
     qs.setValue(f"{SECTION_KEY}/{section.format}", json.dumps(asdict(section)))
     qs.setValue(LAST_KEY, section.format)
+
+
+def all_bodies(qs: QtCore.QSettings) -> bool | None:
+    """Whether the user last exported all bodies (True) or the selected ones; None before."""
+    return bool(qs.value(ALL_BODIES_KEY, False, type=bool)) if qs.contains(ALL_BODIES_KEY) else None
+
+
+def remember_all_bodies(qs: QtCore.QSettings, on: bool) -> None:
+    qs.setValue(ALL_BODIES_KEY, bool(on))
 
 
 def _old_section(qs: QtCore.QSettings, fmt: str, app: str | None) -> ExportSettings:

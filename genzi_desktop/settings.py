@@ -1,8 +1,10 @@
-"""Typed access to the app's QSettings (INI): recent files, last folder, per-file import choices."""
+"""Typed access to the app's QSettings (INI): recent files, last folder, per-file import choices,
+window and viewport switches, and how the outline was left (filter, open rows per file)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -44,9 +46,12 @@ class AppSettings:
 
     # ---- per-file import options ------------------------------------------------------
     @staticmethod
-    def _file_key(path: str | Path) -> str:
-        digest = hashlib.sha1(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:16]
-        return f"importOptions/{digest}"
+    def _digest(path: str | Path) -> str:
+        """A file's key in the INI (paths hold characters INI keys cannot)."""
+        return hashlib.sha1(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:16]
+
+    def _file_key(self, path: str | Path) -> str:
+        return f"importOptions/{self._digest(path)}"
 
     def import_options(self, path: str | Path) -> dict | None:
         key = self._file_key(path)
@@ -96,6 +101,26 @@ class AppSettings:
 
     def set_view_option(self, name: str, on: bool) -> None:
         self.qs.setValue(f"viewport/{name}", bool(on))
+
+    # ---- outline ------------------------------------------------------------------------------
+    def outline_filter(self) -> str:
+        """The text the outline was last filtered by (kept like a search box's)."""
+        return str(self.qs.value("outline/filter", "", type=str) or "")
+
+    def set_outline_filter(self, text: str) -> None:
+        self.qs.setValue("outline/filter", str(text))
+
+    def outline_expanded(self, scene: str | Path) -> list[tuple[str, ...]] | None:
+        """The rows (by path) the user left open in ``scene``'s outline; None before any."""
+        text = str(self.qs.value(f"outlineExpanded/{self._digest(scene)}", "", type=str) or "")
+        try:
+            rows = json.loads(text) if text else None
+        except ValueError:  # a damaged entry: the outline opens as for a new file
+            return None
+        return [tuple(str(p) for p in row) for row in rows if isinstance(row, list)] if isinstance(rows, list) else None
+
+    def set_outline_expanded(self, scene: str | Path, rows) -> None:
+        self.qs.setValue(f"outlineExpanded/{self._digest(scene)}", json.dumps(sorted(list(r) for r in rows)))
 
     def sync(self) -> None:
         self.qs.sync()

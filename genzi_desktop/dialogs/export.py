@@ -65,7 +65,9 @@ class ExportDialog(QtWidgets.QDialog):
         self.selected_radio = QtWidgets.QRadioButton("Selected bodies", self)
         self.all_radio = QtWidgets.QRadioButton("All bodies", self)
         self.selected_radio.setEnabled(has_selection)
-        (self.selected_radio if has_selection else self.all_radio).setChecked(True)
+        self._has_selection = has_selection
+        all_bodies = export_memory.all_bodies(qs)  # the user's last choice; the selection before one
+        (self.all_radio if all_bodies or not has_selection else self.selected_radio).setChecked(True)
         self.scene_check = QtWidgets.QCheckBox("Include the scene in the same file", self)
         self.scene_check.setEnabled(has_scene)
         self._has_scene = has_scene
@@ -157,8 +159,11 @@ class ExportDialog(QtWidgets.QDialog):
         self.app_combo.setCurrentIndex(max(0, self.app_combo.findData(key)))
 
     def remember(self) -> None:
-        """Keep the chosen section for its format, and which format was last used."""
+        """Keep the chosen section for its format, which format was last used and, when there
+        was a choice, selected or all bodies."""
         export_memory.remember(self.qs, self.choice())
+        if self._has_selection:  # "All" without a selection was no choice: keep the user's
+            export_memory.remember_all_bodies(self.qs, self.all_bodies())
 
     def accept_choice(self) -> None:
         self.remember()

@@ -4,12 +4,16 @@ box per row, and the row of whatever is selected here or clicked in the viewport
 A view of ``pipeline.scene.outline.Outline``: a click on a check box asks for the change
 (``visibilityRequested``), the window makes it an undoable edit, and the model decides what it
 means for the rows under and above; this widget only mirrors it.
+
+With the app's settings it keeps the filter text and, per scene file, the rows the user left
+open, so a restart shows the outline as it was left.
 """
 
 from __future__ import annotations
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from genzi_desktop.model.outline_state import row_paths
 from pipeline.scene.outline import OFF, ON, Outline
 
 NODE_ROLE = QtCore.Qt.ItemDataRole.UserRole
@@ -31,11 +35,16 @@ class OutlinePanel(QtWidgets.QWidget):
     #: the user selected a row: its node id (-1: nothing)
     rowSelected = QtCore.Signal(int)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, settings=None) -> None:
         super().__init__(parent)
         self.outline: Outline | None = None
+        self.settings = settings  # AppSettings, or None: nothing remembered
         self._items: list[QtWidgets.QTreeWidgetItem] = []
+        self._paths: list[tuple[str, ...]] = []  # each row's stable path, the key of the open rows
+        self._open: set[tuple[str, ...]] = set()  # rows open as the user left them
+        self._source = None  # the scene file the open rows are remembered for
         self._quiet = False
+        self._auto = False  # rows opened by the panel itself (defaults, filter): not remembered
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.filter = QtWidgets.QLineEdit(self)
@@ -50,15 +59,21 @@ class OutlinePanel(QtWidgets.QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.itemChanged.connect(self._item_changed)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
+        self.tree.itemExpanded.connect(lambda item: self._opened(item, True))
+        self.tree.itemCollapsed.connect(lambda item: self._opened(item, False))
         layout.addWidget(self.tree)
         self.summary = QtWidgets.QLabel("No scene", self)
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
+        if settings is not None:
+            self.filter.setText(settings.outline_filter())
+            self.filter.textChanged.connect(settings.set_outline_filter)
 
     # ---- filling -------------------------------------------------------------------
-    def set_outline(self, outline: Outline | None) -> None:
-        self.outline = outline
-        self._quiet = True
+    def set_outline(self, outline: Outline | None, source=None) -> None:
+        """Show ``outline``; ``source`` (its scene file) opens the rows the user left open there."""
+        self.outline, self._source = outline, source
+        self._quiet = self._auto = True
         self.tree.clear()
         self._items = []
         if outline is not None:
@@ -75,6 +90,7 @@ class OutlinePanel(QtWidgets.QWidget):
             self.tree.addTopLevelItems([self._items[r] for r in outline.roots])
             for root in outline.roots:  # open the top levels (storeys, layers), not every element
                 self._items[root].setExpanded(len(outline.roots) <= 12)
+            self._restore_open()
             hidden = sum(1 for n in outline.nodes if not n.children and n.hidden_by_default)
             elements = sum(1 for n in outline.nodes if not n.children)
             self.summary.setText(f"{elements:,} element{'s' if elements != 1 else ''}" + (f", {hidden:,} hidden by default (spaces, openings)"
@@ -84,6 +100,19 @@ class OutlinePanel(QtWidgets.QWidget):
         self._quiet = False
         self.refresh_checks()
         self._apply_filter(self.filter.text())
+        self._auto = False
+
+    def _restore_open(self) -> None:
+        """Open exactly the rows remembered for this scene file (the defaults before any)."""
+        self._paths = row_paths(self.outline)
+        remembered = (self.settings.outline_expanded(self._source)
+                      if self.settings is not None and self._source is not None else None)
+        if remembered is not None:
+            wanted = set(remembered)
+            for node, item in zip(self.outline.nodes, self._items):
+                if node.children:
+                    item.setExpanded(self._paths[node.node_id] in wanted)
+        self._open = {self._paths[i] for i, item in enumerate(self._items) if item.isExpanded()}
 
     def refresh_checks(self) -> None:
         """Mirror the model's visibility in the check boxes."""
@@ -107,6 +136,14 @@ class OutlinePanel(QtWidgets.QWidget):
     def set_row_visible(self, node_id: int, on: bool) -> None:
         """What a click on the row's check box does (for scripts and tests)."""
         self._items[node_id].setCheckState(0, QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
+
+    def _opened(self, item: QtWidgets.QTreeWidgetItem, on: bool) -> None:
+        """The user opened or closed a row: remember it for this scene file."""
+        if self._auto or self.settings is None or self._source is None or not self._paths:
+            return
+        path = self._paths[int(item.data(0, NODE_ROLE))]
+        (self._open.add if on else self._open.discard)(path)
+        self.settings.set_outline_expanded(self._source, self._open)
 
     @QtCore.Slot()
     def _selection_changed(self) -> None:
@@ -134,6 +171,7 @@ class OutlinePanel(QtWidgets.QWidget):
         """Show rows whose name holds ``text``, with their groups and everything inside them."""
         if self.outline is None:
             return
+        auto, self._auto = self._auto, True  # rows opened to show matches are not the user's
         needle = text.strip().lower()
         nodes = self.outline.nodes
         match = [not needle or needle in n.label.lower() for n in nodes]
@@ -147,3 +185,4 @@ class OutlinePanel(QtWidgets.QWidget):
             item.setHidden(not (match[n.node_id] or inside[n.node_id] or holds[n.node_id]))
             if needle and holds[n.node_id]:
                 item.setExpanded(True)
+        self._auto = auto

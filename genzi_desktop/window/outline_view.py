@@ -20,7 +20,7 @@ class OutlineView:
     _outline_changes_cache: tuple | None = None  # (outline, its visibility, its changes)
 
     def build_outline_dock(self) -> None:
-        self.outline_panel = OutlinePanel(self)
+        self.outline_panel = OutlinePanel(self, self.settings)  # remembers its filter and open rows
         self.add_dock("Outline", self.outline_panel, QtCore.Qt.DockWidgetArea.RightDockWidgetArea)
         self.outline_panel.visibilityRequested.connect(self.set_outline_visible)
         self.outline_panel.rowSelected.connect(self.on_outline_row)
@@ -29,7 +29,7 @@ class OutlineView:
         """A new scene: a new outline, everything shown except what the file hides by default,
         then the hidden/shown rows of ``changes`` (see :meth:`outline_changes`)."""
         self.outline = Outline(scene) if scene is not None else None
-        self.outline_panel.set_outline(self.outline)
+        self.outline_panel.set_outline(self.outline, self.scene_path)
         if changes:
             self.restore_outline(changes)
 
