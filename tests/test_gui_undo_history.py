@@ -104,3 +104,18 @@ def test_unticking_a_gallery_view_is_an_undo_step(window, qtbot):
     assert person.excluded_images == [] and _ticks(gallery) == all_ticked
     # the undos pushed nothing themselves: the tile step replaced the undone view step
     assert window.undo_stack.count() == steps + 1 and window.undo_stack.index() == steps
+
+
+def test_removing_another_person_keeps_the_active_persons_edits_and_history(window, sample_scene):
+    c = window.generation
+    window.set_scene(sample_scene, SAMPLE)
+    c.results.add_person()  # B
+    c.results.add_person()  # C
+    c.results.activate_person(1)  # B is active
+    window.set_target(Target(SOFA_SEAT, UP))
+    c.results.remove_person(0)  # A goes; B stays the one shown, target and history intact
+    assert c.project.person.name == "Person 2"
+    assert _point(window) == np.round(SOFA_SEAT, 3).tolist()
+    assert window.undo_stack.undoText() == "Place target"
+    window.act_undo.trigger()
+    assert window.design.target is None

@@ -69,16 +69,20 @@ class ResultsController(QtCore.QObject):
     @QtCore.Slot(int)
     def remove_person(self, index: int) -> None:
         """Remove a person and their bodies; asked first when they have bodies. Not undoable:
-        the person's undo history goes with them."""
+        the person's undo history goes with them. The person shown stays shown, with the edits
+        made in the window so far (rows after the removed one move up)."""
         if len(self.project.people) <= 1 or self.generation.is_busy():
             return
         if not self._confirm_remove(self.project.people[index]):
             return
+        self.generation.store_design()
+        shown = self.project.person
         person = self.project.people.pop(index)
         for r in person.results:
             self.window.viewport.set_body(body_key(index, r.id), None)
-        self.project.active_person = min(self.project.active_person, len(self.project.people) - 1)
-        self.generation.restore_design()
+        self.project.active_person = (min(index, len(self.project.people) - 1) if shown is person
+                                      else self._index_of(shown))
+        self.generation.restore_design()  # also redraws the bodies, keyed by the new rows
 
     def _confirm_remove(self, person) -> bool:
         if not person.results or not self.window.interactive:
