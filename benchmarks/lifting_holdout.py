@@ -184,6 +184,7 @@ def main(argv=None) -> int:
     ap.add_argument("--posture-starts", default=None,
                     help="comma-separated posture presets fitted as extra starts (default: the fit's own, "
                          "pipeline.lifting.starts.DEFAULT_STARTS; '' for none)")
+    ap.add_argument("--heights", default=None, help="comma-separated height phenotypes of extra starts (default: the fit's own)")
     ap.add_argument("--bias-only", action="store_true", help="write blazepose_bias.json from the clean views, no fits")
     args = ap.parse_args(argv)
 
@@ -236,8 +237,10 @@ def main(argv=None) -> int:
 
     report = set(hc.split()["report"])
     postures = DEFAULT_STARTS.postures if args.posture_starts is None else tuple(p for p in args.posture_starts.split(",") if p)
-    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures)}
+    heights = DEFAULT_STARTS.heights if args.heights is None else tuple(float(h) for h in args.heights.split(",") if h)
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures, heights=heights)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures),
+                     "heights": list(heights)}
     seeds = [int(s) for s in args.seeds.split(",") if s]
     extra = [int(s) for s in args.report_seeds.split(",") if s]
     jobs = [(cond, case, seed) for cond in args.conditions.split(",") for seed in seeds for case in cases]

@@ -115,3 +115,31 @@ def test_extra_starts_of_several_sets_run_in_one_batch_and_each_set_keeps_its_ow
         assert mpjpe_mm(out[k].result.keypoints3d, truths[k]) < 80.0
     # live steps name the sets the caller gave, not the extra starts
     assert {e.set_name for e in events if isinstance(e, LiftingStep)} == {"set_0", "set_1"}
+
+
+def test_height_starts_change_only_the_height_and_keep_the_pelvis():
+    from pipeline.body import load_body_model
+
+    body = load_body_model("anny", device="cpu")
+    p = body.init_params()
+    p["translation"] = torch.tensor([[0.3, -2.0, 0.9]])
+    kp = _keypoints(body, p)
+    target = kp[[LH, RH]].mean(0)
+    obs = project_observations(kp, ring_cameras(target, n=6))
+    problem = FitProblem(obs, "s", None, target, "a child standing")
+    starts = named_starts(body, problem, FAST, StartOptions(shape_from_prompt=True, heights=(0.25, 0.75)))
+    assert list(starts) == ["usual", "height 0.25", "height 0.75"]
+    pelvis = lambda start: _keypoints(body, start)[[LH, RH]].mean(0)  # noqa: E731
+    tall, usual = body.phenotypes(starts["height 0.75"])[0], body.phenotypes(starts["usual"])[0]
+    i = body.phenotype_names.index("height")
+    assert abs(float(tall[i]) - 0.75) < 1e-3 and abs(float(body.phenotypes(starts["height 0.25"])[0, i]) - 0.25) < 1e-3
+    keep = [k for k in range(len(tall)) if k != i]  # the prompt's other words (a child's age) stay
+    np.testing.assert_allclose(tall[keep].numpy(), usual[keep].numpy(), atol=1e-4)
+    np.testing.assert_allclose(pelvis(starts["height 0.75"]), pelvis(starts["usual"]), atol=1e-4)
+    head = KEYPOINT_NAMES.index("nose")
+    assert _keypoints(body, starts["height 0.75"])[head, 2] > _keypoints(body, starts["height 0.25"])[head, 2] + 0.05
+    body.set_fixed_phenotypes({"height": 0.6})  # a height the user pinned: no height starts
+    try:
+        assert list(named_starts(body, problem, FAST, StartOptions(heights=(0.25, 0.75)))) == ["usual"]
+    finally:
+        body.set_fixed_phenotypes({})

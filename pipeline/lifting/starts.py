@@ -40,10 +40,11 @@ class StartOptions:
     turned: bool = False  # also start turned by 180 degrees
     shape_from_prompt: bool = False  # seed the starts' phenotypes from the prompt's words
     postures: tuple[str, ...] = ()  # also start from these posture presets ("sit", "stand", "lie")
+    heights: tuple[float, ...] = ()  # also the usual start with these height phenotypes
 
     @property
     def any(self) -> bool:
-        return self.turned or self.shape_from_prompt or bool(self.postures)
+        return self.turned or self.shape_from_prompt or bool(self.postures) or bool(self.heights)
 
 
 #: What ``genzi fit`` and the generator use: prompt body words seed the start's shape
@@ -127,6 +128,9 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
         start = placed_start(posture)
         if not any(_same(start, other) for other in starts.values()):
             starts[f"{posture} preset"] = start
+    pinned = "height" in getattr(body, "fixed_phenotypes", {})
+    for h in options.heights if "height" in body.phenotype_names and not pinned else ():
+        starts[f"height {h:g}"] = with_shape(body, usual, body.shape_from_phenotypes({**words, "height": float(h)}))
     if options.turned:
         starts["turned 180 degrees"] = turned(body, usual)
     return starts
