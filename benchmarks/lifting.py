@@ -149,6 +149,7 @@ def main(argv=None) -> int:
     ap.add_argument("--posture-starts", default=None,
                     help="comma-separated posture presets fitted as extra starts (default: the fit's own, "
                          "pipeline.lifting.starts.DEFAULT_STARTS; '' for none)")
+    ap.add_argument("--heights", default=None, help="comma-separated height phenotypes of extra starts (default: the fit's own)")
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
     ap.add_argument("--sets", type=int, default=0, help="with --compare-sequential: sets in the batch")
@@ -221,8 +222,9 @@ def main(argv=None) -> int:
     base_overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     doc["settings_changed"] = base_overrides
     postures = DEFAULT_STARTS.postures if args.posture_starts is None else tuple(p for p in args.posture_starts.split(",") if p)
-    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures)}
+    heights = DEFAULT_STARTS.heights if args.heights is None else tuple(float(h) for h in args.heights.split(",") if h)
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures, heights=heights)
+    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures), "heights": list(heights)}
     conditions = [c for c in args.conditions.split(",") if c]
     cases = [case_by_name(n) for n in args.cases.split(",") if n]
     prepared = {}
