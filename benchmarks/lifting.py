@@ -39,7 +39,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # this checkout's pipeline, not an installed one
 
-from lifting_cases import CASES, SCENE, case_by_name, gt_keypoints, prepare_case  # noqa: E402
+from lifting_cases import (  # noqa: E402
+    CASES, SCENE, add_start_arguments, case_by_name, gt_keypoints, prepare_case, starts_from_arguments)
 
 from pipeline.lifting.schedule import DEFAULT_LEARNING_RATES, PAPER_VIEW_LEARNING_RATES  # noqa: E402
 
@@ -144,12 +145,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="change a LiftingSettings default for every condition (e.g. final_lr_scale=1)")
-    ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
-    ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
-    ap.add_argument("--posture-starts", default=None,
-                    help="comma-separated posture presets fitted as extra starts (default: the fit's own, "
-                         "pipeline.lifting.starts.DEFAULT_STARTS; '' for none)")
-    ap.add_argument("--heights", default=None, help="comma-separated height phenotypes of extra starts (default: the fit's own)")
+    add_start_arguments(ap)
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md summary of --out and stop")
     ap.add_argument("--merge", default="", help="comma-separated result files whose records join --out's")
     ap.add_argument("--sets", type=int, default=0, help="with --compare-sequential: sets in the batch")
@@ -189,7 +185,6 @@ def main(argv=None) -> int:
     from pipeline.body import load_body_model
     from pipeline.generation.fit_sets import find_hypothesis_sets, fit_hypothesis_sets, observations_for_set
     from pipeline.lifting.schedule import LiftingSettings
-    from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.scene.scene import load_scene
@@ -221,10 +216,7 @@ def main(argv=None) -> int:
 
     base_overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     doc["settings_changed"] = base_overrides
-    postures = DEFAULT_STARTS.postures if args.posture_starts is None else tuple(p for p in args.posture_starts.split(",") if p)
-    heights = DEFAULT_STARTS.heights if args.heights is None else tuple(float(h) for h in args.heights.split(",") if h)
-    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures, heights=heights)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures), "heights": list(heights)}
+    starts, doc["starts"] = starts_from_arguments(args)
     conditions = [c for c in args.conditions.split(",") if c]
     cases = [case_by_name(n) for n in args.cases.split(",") if n]
     prepared = {}

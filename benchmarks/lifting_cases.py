@@ -54,6 +54,33 @@ CASES: list[Case] = [
 ]  # fmt: skip
 
 
+def add_start_arguments(ap) -> None:
+    """The fit's start options as command-line flags (both lifting benchmarks take the same)."""
+    ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
+    ap.add_argument("--no-shape-words", action="store_true",
+                    help="do not seed the start's shape from the prompt's body words (default: seed it)")
+    ap.add_argument("--posture-starts", default=None,
+                    help="comma-separated posture presets fitted as extra starts (default: the fit's own, "
+                         "pipeline.lifting.starts.DEFAULT_STARTS; '' for none)")
+    ap.add_argument("--heights", default=None,
+                    help="comma-separated height phenotypes of extra starts (default: the fit's own)")
+
+
+def starts_from_arguments(args):
+    """(StartOptions, its record for the results JSON) from :func:`add_start_arguments`' flags."""
+    from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions
+
+    def listed(text, default, kind):
+        return default if text is None else tuple(kind(v) for v in text.split(",") if v)
+
+    postures = listed(args.posture_starts, DEFAULT_STARTS.postures, str)
+    heights = listed(args.heights, DEFAULT_STARTS.heights, float)
+    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures,
+                          heights=heights)
+    return starts, {"turned": args.turned, "shape_from_prompt": not args.no_shape_words,
+                    "postures": list(postures), "heights": list(heights)}
+
+
 def case_by_name(name: str) -> Case:
     for c in CASES:
         if c.name == name:

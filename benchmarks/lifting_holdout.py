@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import holdout_cases as hc  # noqa: E402
+from lifting_cases import add_start_arguments, starts_from_arguments  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lifting_holdout.json"
 BIAS_RESULTS = Path(__file__).resolve().parent / "results" / "blazepose_bias.json"
@@ -179,12 +180,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a LiftingSettings default")
     ap.add_argument("--keypoints", default="detector", help="body keypoint regressor of the fit (detector or coco)")
-    ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
-    ap.add_argument("--no-shape-words", action="store_true", help="do not seed the start's shape from the prompt's body words (default: seed it)")
-    ap.add_argument("--posture-starts", default=None,
-                    help="comma-separated posture presets fitted as extra starts (default: the fit's own, "
-                         "pipeline.lifting.starts.DEFAULT_STARTS; '' for none)")
-    ap.add_argument("--heights", default=None, help="comma-separated height phenotypes of extra starts (default: the fit's own)")
+    add_start_arguments(ap)
     ap.add_argument("--bias-only", action="store_true", help="write blazepose_bias.json from the clean views, no fits")
     args = ap.parse_args(argv)
 
@@ -197,7 +193,6 @@ def main(argv=None) -> int:
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.lifting.schedule import LiftingSettings
-    from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions
 
     body = load_body_model("anny", keypoints=args.keypoints)
     gt_body = load_body_model("anny")  # truth always from the default (detector-matched) regressor
@@ -236,11 +231,7 @@ def main(argv=None) -> int:
         out_path.write_text(json.dumps(doc, indent=1))
 
     report = set(hc.split()["report"])
-    postures = DEFAULT_STARTS.postures if args.posture_starts is None else tuple(p for p in args.posture_starts.split(",") if p)
-    heights = DEFAULT_STARTS.heights if args.heights is None else tuple(float(h) for h in args.heights.split(",") if h)
-    starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures, heights=heights)
-    doc["starts"] = {"turned": args.turned, "shape_from_prompt": not args.no_shape_words, "postures": list(postures),
-                     "heights": list(heights)}
+    starts, doc["starts"] = starts_from_arguments(args)
     seeds = [int(s) for s in args.seeds.split(",") if s]
     extra = [int(s) for s in args.report_seeds.split(",") if s]
     jobs = [(cond, case, seed) for cond in args.conditions.split(",") for seed in seeds for case in cases]

@@ -101,6 +101,11 @@ class BodyModel(ABC):
         body words); None: the model has no such phenotypes."""
         return None
 
+    @property
+    def fixed_phenotypes(self) -> dict[str, float]:
+        """Phenotypes the user holds fixed (the fit keeps them); none by default."""
+        return {}
+
     def hm08_vertex_indices(self) -> np.ndarray | None:
         """(V,) hm08 base-mesh index of each vertex, which clothes bind to; None: no clothes."""
         return None

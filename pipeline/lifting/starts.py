@@ -132,7 +132,7 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
         start = placed_start(posture)
         if not any(_same(start, other) for other in starts.values()):
             starts[f"{posture} preset"] = start
-    pinned = "height" in getattr(body, "fixed_phenotypes", {})
+    pinned = "height" in body.fixed_phenotypes
     for h in options.heights if "height" in body.phenotype_names and not pinned else ():
         starts[f"height {h:g}"] = with_shape(body, usual, body.shape_from_phenotypes({**words, "height": float(h)}))
     if options.turned:
