@@ -67,6 +67,10 @@ class PoseSettings:
     # a person not found upright is looked for in the image turned by +-90 degrees
     # (pipeline.keypoints.rotated): people lying across the image
     try_turned: bool = True
+    # also look at every image mirrored and average the two answers (pipeline.keypoints.mirrored):
+    # about 10 % less pixel error, twice the detector time, but no better 3D fits on the hold-out
+    # tuning half (mean MPJPE over clean seeds 0, 1 and outliers 24.7 -> 26.0 mm), so off
+    mirror_average: bool = False
 
 
 @dataclass
@@ -212,7 +216,16 @@ class KeypointDetector:
 
     # ---- raw --------------------------------------------------------------------------------
     def landmarks(self, image: np.ndarray) -> np.ndarray | None:
-        """(33, 4) landmarks in pixels of ``image`` (H, W, 3) uint8 RGB, or None."""
+        """(33, 4) landmarks in pixels of ``image`` (H, W, 3) uint8 RGB, or None; with
+        ``mirror_average``, averaged with the answer for the mirrored image."""
+        lm = self._one_look(image)
+        if lm is None or not self.settings.mirror_average:
+            return lm
+        from pipeline.keypoints.mirrored import average_with_mirrored
+
+        return average_with_mirrored(lm, self._one_look(np.asarray(image)[:, ::-1]), np.asarray(image).shape[1])
+
+    def _one_look(self, image: np.ndarray) -> np.ndarray | None:
         img = np.ascontiguousarray(image[..., :3], dtype=np.uint8)
         h, w = img.shape[:2]
         result = self._pose().process(img)
@@ -289,7 +302,7 @@ class KeypointDetector:
         x1, y1 = np.clip(hi + pad, 0, [w, h]).astype(int)
         masked = image[..., :3].copy()
         masked[y0:y1, x0:x1] = np.median(image[..., :3].reshape(-1, 3), axis=0).astype(np.uint8)
-        other = self.landmarks(masked)
+        other = self._one_look(masked)  # only whether someone is there: one look is enough
         if other is None:
             return False
         return int((other[:, 3] >= 0.5).sum()) >= 12
