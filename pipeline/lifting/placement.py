@@ -1,5 +1,6 @@
 """Where a fit starts: the paper's placement in front of the cameras, a posture preset from
-the prompt, and the best of several yaws against the detections."""
+the prompt, the pelvis where the views' detected hips meet, and the best of several yaws
+against the detections."""
 
 from __future__ import annotations
 
@@ -145,3 +146,55 @@ def best_yaw_start(body, params, K, w2c, xy, conf, scale, rho, steps: int = 12):
     return placed(body, params, rotation_about_z(best) @ r_cur, pelvis)
 
 
+
+
+_HIP_INDEX = (KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip"))
+
+
+def _triangulate(P: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """Linear (DLT) meeting point of pixels uv (n, 2) seen by projections P (n, 3, 4)."""
+    rows = np.concatenate([uv[:, :1] * P[:, 2] - P[:, 0], uv[:, 1:] * P[:, 2] - P[:, 1]])
+    x = np.linalg.svd(rows)[2][-1]
+    return x[:3] / x[3] if abs(x[3]) > 1e-12 else np.full(3, np.nan)
+
+
+def detected_pelvis(K, w2c, xy, conf, min_views: int = 3, rounds: int = 3) -> np.ndarray | None:
+    """Where the views' detected mid-hips meet (world metres), or None when fewer than
+    ``min_views`` views see both hips or the views do not agree on a point in front of them.
+
+    Views whose mid-hip misses the point by more than twice the median miss (at least 10 px)
+    are dropped and the point found again: views showing another person do not move it.
+    K (V, 3, 3), w2c (V, 4, 4), xy (V, 23, 2) pixels, conf (V, 23) (0: unusable), tensors."""
+    K, w2c = K.double().cpu().numpy(), w2c.double().cpu().numpy()
+    xy, conf = xy.double().cpu().numpy(), conf.double().cpu().numpy()
+    both = (conf[:, _HIP_INDEX[0]] > 0) & (conf[:, _HIP_INDEX[1]] > 0)
+    uv = 0.5 * (xy[:, _HIP_INDEX[0]] + xy[:, _HIP_INDEX[1]])
+    P = K @ w2c[:, :3, :]
+    keep = both.copy()
+    point = None
+    for _ in range(rounds):
+        if keep.sum() < min_views:
+            return None
+        point = _triangulate(P[keep], uv[keep])
+        if not np.isfinite(point).all():
+            return None
+        h = P @ np.append(point, 1.0)
+        if (h[both, 2] <= 0).any():
+            return None
+        miss = np.linalg.norm(h[:, :2] / h[:, 2:3] - uv, axis=1)
+        new_keep = both & (miss <= max(10.0, 2.0 * float(np.median(miss[keep]))))
+        if np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+    return point if keep.sum() >= min_views else None
+
+
+def at_detected_pelvis(body: BodyModel, params: dict[str, torch.Tensor], K, w2c, xy, conf) -> dict[str, torch.Tensor]:
+    """``params`` moved so the pelvis sits where the detected hips meet (:func:`detected_pelvis`),
+    unchanged when they do not meet. Why: the paper's start (target plus one metre towards the
+    cameras) depends on where the user clicked; the detections say where the person is."""
+    pelvis = detected_pelvis(K, w2c, xy, conf)
+    if pelvis is None:
+        return params
+    rotation = rot6d_to_matrix(params["orientation"][0].double()).cpu().numpy()
+    return placed(body, params, rotation, pelvis)

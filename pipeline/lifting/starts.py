@@ -26,7 +26,7 @@ from pipeline.core.posture_words import posture_from_prompt
 from pipeline.core.rotations import matrix_to_rot6d, rot6d_to_matrix, rotation_about_z
 from pipeline.core.events import LiftingStep
 from pipeline.lifting.fit import FitProblem, FitResult, SetOutcome, ViewObservation, fit_bodies
-from pipeline.lifting.placement import best_yaw_start, initial_params
+from pipeline.lifting.placement import at_detected_pelvis, best_yaw_start, initial_params
 from pipeline.lifting.problem import prepare_set
 from pipeline.lifting.schedule import LiftingSettings
 
@@ -122,6 +122,8 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
         start = initial_params(body, [o.camera for o in prep.used], problem.target, posture)
         if shape is not None:
             start = with_shape(body, start, shape)
+        if settings.start_at_detected_pelvis:
+            start = at_detected_pelvis(body, start, prep.K, prep.w2c, prep.xy, prep.conf)
         if settings.yaw_search:
             start = best_yaw_start(body, start, prep.K, prep.w2c, prep.xy, prep.conf, prep.scale, settings.rho)
         return start
