@@ -43,11 +43,14 @@ CASES: list[Case] = [
          {"height": 0.55, "gender": 0.7}, "seated", (1.25, 1.35, 0.0)),
     Case("standing_floor", "standing", (0.4, 0.2, 0.0), 0, "a person standing in the room", "sitting_floor",
          {"height": 0.65}, "standing"),
-    Case("leaning_bookshelf", "leaning", (2.05, -1.07, 0.0), 90, "a person leaning on the bookshelf", "sitting_floor",
+    # leaning_bookshelf and lying_sofa: placed so the true body touches the furniture without
+    # sinking into it (non-collision 1.000; at (2.05, -1.07, 0) and (0, -2.2, 0.57) it was 0.844
+    # and 0.882, so a fit could not be both right and out of the furniture; round 5)
+    Case("leaning_bookshelf", "leaning", (1.90, -1.07, 0.0), 90, "a person leaning on the bookshelf", "sitting_floor",
          {"height": 0.5, "muscle": 0.6}, "standing"),
     Case("floor_against_sofa", "sitting_floor", (0.0, -1.62, 0.0), 180, "a person sitting on the floor against the sofa",
          "lying_back", {"height": 0.5}, "seated"),
-    Case("lying_sofa", "lying_back", (0.0, -2.2, 0.57), 90, "a person lying on the sofa", "sitting_chair",
+    Case("lying_sofa", "lying_back", (0.0, -2.15, 0.62), 90, "a person lying on the sofa", "sitting_chair",
          {"height": 0.4}, "lying"),
     Case("reaching_cabinet", "reaching", (0.02, 1.95, 0.0), 180, "a person reaching to the top of the tall cabinet",
          "sitting_floor", {"height": 0.6}, "standing"),
