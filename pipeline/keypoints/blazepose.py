@@ -218,12 +218,13 @@ class KeypointDetector:
     def landmarks(self, image: np.ndarray) -> np.ndarray | None:
         """(33, 4) landmarks in pixels of ``image`` (H, W, 3) uint8 RGB, or None; with
         ``mirror_average``, averaged with the answer for the mirrored image."""
+        image = np.asarray(image)
         lm = self._one_look(image)
         if lm is None or not self.settings.mirror_average:
             return lm
         from pipeline.keypoints.mirrored import average_with_mirrored
 
-        return average_with_mirrored(lm, self._one_look(np.asarray(image)[:, ::-1]), np.asarray(image).shape[1])
+        return average_with_mirrored(lm, self._one_look(image[:, ::-1]), image.shape[1])
 
     def _one_look(self, image: np.ndarray) -> np.ndarray | None:
         img = np.ascontiguousarray(image[..., :3], dtype=np.uint8)

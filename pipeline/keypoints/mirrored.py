@@ -6,9 +6,9 @@ swapped) and averaging it with the first lowered the median pixel error against 
 keypoints on 19 of 21 keypoints of the hold-out benchmark's tuning half (styled renders of
 bodies the fit was never tuned on; left and right pooled): hips 6.3 -> 5.7 px, knees 5.8 ->
 5.2, ankles 4.1 -> 3.4, big toes 6.3 -> 5.2, heels 5.1 -> 4.5, wrists 3.8 -> 3.0 (right
-shoulder and elbow 0.1 px worse; per case 6 of 7 better, crouch_cabinet 4.2 -> 4.8). The two answers are averaged
-only when they give each limb the same side; when the mirrored look swaps left and right
-(about 2 % of views), the first answer is kept as it is.
+shoulder and elbow 0.1 px worse; per case 6 of 7 better, crouch_cabinet 4.2 -> 4.8). The two
+answers are averaged only when they give each limb the same side; when the mirrored look
+swaps left and right (about 2 % of views), the first answer is kept as it is.
 
 Off by default (``PoseSettings.mirror_average``): the better 2D points did not give better
 3D fits on the same tuning half. Clean seed 0 improved (mean MPJPE 26.0 -> 24.1 mm, worst

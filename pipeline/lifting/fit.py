@@ -44,7 +44,7 @@ from pipeline.lifting.problem import (
 )
 from pipeline.lifting.schedule import LiftingSettings, learning_rates_at, segment_of, weights_at
 from pipeline.lifting.set_adam import ParamGroup, SetAdamW
-from pipeline.lifting.placement import at_detected_pelvis, best_yaw_start, estimate_target, initial_params
+from pipeline.lifting.placement import aligned_to_detections, estimate_target, initial_params
 from pipeline.lifting.steps import FitLog, final_results
 from pipeline.lifting.subset import SubsetForward
 
@@ -116,11 +116,7 @@ def _start(body, problem: FitProblem, prep: PreparedSet, settings: LiftingSettin
         return {k: v.detach().clone().to(body.device) for k, v in problem.init.items()}
     posture = posture_from_prompt(problem.prompt) if settings.posture_from_prompt else None
     init = initial_params(body, [o.camera for o in prep.used], problem.target, posture)
-    if settings.start_at_detected_pelvis:
-        init = at_detected_pelvis(body, init, prep.K, prep.w2c, prep.xy, prep.conf)
-    if settings.yaw_search:
-        init = best_yaw_start(body, init, prep.K, prep.w2c, prep.xy, prep.conf, prep.scale, settings.rho)
-    return init
+    return aligned_to_detections(body, init, prep, settings)
 
 
 def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> list[SetOutcome]:

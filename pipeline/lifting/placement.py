@@ -146,9 +146,7 @@ def best_yaw_start(body, params, K, w2c, xy, conf, scale, rho, steps: int = 12):
     return placed(body, params, rotation_about_z(best) @ r_cur, pelvis)
 
 
-
-
-_HIP_INDEX = (KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip"))
+HIP_INDEX = (KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip"))
 
 
 def _triangulate(P: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -167,8 +165,8 @@ def detected_pelvis(K, w2c, xy, conf, min_views: int = 3, rounds: int = 3) -> np
     K (V, 3, 3), w2c (V, 4, 4), xy (V, 23, 2) pixels, conf (V, 23) (0: unusable), tensors."""
     K, w2c = K.double().cpu().numpy(), w2c.double().cpu().numpy()
     xy, conf = xy.double().cpu().numpy(), conf.double().cpu().numpy()
-    both = (conf[:, _HIP_INDEX[0]] > 0) & (conf[:, _HIP_INDEX[1]] > 0)
-    uv = 0.5 * (xy[:, _HIP_INDEX[0]] + xy[:, _HIP_INDEX[1]])
+    both = (conf[:, HIP_INDEX[0]] > 0) & (conf[:, HIP_INDEX[1]] > 0)
+    uv = 0.5 * (xy[:, HIP_INDEX[0]] + xy[:, HIP_INDEX[1]])
     P = K @ w2c[:, :3, :]
     keep = both.copy()
     point = None
@@ -198,3 +196,13 @@ def at_detected_pelvis(body: BodyModel, params: dict[str, torch.Tensor], K, w2c,
         return params
     rotation = rot6d_to_matrix(params["orientation"][0].double()).cpu().numpy()
     return placed(body, params, rotation, pelvis)
+
+
+def aligned_to_detections(body: BodyModel, start: dict[str, torch.Tensor], prep, settings) -> dict[str, torch.Tensor]:
+    """A placed start turned (and, when ``settings`` ask, moved) to agree with the set's
+    detections (``prep``: a PreparedSet): the pelvis at the detected hips, then the best yaw."""
+    if settings.start_at_detected_pelvis:
+        start = at_detected_pelvis(body, start, prep.K, prep.w2c, prep.xy, prep.conf)
+    if settings.yaw_search:
+        start = best_yaw_start(body, start, prep.K, prep.w2c, prep.xy, prep.conf, prep.scale, settings.rho)
+    return start

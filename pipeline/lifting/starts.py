@@ -21,16 +21,15 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from pipeline.body.base import KEYPOINT_NAMES, BodyModel
+from pipeline.body.base import BodyModel
 from pipeline.core.posture_words import posture_from_prompt
 from pipeline.core.rotations import matrix_to_rot6d, rot6d_to_matrix, rotation_about_z
 from pipeline.core.events import LiftingStep
 from pipeline.lifting.fit import FitProblem, FitResult, SetOutcome, ViewObservation, fit_bodies
-from pipeline.lifting.placement import at_detected_pelvis, best_yaw_start, initial_params
+from pipeline.lifting.placement import HIP_INDEX, aligned_to_detections, initial_params
 from pipeline.lifting.problem import prepare_set
 from pipeline.lifting.schedule import LiftingSettings
 
-_HIPS = (KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ DEFAULT_STARTS = StartOptions(shape_from_prompt=True, postures=("sit", "stand"),
 def _pelvis(body: BodyModel, params: dict) -> np.ndarray:
     with torch.no_grad():
         kp = body(params).keypoints[0].double().cpu().numpy()
-    return 0.5 * (kp[_HIPS[0]] + kp[_HIPS[1]])
+    return 0.5 * (kp[HIP_INDEX[0]] + kp[HIP_INDEX[1]])
 
 
 def turned(body: BodyModel, params: dict, angle_rad: float = math.pi) -> dict:
@@ -122,11 +121,7 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
         start = initial_params(body, [o.camera for o in prep.used], problem.target, posture)
         if shape is not None:
             start = with_shape(body, start, shape)
-        if settings.start_at_detected_pelvis:
-            start = at_detected_pelvis(body, start, prep.K, prep.w2c, prep.xy, prep.conf)
-        if settings.yaw_search:
-            start = best_yaw_start(body, start, prep.K, prep.w2c, prep.xy, prep.conf, prep.scale, settings.rho)
-        return start
+        return aligned_to_detections(body, start, prep, settings)
 
     usual = placed_start(posture_from_prompt(problem.prompt) if settings.posture_from_prompt else None)
     starts = {"usual": usual}
