@@ -256,3 +256,58 @@ def prepare(case: HoldoutCase, out_dir: Path, body, scene, *, outlier_fraction: 
     meta["framing"] = selection.framing
     meta_path.write_text(json.dumps(meta))
     return meta
+
+
+# ---- clothed renders: the true body dressed in the app's CC0 clothes ---------------------
+# Colours per region, picked by the case's position: other than the skin and each other.
+CLOTHES_PALETTE: dict[str, list[tuple[float, float, float]]] = {
+    "top": [(0.16, 0.22, 0.38), (0.62, 0.12, 0.12), (0.86, 0.85, 0.80), (0.25, 0.42, 0.25), (0.80, 0.62, 0.18)],
+    "bottom": [(0.12, 0.12, 0.14), (0.45, 0.38, 0.28), (0.20, 0.25, 0.45), (0.55, 0.55, 0.55)],
+    "shoes": [(0.08, 0.08, 0.08), (0.50, 0.32, 0.20), (0.90, 0.90, 0.90)],
+    "hair": [(0.10, 0.07, 0.05), (0.45, 0.30, 0.15), (0.80, 0.70, 0.45)],
+}  # fmt: skip
+CLOTHED_SET = "set_2"
+
+
+def clothed_meshes(body, params: dict, case: HoldoutCase) -> tuple[list, list, object]:
+    """The case's true body dressed as its prompt asks (the app's outfit choice, varied by the
+    case's position): one (vertices, faces) per region, their colours, and the outfit."""
+    from pipeline.body.garments import fit_outfit
+    from pipeline.body.garments.catalogue import outfit_for_prompt
+    from pipeline.body.garments.posing import posed_part_vertices
+
+    k = [c.name for c in CASES].index(case.name)
+    outfit = outfit_for_prompt(case.prompt, seed=k)
+    dressed = fit_outfit(body.skinned_mesh(params), body.hm08_vertex_indices(), outfit)
+    meshes, colours = [], []
+    for part in dressed.parts():
+        vertices = posed_part_vertices(dressed.skin, part.rest_vertices, part.joint_indices, part.joint_weights)
+        for region in part.regions():
+            meshes.append((vertices, np.asarray(part.faces)[part.face_region == region]))
+            palette = CLOTHES_PALETTE.get(region)
+            colours.append(STYLES[case.style]["body_color"] if palette is None else palette[k % len(palette)])
+    return meshes, colours, outfit
+
+
+def prepare_clothed(case: HoldoutCase, out_dir: Path, body, scene) -> None:
+    """``hyp/set_2``: the clean views again with the true body clothed, in the case's style
+    (cached). Why: BlazePose places hips and feet differently on clothes and shoes than on
+    the bare renders the fit's keypoints were matched to, as it will on painted people."""
+    from PIL import Image
+
+    from pipeline.views.render import SceneRenderer
+    from pipeline.views.views_io import load_views
+
+    out_dir = Path(out_dir)
+    cameras, _ = load_views(out_dir / "views")
+    folder = out_dir / "hyp" / CLOTHED_SET
+    if all((folder / f"{c.name}.png").exists() for c in cameras):
+        return
+    meta = json.loads((out_dir / "case.json").read_text())
+    meshes, colours, _ = clothed_meshes(body, body.params_from_json(meta["gt_params"]), case)
+    folder.mkdir(parents=True, exist_ok=True)
+    with SceneRenderer(scene) as r:
+        apply_style_lights(r, case.style)
+        for i, cam in enumerate(cameras):
+            rgb = r.render_bodies(cam, meshes, colors=colours).rgb
+            Image.fromarray(finish(rgb, case.style, 200 + i)).save(folder / f"{cam.name}.png")

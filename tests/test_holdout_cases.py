@@ -89,3 +89,48 @@ def test_every_true_body_rests_on_its_support_without_intersecting(body, tmp_pat
         # and the outlier person, placed beside, is a different body
         other = _vertices(body, hc.gt_params(body, c, outlier=True))
         assert np.abs(other.mean(0) - v.mean(0)).max() > 0.05, c.name
+
+
+def test_the_clothed_truth_is_dressed_in_its_outfit_colours_and_still_found_by_blazepose(body):
+    """The clothed condition's renders: clothes cover most of the body, in the case's colours,
+    and BlazePose still finds the person where the true keypoints project."""
+    pytest.importorskip("mediapipe")
+    from pipeline.body.base import KEYPOINT_NAMES
+    from pipeline.keypoints.blazepose import KeypointDetector
+    from pipeline.views.cameras import Camera
+    from pipeline.views.render import BodyRenderer
+
+    case = hc.case_by_name("counter_short")  # standing, facing -Y
+    params = hc.gt_params(body, case)
+    meshes, colours, outfit = hc.clothed_meshes(body, params, case)
+    assert outfit.suit and outfit.shoes and outfit.hair
+    import torch
+
+    with torch.no_grad():
+        out = body(params)
+    v, kp = out.vertices[0].numpy(), out.keypoints[0].numpy()
+    assert np.abs(meshes[0][0] - v).max() < 1e-5  # the skin part is the posed true body
+    assert len(meshes[0][1]) < 0.8 * len(body.faces)  # skin under the clothes is removed
+    centre = v.mean(0)
+    cam = Camera.looking_at(centre + np.array([0.7, -2.6, 0.2]), centre)
+    with BodyRenderer() as r:
+        bare = r.render_bodies(cam, [(v, body.faces)], colors=[colours[0]])
+        dressed = r.render_bodies(cam, meshes, colors=colours)
+    mask = bare.masks[0] > 0
+    palette = np.array([colours[0], *[c for c in colours[1:]]]) * 255.0
+
+    def skin_share(rgb):
+        px = rgb[mask].astype(np.float64)
+        # brightness-free comparison: colours as unit vectors
+        unit = lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True).clip(1e-6)
+        nearest = np.argmax(unit(px) @ unit(palette).T, axis=1)
+        return float(np.mean(nearest == 0))
+
+    assert skin_share(bare.rgb) > 0.9
+    assert skin_share(dressed.rgb) < 0.5
+    found = KeypointDetector().detect(dressed.rgb)
+    assert found.valid
+    uv = cam.project(kp)[0]
+    for name in ("left_shoulder", "right_shoulder", "left_hip", "right_hip", "left_ankle", "right_ankle"):
+        i = KEYPOINT_NAMES.index(name)
+        assert np.linalg.norm(found.keypoints[i] - uv[i]) < 25.0, name
