@@ -43,7 +43,7 @@ from lifting_cases import add_start_arguments, starts_from_arguments  # noqa: E4
 RESULTS = Path(__file__).resolve().parent / "results" / "lifting_holdout.json"
 BIAS_RESULTS = Path(__file__).resolve().parent / "results" / "blazepose_bias.json"
 CONDITIONS = {"clean": "set_0", "outliers": "set_1", "clothed": hc.CLOTHED_SET}
-# clothed renders are held to the clean targets (the issue names none for them)
+# clothed renders are held to the clean targets (none are set for them)
 TARGETS = {"clean": (20.0, 35.0), "outliers": (30.0, 45.0), "clothed": (20.0, 35.0), "spread_mm": 10.0, "vertical_offset_mm": 5.0,
            "keypoint_median_mm": 30.0}  # fmt: skip
 START_JITTER_M = 0.10
