@@ -95,6 +95,8 @@ def test_the_clothed_truth_is_dressed_in_its_outfit_colours_and_still_found_by_b
     """The clothed condition's renders: clothes cover most of the body, in the case's colours,
     and BlazePose still finds the person where the true keypoints project."""
     pytest.importorskip("mediapipe")
+    import torch
+
     from pipeline.body.base import KEYPOINT_NAMES
     from pipeline.keypoints.blazepose import KeypointDetector
     from pipeline.views.cameras import Camera
@@ -104,8 +106,6 @@ def test_the_clothed_truth_is_dressed_in_its_outfit_colours_and_still_found_by_b
     params = hc.gt_params(body, case)
     meshes, colours, outfit = hc.clothed_meshes(body, params, case)
     assert outfit.suit and outfit.shoes and outfit.hair
-    import torch
-
     with torch.no_grad():
         out = body(params)
     v, kp = out.vertices[0].numpy(), out.keypoints[0].numpy()
@@ -117,7 +117,7 @@ def test_the_clothed_truth_is_dressed_in_its_outfit_colours_and_still_found_by_b
         bare = r.render_bodies(cam, [(v, body.faces)], colors=[colours[0]])
         dressed = r.render_bodies(cam, meshes, colors=colours)
     mask = bare.masks[0] > 0
-    palette = np.array([colours[0], *[c for c in colours[1:]]]) * 255.0
+    palette = np.array(colours) * 255.0  # skin first
 
     def skin_share(rgb):
         px = rgb[mask].astype(np.float64)

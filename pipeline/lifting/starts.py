@@ -26,10 +26,9 @@ from pipeline.core.posture_words import posture_from_prompt
 from pipeline.core.rotations import matrix_to_rot6d, rot6d_to_matrix, rotation_about_z
 from pipeline.core.events import LiftingStep
 from pipeline.lifting.fit import FitProblem, FitResult, SetOutcome, ViewObservation, fit_bodies
-from pipeline.lifting.placement import HIP_INDEX, aligned_to_detections, initial_params
+from pipeline.lifting.placement import aligned_to_detections, body_frame, initial_params
 from pipeline.lifting.problem import prepare_set
 from pipeline.lifting.schedule import LiftingSettings
-
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ DEFAULT_STARTS = StartOptions(shape_from_prompt=True, postures=("sit", "stand"),
 def _pelvis(body: BodyModel, params: dict) -> np.ndarray:
     with torch.no_grad():
         kp = body(params).keypoints[0].double().cpu().numpy()
-    return 0.5 * (kp[HIP_INDEX[0]] + kp[HIP_INDEX[1]])
+    return body_frame(kp)[0]
 
 
 def turned(body: BodyModel, params: dict, angle_rad: float = math.pi) -> dict:
