@@ -108,7 +108,7 @@ def summarise(records: list[dict], names: list[str]) -> dict:
     return out
 
 
-def load_case(case, work: Path, body, scenes: dict, detector):
+def load_case(case, work: Path, body, scenes: dict, detector, silhouettes: bool = False):
     """Prepared case: meta, cameras, target, SDF, hypothesis sets and their observations (cached)."""
     from pipeline.generation.fit_sets import find_hypothesis_sets, observations_for_set
     from pipeline.scene.scene import load_scene
@@ -126,7 +126,38 @@ def load_case(case, work: Path, body, scenes: dict, detector):
     sdf, _ = cached_sdf_grid(scene, target, 1.5, 0.02)
     sets = {s.name: s for s in find_hypothesis_sets(cdir / "hyp", [c.name for c in cameras])}
     obs = {name: observations_for_set(hset, cameras, detector, target)[0] for name, hset in sets.items()}
+    if silhouettes:
+        attach_silhouettes(cdir, scene, cameras, sets, obs)
     return meta, cameras, target, sdf, sets, obs
+
+
+def attach_silhouettes(cdir: Path, scene, cameras, sets, obs) -> None:
+    """Each valid view's person mask (segmented around its keypoints) and the scene's depth (cached)."""
+    from pipeline.generation.fit_sets import load_image
+    from pipeline.keypoints.person_mask import person_mask
+    from pipeline.lifting.silhouette import silhouette_from_mask
+    from pipeline.views.render import SceneRenderer
+
+    depth_file = cdir / "scene_depth.npz"
+    if not depth_file.exists():
+        with SceneRenderer(scene) as r:
+            np.savez_compressed(depth_file, **{c.name: r.depth(c) for c in cameras})
+    depths = dict(np.load(depth_file))
+    for name, hset in sets.items():
+        mask_file = cdir / f"masks_{name}.npz"
+        if mask_file.exists():
+            masks = dict(np.load(mask_file))
+        else:
+            masks = {}
+            for o in obs[name]:
+                if o.valid:
+                    m = person_mask(load_image(hset.images[o.name]), o.keypoints, o.conf)
+                    if m is not None:
+                        masks[o.name] = m
+            np.savez_compressed(mask_file, **masks)
+        for i, o in enumerate(obs[name]):
+            if o.name in masks:
+                o.silhouette = silhouette_from_mask(masks[o.name], depths[o.name], seed=i)
 
 
 def keypoint_bias(prepared: dict, body, names: list[str], set_name: str = "set_0") -> dict:
@@ -188,6 +219,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="change a LiftingSettings default")
     ap.add_argument("--keypoints", default="detector", help="body keypoint regressor of the fit (detector or coco)")
+    ap.add_argument("--silhouette", type=float, default=0.0,
+                    help="weight of the silhouette term in segments 2-4 (0: off, the default fit)")
     add_start_arguments(ap)
     ap.add_argument("--bias-only", action="store_true", help="write blazepose_bias.json from the clean views, no fits")
     args = ap.parse_args(argv)
@@ -212,7 +245,7 @@ def main(argv=None) -> int:
     scenes: dict = {}
     prepared = {}
     for case in cases:
-        prepared[case.name] = load_case(case, work, gt_body, scenes, detector)
+        prepared[case.name] = load_case(case, work, gt_body, scenes, detector, silhouettes=args.silhouette > 0)
         obs = prepared[case.name][5]
         print(f"{case.name}: {len(prepared[case.name][1])} views, valid clean {sum(o.valid for o in obs['set_0'])}, "
               f"outlier set {sum(o.valid for o in obs['set_1'])}, clothed {sum(o.valid for o in obs[hc.CLOTHED_SET])}",
@@ -231,6 +264,9 @@ def main(argv=None) -> int:
     out_path = Path(args.out)
     records: list[dict] = []
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    if args.silhouette > 0:
+        w = args.silhouette
+        overrides["weights"] = {**overrides.get("weights", LiftingSettings().weights), "silhouette": (0.0, 0.0, w, w, w)}
     doc = {"benchmark": "lifting_holdout", "machine": {"cpus": os.cpu_count(), "torch_threads": args.threads},
            "iterations": args.iterations or LiftingSettings().total_iterations, "settings_changed": overrides,
            "keypoints": args.keypoints, "pipeline": str(Path(__import__("pipeline").__file__).parent), "split": hc.split(), "targets": TARGETS, "start_jitter_m": START_JITTER_M,

@@ -4,8 +4,8 @@ The method's lifting step on top of the :class:`BodyModel` interface:
 Geman-McClure reprojection with torso/limb weights and detector scores, learned per-view
 confidences s_v = sigmoid(c_v) used as normalised weights with the hinge
 max(0, floor - sum s_v), pose and shape priors, scene penetration and contact from a signed
-distance grid, four segments with piecewise-linear weight schedules and per-group learning
-rates.
+distance grid, optionally the person's mask (:mod:`pipeline.lifting.silhouette`), four
+segments with piecewise-linear weight schedules and per-group learning rates.
 
 All hypothesis sets of a round are fitted in one optimisation (:func:`fit_bodies`): the body
 parameters, view confidences and optimiser state carry a leading set dimension and every
@@ -43,6 +43,7 @@ from pipeline.lifting.problem import (
     stack_sets,
 )
 from pipeline.lifting.schedule import LiftingSettings, learning_rates_at, segment_of, weights_at
+from pipeline.lifting.silhouette import SilhouetteSubset, even_vertex_index, silhouette_terms
 from pipeline.lifting.set_adam import ParamGroup, SetAdamW
 from pipeline.lifting.placement import aligned_to_detections, estimate_target, initial_params
 from pipeline.lifting.steps import FitLog, final_results
@@ -54,6 +55,7 @@ __all__ = [
 ]  # fmt: skip
 
 PARAM_GROUPS = ("translation", "orientation", "pose", "shape")
+SILHOUETTE_REFRESH = 10  # iterations between re-assignments of mask points to their nearest vertex
 
 
 def fit_body(
@@ -160,6 +162,11 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
     }
     with_self = {k: torch.cat([v, self_pen.vertex_index]) for k, v in scene_index.items()} if self_pen else {}
     forward = SubsetForward(body)
+    sil = None
+    if batch.silhouettes is not None:
+        with torch.no_grad():
+            skin = body({k: v[:1] for k, v in params.items()}).vertices[0].cpu().numpy()
+        sil = SilhouetteSubset(torch.as_tensor(even_vertex_index(skin, settings.silhouette_cell_m), device=device))
     shape = params.get("shape")
     total = settings.total_iterations
     skipped = torch.zeros(n_sets, device=device)
@@ -183,6 +190,10 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
         n_scene = 0 if index is None else len(scene_index[key])
         if self_on and index is None:
             index = self_pen.vertex_index
+        sil_on = sil is not None and w.get("silhouette", 0.0) > 0
+        n_before = 0 if index is None else len(index)
+        if sil_on:
+            index = sil.after(index)
         kp3d, verts = forward(params, index)
         e = batched_reprojection(kp3d, batch, settings.rho)  # (N, M, J)
         s, s_norm = normalised_view_weights(view_logits, batch.learn_views, batch.view_mask)
@@ -196,7 +207,12 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
             values = sdf.sample(verts[:, :n_scene].reshape(-1, 3)).reshape(n_sets, n_scene)
             terms["penetration"], terms["contact"] = scene_terms(values, settings.tau)
         if self_on:
-            terms["self_penetration"] = self_pen(verts[:, n_scene:])
+            terms["self_penetration"] = self_pen(verts[:, n_scene:n_before])
+        if sil_on:
+            keep = None if it % SILHOUETTE_REFRESH == 0 else sil.nearest
+            out_t, cover_t, sil.nearest = silhouette_terms(verts[:, n_before:], batch.K, batch.w2c, batch.silhouettes,
+                                                           batch.scale, settings.rho, keep)
+            terms["silhouette"] = (s_norm * (out_t + cover_t)).sum(-1)
         per_set = sum(w.get(k, 1.0) * v for k, v in terms.items())
         loss = per_set.sum()
         # the priors are means over the batch: times N, every set's gradient is its own prior's

@@ -15,6 +15,7 @@ import torch
 
 from pipeline.body.base import KEYPOINT_NAMES
 from pipeline.lifting.schedule import LiftingSettings
+from pipeline.lifting.silhouette import Silhouette, SilhouetteBatch, stack_silhouettes
 from pipeline.views.cameras import Camera, stack_cameras
 
 
@@ -33,6 +34,7 @@ class ViewObservation:
     keypoints: np.ndarray  # (23, 2) pixels; NaN where missing
     conf: np.ndarray  # (23,) detector scores; 0 where missing
     valid: bool = True
+    silhouette: Silhouette | None = None  # the person's mask, for the optional silhouette term
 
 
 @dataclass
@@ -127,6 +129,7 @@ class SetBatch:
     view_mask: torch.Tensor  # (N, M) float, 1 for real views
     learn_views: torch.Tensor  # (N,) bool: the set learns view confidences (enough views)
     floor: torch.Tensor  # (N,) the hinge floor per set
+    silhouettes: SilhouetteBatch | None = None
 
     @property
     def sets(self) -> int:
@@ -154,4 +157,13 @@ def stack_sets(prepared: Sequence[PreparedSet], settings: LiftingSettings) -> Se
         view_mask=torch.tensor([[1.0] * c + [0.0] * (m - c) for c in counts], device=dev),
         learn_views=torch.tensor(learn, device=dev),
         floor=torch.tensor([settings.view_floor_for(c) for c in counts], device=dev),
+        silhouettes=_silhouettes(prepared, settings, m, dev),
     )
+
+
+def _silhouettes(prepared: Sequence[PreparedSet], settings: LiftingSettings, m: int, dev) -> SilhouetteBatch | None:
+    """The views' masks as tensors, only when the silhouette term is switched on."""
+    if not any(settings.weights.get("silhouette", ())):
+        return None
+    return stack_silhouettes([[o.silhouette for o in p.used] for p in prepared],
+                             [[(o.camera.width, o.camera.height) for o in p.used] for p in prepared], m, dev)

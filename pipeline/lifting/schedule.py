@@ -27,6 +27,10 @@ DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
     # optional (the paper's too): capsule proxy of pipeline.lifting.self_penetration, in m^2; e.g.
     # SELF_PENETRATION_WEIGHTS switches it on for the last two segments
     "self_penetration": (0.0, 0.0, 0.0, 0.0, 0.0),
+    # optional: the person's mask (pipeline.lifting.silhouette), needs a silhouette on the
+    # observations; off because on the hold-out tuning half it helped clothed renders but not
+    # clean or outlier ones (benchmarks/results/lifting_holdout_round7.md)
+    "silhouette": (0.0, 0.0, 0.0, 0.0, 0.0),
 }
 # the proxy is a mean of squared depths in m^2 (a hand 3.6 cm deep in the chest: ~1e-5), so
 # it needs large weights: 100 -> 1000 took such a hand to 1.9 mm; 1e5 pushed it 23 cm off its
@@ -77,6 +81,7 @@ class LiftingSettings:
     # weight = (reference px / keypoint's median px) ** power; 0 = every keypoint alike
     keypoint_reliability_power: float = 0.0
     sdf_subsample: int = 8  # scene terms on every k-th vertex in segments 1-3 (speed)
+    silhouette_cell_m: float = 0.04  # the silhouette term on one skin vertex per cube of this side
     sdf_subsample_final: int = 2  # ... and in segment 4
     shape_every: int = 10  # the shape is updated every k-th step only (its gradient is costly)
     contact_tolerance: float = 0.02  # metres, for the reported contact metric
