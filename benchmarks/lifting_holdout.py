@@ -235,6 +235,11 @@ def main(argv=None) -> int:
     from pipeline.lifting.metrics import mpjpe, pa_mpjpe, scene_metrics
     from pipeline.lifting.schedule import LiftingSettings
 
+    overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    if args.silhouette > 0:
+        w = args.silhouette
+        overrides["weights"] = {**overrides.get("weights", LiftingSettings().weights), "silhouette": (0.0, 0.0, w, w, w)}
+    with_silhouettes = any(overrides.get("weights", {}).get("silhouette", ()))
     body = load_body_model("anny", keypoints=args.keypoints)
     gt_body = load_body_model("anny")  # truth always from the default (detector-matched) regressor
     names = list(KEYPOINT_NAMES)
@@ -245,7 +250,7 @@ def main(argv=None) -> int:
     scenes: dict = {}
     prepared = {}
     for case in cases:
-        prepared[case.name] = load_case(case, work, gt_body, scenes, detector, silhouettes=args.silhouette > 0)
+        prepared[case.name] = load_case(case, work, gt_body, scenes, detector, silhouettes=with_silhouettes)
         obs = prepared[case.name][5]
         print(f"{case.name}: {len(prepared[case.name][1])} views, valid clean {sum(o.valid for o in obs['set_0'])}, "
               f"outlier set {sum(o.valid for o in obs['set_1'])}, clothed {sum(o.valid for o in obs[hc.CLOTHED_SET])}",
@@ -263,10 +268,6 @@ def main(argv=None) -> int:
 
     out_path = Path(args.out)
     records: list[dict] = []
-    overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
-    if args.silhouette > 0:
-        w = args.silhouette
-        overrides["weights"] = {**overrides.get("weights", LiftingSettings().weights), "silhouette": (0.0, 0.0, w, w, w)}
     doc = {"benchmark": "lifting_holdout", "machine": {"cpus": os.cpu_count(), "torch_threads": args.threads},
            "iterations": args.iterations or LiftingSettings().total_iterations, "settings_changed": overrides,
            "keypoints": args.keypoints, "pipeline": str(Path(__import__("pipeline").__file__).parent), "split": hc.split(), "targets": TARGETS, "start_jitter_m": START_JITTER_M,
