@@ -81,8 +81,8 @@ class LiftingSettings:
     # weight = (reference px / keypoint's median px) ** power; 0 = every keypoint alike
     keypoint_reliability_power: float = 0.0
     sdf_subsample: int = 8  # scene terms on every k-th vertex in segments 1-3 (speed)
-    silhouette_cell_m: float = 0.04  # the silhouette term on one skin vertex per cube of this side
     sdf_subsample_final: int = 2  # ... and in segment 4
+    silhouette_cell_m: float = 0.04  # the silhouette term on one skin vertex per cube of this side
     shape_every: int = 10  # the shape is updated every k-th step only (its gradient is costly)
     contact_tolerance: float = 0.02  # metres, for the reported contact metric
     emit_every: int = 50

@@ -38,14 +38,10 @@ class Silhouette:
     samples: np.ndarray  # (SAMPLES, 2) full-image pixels inside the mask
 
 
-def _block_min(a: np.ndarray, f: int) -> np.ndarray:
+def _blocks(a: np.ndarray, f: int) -> np.ndarray:
+    """``a`` cut into f x f cells: (h, f, w, f), reduced over axes (1, 3) by the caller."""
     h, w = a.shape[0] // f, a.shape[1] // f
-    return a[: h * f, : w * f].reshape(h, f, w, f).min(axis=(1, 3))
-
-
-def _block_mean(a: np.ndarray, f: int) -> np.ndarray:
-    h, w = a.shape[0] // f, a.shape[1] // f
-    return a[: h * f, : w * f].reshape(h, f, w, f).mean(axis=(1, 3))
+    return a[: h * f, : w * f].reshape(h, f, w, f)
 
 
 def silhouette_from_mask(mask: np.ndarray, scene_depth: np.ndarray, seed: int = 0) -> Silhouette | None:
@@ -63,7 +59,7 @@ def silhouette_from_mask(mask: np.ndarray, scene_depth: np.ndarray, seed: int = 
     pick = rng.choice(len(ys), size=SAMPLES, replace=len(ys) < SAMPLES)
     samples = np.stack([xs[pick], ys[pick]], 1).astype(np.float32) + 0.5
     depth = np.where(np.isfinite(scene_depth), scene_depth, 1e6).astype(np.float32)
-    return Silhouette(_block_mean(outside, f), _block_min(depth, f), samples)
+    return Silhouette(_blocks(outside, f).mean(axis=(1, 3)), _blocks(depth, f).min(axis=(1, 3)), samples)
 
 
 def even_vertex_index(vertices: np.ndarray, cell_m: float) -> np.ndarray:
