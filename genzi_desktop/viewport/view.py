@@ -26,7 +26,7 @@ from pipeline.scene.targets import Target
 from pipeline.views.geometry import camera_from_view, display_pixel_ray, frustum_points, viewer_pose
 
 from pipeline.scene.normals import vertex_normals
-from pipeline.views.render import add_scene_actors, apply_default_lighting, scene_to_pyvista
+from pipeline.views.render import add_scene_actors, apply_default_lighting
 
 log = logging.getLogger(__name__)
 
@@ -192,19 +192,15 @@ class SceneViewport(QtWidgets.QWidget):
             p.reset_camera_clipping_range()
 
     # ---- scene --------------------------------------------------------------------------
-    def set_scene(self, scene, parts: list | None = None) -> None:
-        """Show ``scene`` (replacing the previous one) with lighting and a floor grid.
-
-        ``parts``: ``pipeline.views.render.scene_to_pyvista(scene)`` when already made (the loader
-        makes them in its worker thread, so big scenes do not stall the window here).
-        """
+    def set_scene(self, scene) -> None:
+        """Show ``scene`` (replacing the previous one) with lighting and a floor grid."""
         p = self.plotter
         with self.batch():
             for actor in self._scene_actors:
                 p.remove_actor(actor, render=False)
             self.outline_layer.clear()
             self._scene = scene
-            self._scene_actors = add_scene_actors(p, parts if parts is not None else scene_to_pyvista(scene))
+            self._scene_actors = add_scene_actors(p, scene)
             self.outline_layer.reset(scene, self._scene_actors)
             for actor in self._scene_actors:
                 actor.SetPickable(False)

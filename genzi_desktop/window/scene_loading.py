@@ -116,23 +116,26 @@ class SceneLoading:
 
             scene = scene_io.load_scene(path, options, progress)
             report("Preparing the display…", 100, 100)
-            from pipeline.views.render import scene_to_pyvista
-
-            return scene, scene_to_pyvista(scene)  # display meshes too: no GL needed, so off the GUI thread
+            for g in scene.geometries:  # numpy only; VTK objects are made on the GUI thread (see set_scene)
+                g.vertex_normals
+            return scene
 
         self._load_task = start_task(self, job, name="load-scene",
-                                     on_finished=lambda result: self._load_done(path, *result),
+                                     on_finished=lambda scene: self._load_done(path, scene),
                                      on_failed=lambda exc: self._load_failed(path, exc),
                                      on_progress=self.report_progress, on_cancelled=self._task_cancelled)
 
-    def _load_done(self, path: Path, scene, parts=None) -> None:
+    def _load_done(self, path: Path, scene) -> None:
         self.hide_progress()
         self._load_task = None
-        self.set_scene(scene, path, parts)
+        self.set_scene(scene, path)
 
-    def set_scene(self, scene, path: Path | None, parts: list | None = None) -> None:
+    def set_scene(self, scene, path: Path | None) -> None:
         """Show a loaded scene; the old target, cameras and undo history go with the old scene.
-        The same file again (Reopen with up axis and unit) keeps the parts the user hid."""
+        The same file again (Reopen with up axis and unit) keeps the parts the user hid.
+
+        The display meshes are made here, on the GUI thread: VTK objects built in a worker while
+        a window draws can hang both threads (seen with two windows under Xvfb)."""
         kept = self.outline_changes() if path is not None and path == self.scene_path else None
         old_renderer, self._renderer = self._renderer, None
         if old_renderer is not None:
@@ -146,7 +149,7 @@ class SceneLoading:
         self.design.cameras = []
         self.viewport.set_target(None)
         self.viewport.set_cameras([])
-        self.viewport.set_scene(scene, parts)
+        self.viewport.set_scene(scene)
         self.show_outline_of(scene, kept)
         self.target_panel.set_target(None)
         self.camera_panel.set_cameras([])
