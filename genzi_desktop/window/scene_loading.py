@@ -116,7 +116,7 @@ class SceneLoading:
 
             scene = scene_io.load_scene(path, options, progress)
             report("Preparing the display…", 100, 100)
-            for g in scene.geometries:  # numpy only; VTK objects are made on the GUI thread (see set_scene)
+            for g in scene.geometries:  # trimesh caches the display normals here; VTK objects are made on the GUI thread (see set_scene)
                 g.vertex_normals
             return scene
 

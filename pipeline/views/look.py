@@ -55,9 +55,8 @@ def apply_default_lighting(plotter: Any) -> None:
 class TextureImage:
     """A part's base-colour image (H, W, 3) uint8, already times its material's colour factor.
 
-    The VTK texture is made from it in :func:`add_scene_actors`, on the thread that draws:
-    scene conversion runs in a worker, and making VTK textures there while the window
-    renders could hang both threads.
+    The VTK texture is made from it in :func:`add_scene_actors`, once per image and per
+    plotter (a VTK texture holds GL resources of the window that drew it).
     """
 
     rgb: np.ndarray
@@ -131,12 +130,12 @@ def scene_to_pyvista(scene: Any) -> list[tuple[Any, Any]]:
     return parts
 
 
-def add_scene_actors(plotter: Any, scene_or_parts: Any) -> list[Any]:
-    """Add the scene to a plotter with the shared material; returns the actors."""
-    parts = scene_or_parts if isinstance(scene_or_parts, list) else scene_to_pyvista(scene_or_parts)
+def add_scene_actors(plotter: Any, scene: Any) -> list[Any]:
+    """Add the scene to a plotter with the shared material; returns the actors. Call it on the
+    plotter's own thread: it makes the VTK objects."""
     actors = []
     textures: dict[int, Any] = {}  # one VTK texture per image shared by several parts
-    for poly, appearance in parts:
+    for poly, appearance in scene_to_pyvista(scene):
         kwargs = dict(SCENE_MATERIAL, smooth_shading=True, show_scalar_bar=False)
         if isinstance(appearance, str):
             actor = plotter.add_mesh(poly, scalars="RGBA", rgba=True, **kwargs)
