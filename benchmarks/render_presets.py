@@ -34,6 +34,8 @@ def main() -> None:
             tile = np.concatenate(row, 1).copy()
             cv2.putText(tile, name, (5, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 2)
             tiles.append(tile)
+    if len(tiles) % 2:
+        tiles.append(np.full_like(tiles[0], 255))
     sheet = np.concatenate([np.concatenate(tiles[i : i + 2], 1) for i in range(0, len(tiles), 2)], 0)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(OUT), sheet[..., ::-1])

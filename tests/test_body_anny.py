@@ -92,7 +92,7 @@ def test_hyperextended_knee_costs_more_than_a_bent_one(body):
 
 
 def test_presets_place_feet_and_seat_on_the_target(body):
-    assert len(PRESET_NAMES) == 8
+    assert len(PRESET_NAMES) == 9
     for posture in PRESET_NAMES:
         p = posed_body(body, posture, [0.5, -1.0, 0.3], facing_yaw_deg=40.0)
         v = body(p).vertices[0].detach().numpy()
@@ -147,3 +147,4 @@ def test_every_preset_respects_the_joint_limits(body):
         ang = prior.components(preset_params(body, posture)["pose"])[0]
         inside = (ang >= prior.lower - 1e-4) & (ang <= prior.upper + 1e-4)
         assert inside.all(), (posture, [body.main_bones[j] for j in torch.nonzero(~inside.all(1)).flatten()])
+

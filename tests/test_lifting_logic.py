@@ -76,6 +76,9 @@ def test_posture_rule():
     assert posture_from_prompt("a man standing by the window") == "stand"
     assert posture_from_prompt("a person sitting, then standing up") is None
     assert posture_from_prompt("a person reading") is None
+    assert posture_from_prompt("a person crouching by the cabinet") == "crouch"
+    assert posture_from_prompt("a child squatting on the rug") == "crouch"
+    assert posture_from_prompt("a woman kneeling by the bed") == "sit"
 
 
 def test_initialisation_faces_the_cameras_upright(body):

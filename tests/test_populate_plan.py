@@ -45,10 +45,12 @@ def test_example_plan_round_trips_and_places_everyone_apart_on_seats_and_free_fl
                 assert d[0] > 0.25
     assert [p.surface for p in people if p.placement == "sofa"] == ["seat", "seat"]
     # a sitting prompt in a mixed region goes to a seat, a standing one to the floor
-    mixed = _plan(Placement("room", "region", ["a man sitting", "a woman standing"], 2, 4,
+    # and a squatting one crouches on the floor (before crouch words, "squat" meant a seat)
+    mixed = _plan(Placement("room", "region", ["a man sitting", "a woman standing", "a child squatting"], 3, 4,
                             polygon=[[-1.5, -2.8], [1.5, -2.8], [1.5, 0.0], [-1.5, 0.0]]))
-    a, b = place_people(mixed, scene)
-    assert (a.surface, b.surface) == ("seat", "floor")
+    a, b, c = place_people(mixed, scene)
+    assert (a.surface, b.surface, c.surface) == ("seat", "floor", "floor")
+    assert (a.posture, b.posture, c.posture) == ("sitting_chair", "standing", "crouching")
 
 
 def test_people_placed_earlier_keep_the_next_placements_away(scene):

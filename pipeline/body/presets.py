@@ -7,7 +7,7 @@ a bone name without side applies to both sides mirrored. A whole-body rotation l
 body down for the lying postures. ``place_body`` then turns the body
 to face a direction and moves it so that its contact region meets a target surface point:
 
-* standing, leaning, walking_step, reaching: the soles on the target (floor) height, the
+* standing, crouching, leaning, walking_step, reaching: the soles on the target (floor) height, the
   pelvis above the target point;
 * sitting_chair, sitting_floor: the lowest point of the buttocks/thighs on the target
   (seat or floor) height, the pelvis above the target point;
@@ -47,6 +47,16 @@ POSTURES: dict[str, dict] = {
         },
         "body": ("x", (-8,)),
         "contact": "lowest",
+    },
+    "crouching": {
+        "bones": {
+            "upperleg01": (-115, 12, 0), "lowerleg01": (135, 0, 0), "foot": (-20, 0, 0),
+            "spine05": (6, 0, 0), "spine04": (6, 0, 0), "spine03": (6, 0, 0), "spine02": (6, 0, 0),
+            "spine01": (6, 0, 0), "neck01": (-10, 0, 0),
+            "upperarm01": (50, 20, 0), "lowerarm01": (40, 0, 0),
+        },
+        "body": ("x", (0,)),
+        "contact": "feet",
     },
     "lying_back": {
         "bones": {"upperarm01": (0, 25, 0), "lowerarm01": (-30, 0, 0), "lowerleg01": (5, 0, 0)},

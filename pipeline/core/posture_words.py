@@ -1,4 +1,4 @@
-"""The one word list that reads a posture from a prompt ("sitting", "standing", "lying").
+"""The one word list that reads a posture from a prompt ("sitting", "crouching", "standing", "lying").
 
 The view selection frames a standing person for "stand" prompts and the fit starts from a
 posture preset; both read the prompt through :func:`posture_from_prompt`, so a prompt
@@ -11,17 +11,19 @@ import re
 
 POSTURE_WORDS = {
     "lie": r"\b(lie|lies|lying|lay|lays|laying|reclin\w*|sleep\w*|nap\w*|asleep|sprawl\w*)\b",
-    "sit": r"\b(sit|sits|sitting|sat|seated|perch\w*|squat\w*|kneel\w*|knelt)\b",
+    "sit": r"\b(sit|sits|sitting|sat|seated|perch\w*|kneel\w*|knelt)\b",
+    "crouch": r"\b(crouch\w*|squat\w*|hunker\w*)\b",
     "stand": r"\b(stand|stands|standing|stood|upright|on foot|walk\w*|lean\w*|reach\w*)\b",
 }
 
 
 def posture_from_prompt(prompt: str | None) -> str | None:
-    """'sit', 'lie' or 'stand' when exactly one of those word families occurs, else None.
+    """'sit', 'crouch', 'lie' or 'stand' when exactly one of those word families occurs, else None.
 
     The rule is deliberately simple and documented so a user can predict it: words like
-    "sitting", "seated", "kneeling" mean sit; "lying", "reclining", "sleeping" mean lie;
-    "standing", "walking", "leaning", "reaching" mean stand. Mixed or no cues: no posture.
+    "sitting", "seated", "kneeling" mean sit; "crouching", "squatting" mean crouch; "lying",
+    "reclining", "sleeping" mean lie; "standing", "walking", "leaning", "reaching" mean stand.
+    Mixed or no cues: no posture.
     """
     if not prompt:
         return None

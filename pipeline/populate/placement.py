@@ -28,6 +28,9 @@ SEAT_ROOM_ABOVE = 0.8  # metres of free space above a seat
 SEAT_PATCH = 0.15  # a seat's neighbours this far away must be seat too (a 30 cm patch)
 
 
+FLOOR_PRESETS = {"lie": "lying_back", "crouch": "crouching"}  # prompt posture -> preset on the floor
+
+
 @dataclass
 class PersonSpec:
     """One person of a populated plan: where, what, which seed, which way they face."""
@@ -45,7 +48,7 @@ class PersonSpec:
         """The posed-body preset that matches the prompt (used by the known-body painter)."""
         if self.surface == "seat":
             return "sitting_chair"
-        return "lying_back" if posture_from_prompt(self.prompt) == "lie" else "standing"
+        return FLOOR_PRESETS.get(posture_from_prompt(self.prompt), "standing")
 
     def to_dict(self) -> dict:
         return asdict(self)
