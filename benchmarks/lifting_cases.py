@@ -60,6 +60,8 @@ CASES: list[Case] = [
 def add_start_arguments(ap) -> None:
     """The fit's start options as command-line flags (both lifting benchmarks take the same)."""
     ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
+    ap.add_argument("--triangulated", action="store_true",
+                    help="also start from a body fitted to the triangulated detections (pipeline.lifting.triangulated_start)")
     ap.add_argument("--no-shape-words", action="store_true",
                     help="do not seed the start's shape from the prompt's body words (default: seed it)")
     ap.add_argument("--posture-starts", default=None,
@@ -79,9 +81,9 @@ def starts_from_arguments(args):
     postures = listed(args.posture_starts, DEFAULT_STARTS.postures, str)
     heights = listed(args.heights, DEFAULT_STARTS.heights, float)
     starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures,
-                          heights=heights)
+                          heights=heights, triangulated=args.triangulated)
     return starts, {"turned": args.turned, "shape_from_prompt": not args.no_shape_words,
-                    "postures": list(postures), "heights": list(heights)}
+                    "postures": list(postures), "heights": list(heights), "triangulated": args.triangulated}
 
 
 def case_by_name(name: str) -> Case:

@@ -152,7 +152,7 @@ def best_yaw_start(body, params, K, w2c, xy, conf, scale, rho, steps: int = 12):
 HIP_INDEX = (KEYPOINT_NAMES.index("left_hip"), KEYPOINT_NAMES.index("right_hip"))
 
 
-def _triangulate(P: np.ndarray, uv: np.ndarray) -> np.ndarray:
+def triangulate(P: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """Linear (DLT) meeting point of pixels uv (n, 2) seen by projections P (n, 3, 4)."""
     rows = np.concatenate([uv[:, :1] * P[:, 2] - P[:, 0], uv[:, 1:] * P[:, 2] - P[:, 1]])
     x = np.linalg.svd(rows)[2][-1]
@@ -176,7 +176,7 @@ def detected_pelvis(K, w2c, xy, conf, min_views: int = 3, rounds: int = 3) -> np
     for _ in range(rounds):
         if keep.sum() < min_views:
             return None
-        point = _triangulate(P[keep], uv[keep])
+        point = triangulate(P[keep], uv[keep])
         if not np.isfinite(point).all():
             return None
         h = P @ np.append(point, 1.0)

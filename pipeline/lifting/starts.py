@@ -39,10 +39,12 @@ class StartOptions:
     shape_from_prompt: bool = False  # seed the starts' phenotypes from the prompt's words
     postures: tuple[str, ...] = ()  # also start from these posture presets ("sit", "stand", "lie")
     heights: tuple[float, ...] = ()  # also the usual start with these height phenotypes
+    triangulated: bool = False  # also a start fitted to the detections' 3D meeting points
 
     @property
     def any(self) -> bool:
-        return self.turned or self.shape_from_prompt or bool(self.postures) or bool(self.heights)
+        return (self.turned or self.shape_from_prompt or bool(self.postures) or bool(self.heights)
+                or self.triangulated)
 
 
 #: What ``genzi fit`` and the generator use: prompt body words seed the start's shape
@@ -103,7 +105,8 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
     it) when there is nothing extra to try, else the placed start (the prompt's posture, shape
     from the prompt's words, best yaw), the same from each of ``options.postures`` (a start
     equal to one already there, e.g. the prompt's own posture, is left out) and, when asked,
-    the usual start turned by 180 degrees."""
+    the usual start turned by 180 degrees and a start fitted to the triangulated detections
+    (:mod:`pipeline.lifting.triangulated_start`)."""
     if problem.init is not None or not options.any:
         return {"usual": problem.init}
     prep = prepare_set(problem.observations, settings, body.device)
@@ -133,6 +136,12 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
         starts[f"height {h:g}"] = with_shape(body, usual, body.shape_from_phenotypes({**words, "height": float(h)}))
     if options.turned:
         starts["turned 180 degrees"] = turned(body, usual)
+    if options.triangulated:
+        from pipeline.lifting.triangulated_start import triangulated_start
+
+        start = triangulated_start(body, usual, prep)
+        if start is not None:
+            starts["triangulated"] = start
     return starts
 
 
