@@ -9,6 +9,8 @@ render-based lifting test.
 
 from __future__ import annotations
 
+import argparse
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +62,12 @@ CASES: list[Case] = [
 def add_start_arguments(ap) -> None:
     """The fit's start options as command-line flags (both lifting benchmarks take the same)."""
     ap.add_argument("--turned", action="store_true", help="also start turned by 180 degrees (pipeline.lifting.starts)")
-    ap.add_argument("--triangulated", action="store_true",
-                    help="also start from a body fitted to the triangulated detections (pipeline.lifting.triangulated_start)")
+    ap.add_argument("--triangulated", action=argparse.BooleanOptionalAction, default=None,
+                    help="also start from a body fitted to the triangulated detections "
+                         "(pipeline.lifting.triangulated_start; default: the fit's own)")
+    ap.add_argument("--selection", default=None,
+                    help="how the kept fit is chosen among the starts (pipeline.lifting.starts.SELECTIONS; "
+                         "default: the fit's own)")
     ap.add_argument("--no-shape-words", action="store_true",
                     help="do not seed the start's shape from the prompt's body words (default: seed it)")
     ap.add_argument("--posture-starts", default=None,
@@ -80,10 +86,13 @@ def starts_from_arguments(args):
 
     postures = listed(args.posture_starts, DEFAULT_STARTS.postures, str)
     heights = listed(args.heights, DEFAULT_STARTS.heights, float)
+    triangulated = DEFAULT_STARTS.triangulated if args.triangulated is None else args.triangulated
+    selection = args.selection or DEFAULT_STARTS.selection
     starts = StartOptions(turned=args.turned, shape_from_prompt=not args.no_shape_words, postures=postures,
-                          heights=heights, triangulated=args.triangulated)
+                          heights=heights, triangulated=triangulated, selection=selection)
     return starts, {"turned": args.turned, "shape_from_prompt": not args.no_shape_words,
-                    "postures": list(postures), "heights": list(heights), "triangulated": args.triangulated}
+                    "postures": list(postures), "heights": list(heights), "triangulated": triangulated,
+                    "selection": selection}
 
 
 def case_by_name(name: str) -> Case:

@@ -143,3 +143,28 @@ def test_height_starts_change_only_the_height_and_keep_the_pelvis():
         assert list(named_starts(body, problem, FAST, StartOptions(heights=(0.25, 0.75)))) == ["usual"]
     finally:
         body.set_fixed_phenotypes({})
+
+
+def test_consensus_selection_keeps_the_fit_nearest_the_views_meeting_points():
+    import pytest
+
+    from pipeline.lifting.problem import prepare_set
+    from pipeline.lifting.starts import consensus_error_mm
+    from pipeline.lifting.triangulated_start import triangulated_keypoints
+
+    body = ToyBody()
+    p = body.init_params()
+    p["translation"] = torch.tensor([[0.3, -2.0, 0.0]])
+    p["pose"][0, 18] = -0.6  # an arm forward: facing the cameras and facing away differ
+    kp = _keypoints(body, p)
+    target = kp[[LH, RH]].mean(0)
+    obs = project_observations(kp, ring_cameras(target, n=6), noise_px=1.0)
+    kept = fit_with_starts(body, obs, None, FAST, StartOptions(turned=True, selection="consensus"), target=target)
+    assert any("start of 2" in w and "triangulated keypoints" in w for w in kept.warnings)
+    prep = prepare_set(obs, FAST, "cpu")
+    points, ok = triangulated_keypoints(prep.K.numpy(), prep.w2c.numpy(), prep.xy.numpy(), prep.conf.numpy())
+    single = fit_with_starts(body, obs, None, FAST, StartOptions(), target=target)  # the usual start only
+    assert consensus_error_mm(kept, points, ok) <= consensus_error_mm(single, points, ok) + 1e-6
+    assert mpjpe_mm(kept.keypoints3d, kp) < 80.0
+    with pytest.raises(ValueError, match="selection"):
+        fit_with_starts(body, obs, None, FAST, StartOptions(turned=True, selection="loudest"), target=target)

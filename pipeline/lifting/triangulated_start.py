@@ -111,11 +111,16 @@ def fitted_to_points(body: BodyModel, start: dict, points: np.ndarray, ok: np.nd
     return {k: v.detach() for k, v in params.items()}
 
 
+def enough_points(ok: np.ndarray) -> bool:
+    """The views agree on at least half the keypoints and three of the four torso points."""
+    return int(ok.sum()) >= len(ok) // 2 and sum(bool(ok[j]) for j in TORSO) >= 3
+
+
 def triangulated_start(body: BodyModel, start: dict, prep) -> dict | None:
     """A start fitted to the set's triangulated keypoints (``prep``: a PreparedSet), or None
-    when the views agree on too few of them (under half the keypoints, or no torso)."""
+    when the views agree on too few of them (:func:`enough_points`)."""
     points, ok = triangulated_keypoints(prep.K.cpu().numpy(), prep.w2c.cpu().numpy(),
                                         prep.xy.cpu().numpy(), prep.conf.cpu().numpy())
-    if ok.sum() < len(ok) // 2 or sum(ok[j] for j in TORSO) < 3:
+    if not enough_points(ok):
         return None
     return fitted_to_points(body, start, points, ok)
