@@ -63,3 +63,24 @@ def test_a_tall_crouching_body_is_recovered_from_a_neutral_average_start():
         height = float(body.phenotypes(fitted)[0, body.phenotype_names.index("height")])
     assert before > 0.2 and after < 0.03, (before, after)
     assert height > 0.58  # the body grew from the average (0.5) towards the tall truth (0.85)
+
+
+def test_points_that_half_the_views_contradict_are_not_trusted():
+    from pipeline.lifting.triangulated_start import agreeing_views, trusted_points
+
+    rng = np.random.default_rng(5)
+    person = np.array([0.0, -1.5, 0.9]) + rng.uniform(-0.3, 0.3, (23, 3))
+    other = person + [0.6, 0.4, 0.0]  # someone else, consistently seen by the other half
+    cams = ring_cameras([0.2, -1.3, 0.9], n=10)
+    obs = project_observations(person, cams, noise_px=1.0)
+    for i, o in enumerate(project_observations(other, cams, noise_px=1.0)):
+        if i % 2:
+            obs[i] = o
+    prep = prepare_set(obs, LiftingSettings(), "cpu")
+    assert trusted_points(prep) is None  # five views each: no majority
+    obs[1] = project_observations(person, cams[1:2], noise_px=1.0)[0]  # six show the person
+    prep = prepare_set(obs, LiftingSettings(), "cpu")
+    points, ok = trusted_points(prep)
+    assert np.median(np.linalg.norm(points - person, axis=1)[ok]) < 0.01
+    agree = agreeing_views(prep.K.numpy(), prep.w2c.numpy(), prep.xy.numpy(), prep.conf.numpy(), points, ok)
+    assert agree.tolist() == [True, True, True, False, True, False, True, False, True, False]

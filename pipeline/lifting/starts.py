@@ -72,6 +72,10 @@ DEFAULT_STARTS = StartOptions(shape_from_prompt=True, postures=("sit", "stand"),
 #:   keypoints to the points where the views' detections meet (views showing someone else
 #:   left out keypoint by keypoint); "reprojection" when the views agree on too few keypoints.
 SELECTIONS = ("reprojection", "consensus")
+#: "consensus" chooses only among fits whose median view error is at most this factor times the
+#: best one's plus this many pixels (a safety net; it changed no choice on the tuning half)
+CONSENSUS_PX_FACTOR = 1.5
+CONSENSUS_PX_SLACK = 2.0
 
 
 def _pelvis(body: BodyModel, params: dict) -> np.ndarray:
@@ -116,15 +120,11 @@ def consensus_error_mm(result: FitResult, points: np.ndarray, ok: np.ndarray) ->
 
 
 def _consensus_points(problem: FitProblem, settings: LiftingSettings, device) -> tuple[np.ndarray, np.ndarray] | None:
-    """The set's triangulated keypoints, or None when its views agree on under half of them."""
-    from pipeline.lifting.triangulated_start import enough_points, triangulated_keypoints
+    """The set's triangulated keypoints when they can be trusted (:func:`trusted_points`)."""
+    from pipeline.lifting.triangulated_start import trusted_points
 
     prep = prepare_set(problem.observations, settings, device)
-    if prep is None:
-        return None
-    points, ok = triangulated_keypoints(prep.K.cpu().numpy(), prep.w2c.cpu().numpy(),
-                                        prep.xy.cpu().numpy(), prep.conf.cpu().numpy())
-    return (points, ok) if enough_points(ok) else None
+    return None if prep is None else trusted_points(prep)
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -216,7 +216,11 @@ def fit_sets_with_starts(
             continue
         consensus = _consensus_points(problem, settings, body.device) if options.selection == "consensus" else None
         if consensus is not None:
-            scored = [(consensus_error_mm(o.result, *consensus), label, o) for label, o in finished]
+            # only among fits that explain the views nearly as well as the best one does
+            best_px = min(median_view_error_px(o.result) for _, o in finished)
+            near = [(label, o) for label, o in finished
+                    if median_view_error_px(o.result) <= CONSENSUS_PX_FACTOR * best_px + CONSENSUS_PX_SLACK]
+            scored = [(consensus_error_mm(o.result, *consensus), label, o) for label, o in near]
             what = "mean distance to the views' triangulated keypoints {:.1f} mm"
         else:
             scored = [(median_view_error_px(o.result), label, o) for label, o in finished]

@@ -111,16 +111,34 @@ def fitted_to_points(body: BodyModel, start: dict, points: np.ndarray, ok: np.nd
     return {k: v.detach() for k, v in params.items()}
 
 
-def enough_points(ok: np.ndarray) -> bool:
-    """The views agree on at least half the keypoints and three of the four torso points."""
-    return int(ok.sum()) >= len(ok) // 2 and sum(bool(ok[j]) for j in TORSO) >= 3
+def agreeing_views(K, w2c, xy, conf, points: np.ndarray, ok: np.ndarray, inlier_px: float = INLIER_PX) -> np.ndarray:
+    """(V,) bool: the views whose detections agree with the points on most of their
+    keypoints (half or more of those they detected and the points have, within ``inlier_px``)."""
+    K, w2c = np.asarray(K, dtype=np.float64), np.asarray(w2c, dtype=np.float64)
+    xy, conf = np.asarray(xy, dtype=np.float64), np.asarray(conf, dtype=np.float64)
+    h = np.einsum("vij,kj->vki", K @ w2c[:, :3, :], np.append(np.nan_to_num(points), np.ones((len(points), 1)), 1))
+    front = h[..., 2] > 1e-6
+    miss = np.linalg.norm(h[..., :2] / np.where(front, h[..., 2], 1.0)[..., None] - xy, axis=-1)
+    asked = (conf > 0) & ok[None]
+    agree = (asked & front & (miss <= inlier_px)).sum(1)
+    return (asked.sum(1) > 0) & (agree >= 0.5 * asked.sum(1))
+
+
+def trusted_points(prep) -> tuple[np.ndarray, np.ndarray] | None:
+    """The set's triangulated keypoints (``prep``: a PreparedSet), or None when they cannot be
+    trusted: the views agree on under half the keypoints or on fewer than three torso points,
+    or the points explain no more than half of the views (then they may be someone else that a
+    minority of views shows more consistently than the majority shows the person)."""
+    args = (prep.K.cpu().numpy(), prep.w2c.cpu().numpy(), prep.xy.cpu().numpy(), prep.conf.cpu().numpy())
+    points, ok = triangulated_keypoints(*args)
+    if int(ok.sum()) < len(ok) // 2 or sum(bool(ok[j]) for j in TORSO) < 3:
+        return None
+    if agreeing_views(*args, points, ok).sum() <= 0.5 * len(args[0]):
+        return None
+    return points, ok
 
 
 def triangulated_start(body: BodyModel, start: dict, prep) -> dict | None:
-    """A start fitted to the set's triangulated keypoints (``prep``: a PreparedSet), or None
-    when the views agree on too few of them (:func:`enough_points`)."""
-    points, ok = triangulated_keypoints(prep.K.cpu().numpy(), prep.w2c.cpu().numpy(),
-                                        prep.xy.cpu().numpy(), prep.conf.cpu().numpy())
-    if not enough_points(ok):
-        return None
-    return fitted_to_points(body, start, points, ok)
+    """A start fitted to the set's :func:`trusted_points`, or None when there are none."""
+    trusted = trusted_points(prep)
+    return None if trusted is None else fitted_to_points(body, start, *trusted)
