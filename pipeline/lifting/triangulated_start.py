@@ -1,4 +1,4 @@
-"""A start fitted to the detections' own 3D meeting points (opt-in, measured on the hold-out set).
+"""A start fitted to the detections' own 3D meeting points, and when those points can be trusted.
 
 Why: the fit's starts are presets placed in front of the cameras, and a pose far from every
 preset (a crouch, a reach) can end in a branch none of them leaves. Where several views see
@@ -7,7 +7,10 @@ a keypoint, its detections meet in 3D; a body moved, posed and sized onto those 
 
 Each keypoint is triangulated robustly: every pair of views proposes a point, the point
 that most views agree with (within ``INLIER_PX``) wins, and it is found again from those
-views alone, so views that show someone else do not move it.
+views alone, so views that show someone else do not move it. The same points choose among
+the starts' fits (:mod:`pipeline.lifting.starts`, selection "consensus"). They are trusted
+only when more than half of the views agree with them: a person seen by half the views can
+lose every keypoint to someone else whom the other half shows more consistently.
 """
 
 from __future__ import annotations
