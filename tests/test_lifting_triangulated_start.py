@@ -84,3 +84,20 @@ def test_points_that_half_the_views_contradict_are_not_trusted():
     assert np.median(np.linalg.norm(points - person, axis=1)[ok]) < 0.01
     agree = agreeing_views(prep.K.numpy(), prep.w2c.numpy(), prep.xy.numpy(), prep.conf.numpy(), points, ok)
     assert agree.tolist() == [True, True, True, False, True, False, True, False, True, False]
+
+
+def test_a_cancelled_fit_to_the_points_stops_at_once():
+    import pytest
+
+    from pipeline.core.events import CancelToken, Cancelled
+    from pipeline.lifting.triangulated_start import fitted_to_points
+    from lifting_toy_body import ToyBody
+
+    body = ToyBody()
+    start = body.init_params()
+    with torch.no_grad():
+        points = body(start).keypoints[0].numpy() + 0.05
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        fitted_to_points(body, start, points, np.ones(len(points), bool), cancel=token)

@@ -132,7 +132,7 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings,
-                 options: StartOptions) -> dict[str, dict | None]:
+                 options: StartOptions, cancel=None) -> dict[str, dict | None]:
     """The starts of one set by name: its own ``init`` (a round-2 seed) or None (the fit places
     it) when there is nothing extra to try, else the placed start (the prompt's posture, shape
     from the prompt's words, best yaw), the same from each of ``options.postures`` (a start
@@ -171,7 +171,7 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
     if options.triangulated:
         from pipeline.lifting.triangulated_start import triangulated_start
 
-        start = triangulated_start(body, usual, prep)
+        start = triangulated_start(body, usual, prep, cancel)
         if start is not None:
             starts["triangulated"] = start
     return starts
@@ -194,7 +194,7 @@ def fit_sets_with_starts(
     settings = settings or LiftingSettings()
     expanded, owner, labels = [], [], []
     for i, problem in enumerate(problems):
-        for label, init in named_starts(body, problem, settings, options).items():
+        for label, init in named_starts(body, problem, settings, options, cancel).items():
             name = problem.name if label == "usual" else f"{problem.name} ({label})"
             expanded.append(replace(problem, init=init, name=name))
             owner.append(i)

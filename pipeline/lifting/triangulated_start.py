@@ -94,9 +94,10 @@ def _torso_aligned(body: BodyModel, params: dict, points: np.ndarray, ok: np.nda
 
 
 def fitted_to_points(body: BodyModel, start: dict, points: np.ndarray, ok: np.ndarray,
-                     steps: int = IK_STEPS) -> dict:
+                     steps: int = IK_STEPS, cancel=None) -> dict:
     """``start`` aligned by its torso, then posed and sized (pose, orientation, translation,
-    shape) so its keypoints meet ``points`` where ``ok``; the pose prior keeps hidden limbs sane."""
+    shape) so its keypoints meet ``points`` where ``ok``; the pose prior keeps hidden limbs sane.
+    ``cancel`` (a CancelToken) is checked every step: a few seconds must not ignore the user."""
     params = _torso_aligned(body, start, points, ok)
     params = {k: v.detach().clone() for k, v in params.items()}
     names = [k for k in ("translation", "orientation", "pose", "shape") if k in params]
@@ -106,6 +107,8 @@ def fitted_to_points(body: BodyModel, start: dict, points: np.ndarray, ok: np.nd
     target = torch.as_tensor(np.nan_to_num(points), dtype=torch.float32, device=body.device)
     weight = torch.as_tensor(ok, dtype=torch.float32, device=body.device)
     for _ in range(steps):
+        if cancel is not None:
+            cancel.check()
         optim.zero_grad()
         d = torch.linalg.norm(body(params).keypoints[0] - target, dim=-1)
         loss = (gmof(d / IK_SCALE_M, 1.0) * weight).sum() / weight.sum() + IK_POSE_PRIOR * body.pose_prior(params)
@@ -141,7 +144,7 @@ def trusted_points(prep) -> tuple[np.ndarray, np.ndarray] | None:
     return points, ok
 
 
-def triangulated_start(body: BodyModel, start: dict, prep) -> dict | None:
+def triangulated_start(body: BodyModel, start: dict, prep, cancel=None) -> dict | None:
     """A start fitted to the set's :func:`trusted_points`, or None when there are none."""
     trusted = trusted_points(prep)
-    return None if trusted is None else fitted_to_points(body, start, *trusted)
+    return None if trusted is None else fitted_to_points(body, start, *trusted, cancel=cancel)
