@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -192,6 +193,12 @@ def ray_head():
     kill()
 
 
+def _finished(out: Path) -> list[Path]:
+    """The people whose folder is in place: a folder still arriving from a worker is staged as
+    NAME.incoming and renamed when complete, so its person.json can vanish under the reader."""
+    return [p for p in out.glob("people/*/person.json") if not p.parent.name.endswith(".incoming")]
+
+
 def test_a_killed_cluster_keeps_finished_people_and_resume_finishes_them_here(local_run, ray_head, tmp_path):
     import subprocess
     import sys
@@ -206,11 +213,11 @@ def test_a_killed_cluster_keeps_finished_people_and_resume_finishes_them_here(lo
                                "--stop-if-cluster-lost", "--quiet"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while not list(out.glob("people/*/person.json")) and driver.poll() is None and time.monotonic() < deadline:
+    while not _finished(out) and driver.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     kill_cluster()  # the whole cluster goes away mid-job
     _, err = driver.communicate(timeout=240)
-    kept = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("people/*/person.json")}
+    kept = {p.parent.name: p.stat().st_mtime_ns for p in _finished(out)}
     assert driver.returncode == 4, err[-2000:]
     assert "Lost the connection to the Ray cluster" in err and f"genzi populate --resume {out}" in err
     assert 1 <= len(kept) < 4  # some finished on the cluster, some did not
@@ -233,9 +240,9 @@ def test_a_killed_cluster_without_stop_finishes_the_rest_here(local_run, ray_hea
                                "--out", str(out), "--cluster", address, "--workers", "2", "--device", "cpu", "--quiet"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
-    while not list(out.glob("people/*/person.json")) and driver.poll() is None and time.monotonic() < deadline:
+    while not _finished(out) and driver.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
-    kept = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("people/*/person.json")}
+    kept = {p.parent.name: p.stat().st_mtime_ns for p in _finished(out)}
     kill_cluster()
     stdout, err = driver.communicate(timeout=300)
     assert driver.returncode == 0, err[-2000:]
