@@ -49,9 +49,9 @@ def test_posture_starts_leave_out_a_start_equal_to_one_already_there():
     target = kp[[LH, RH]].mean(0)
     obs = project_observations(kp, ring_cameras(target, n=6))
     options = StartOptions(postures=("sit", "stand"))
-    upright = named_starts(body, FitProblem(obs, "s", None, target, "a person standing"), FAST, options)
+    upright, _ = named_starts(body, FitProblem(obs, "s", None, target, "a person standing"), FAST, options)
     assert list(upright) == ["usual"]
-    lying = named_starts(body, FitProblem(obs, "s", None, target, "a person lying on the floor"), FAST, options)
+    lying, _ = named_starts(body, FitProblem(obs, "s", None, target, "a person lying on the floor"), FAST, options)
     assert list(lying) == ["usual", "sit preset"]  # the lying start differs; sit and stand are one
     up = lambda start: _keypoints(body, start)[[LH, RH]].mean(0)  # noqa: E731
     assert not np.allclose(_keypoints(body, lying["usual"]), _keypoints(body, lying["sit preset"]), atol=1e-3)
@@ -127,7 +127,7 @@ def test_height_starts_change_only_the_height_and_keep_the_pelvis():
     target = kp[[LH, RH]].mean(0)
     obs = project_observations(kp, ring_cameras(target, n=6))
     problem = FitProblem(obs, "s", None, target, "a child standing")
-    starts = named_starts(body, problem, FAST, StartOptions(shape_from_prompt=True, heights=(0.25, 0.75)))
+    starts, _ = named_starts(body, problem, FAST, StartOptions(shape_from_prompt=True, heights=(0.25, 0.75)))
     assert list(starts) == ["usual", "height 0.25", "height 0.75"]
     pelvis = lambda start: _keypoints(body, start)[[LH, RH]].mean(0)  # noqa: E731
     tall, usual = body.phenotypes(starts["height 0.75"])[0], body.phenotypes(starts["usual"])[0]
@@ -140,7 +140,7 @@ def test_height_starts_change_only_the_height_and_keep_the_pelvis():
     assert _keypoints(body, starts["height 0.75"])[head, 2] > _keypoints(body, starts["height 0.25"])[head, 2] + 0.05
     body.set_fixed_phenotypes({"height": 0.6})  # a height the user pinned: no height starts
     try:
-        assert list(named_starts(body, problem, FAST, StartOptions(heights=(0.25, 0.75)))) == ["usual"]
+        assert list(named_starts(body, problem, FAST, StartOptions(heights=(0.25, 0.75)))[0]) == ["usual"]
     finally:
         body.set_fixed_phenotypes({})
 

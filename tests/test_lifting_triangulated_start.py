@@ -13,7 +13,7 @@ from lifting_helpers import project_observations, ring_cameras  # noqa: E402
 
 from pipeline.lifting.problem import prepare_set  # noqa: E402
 from pipeline.lifting.schedule import LiftingSettings  # noqa: E402
-from pipeline.lifting.triangulated_start import triangulated_keypoints, triangulated_start  # noqa: E402
+from pipeline.lifting.triangulated_start import fitted_to_points, triangulated_keypoints, trusted_points  # noqa: E402
 
 
 def _prep(points, cameras, noise_px=0.0, swapped=(), seed=0):
@@ -57,7 +57,7 @@ def test_a_tall_crouching_body_is_recovered_from_a_neutral_average_start():
     start = initial_params(body, [o.camera for o in prep.used], target)
     with torch.no_grad():
         before = np.linalg.norm(body(start).keypoints[0].numpy() - truth, axis=1).mean()
-    fitted = triangulated_start(body, start, prep)
+    fitted = fitted_to_points(body, start, *trusted_points(prep))
     with torch.no_grad():
         after = np.linalg.norm(body(fitted).keypoints[0].numpy() - truth, axis=1).mean()
         height = float(body.phenotypes(fitted)[0, body.phenotype_names.index("height")])
@@ -66,7 +66,7 @@ def test_a_tall_crouching_body_is_recovered_from_a_neutral_average_start():
 
 
 def test_points_that_half_the_views_contradict_are_not_trusted():
-    from pipeline.lifting.triangulated_start import agreeing_views, trusted_points
+    from pipeline.lifting.triangulated_start import agreeing_views
 
     rng = np.random.default_rng(5)
     person = np.array([0.0, -1.5, 0.9]) + rng.uniform(-0.3, 0.3, (23, 3))
@@ -90,7 +90,6 @@ def test_a_cancelled_fit_to_the_points_stops_at_once():
     import pytest
 
     from pipeline.core.events import CancelToken, Cancelled
-    from pipeline.lifting.triangulated_start import fitted_to_points
     from lifting_toy_body import ToyBody
 
     body = ToyBody()

@@ -52,17 +52,20 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + vx + vx @ vx * (1.0 / (1.0 + c))
 
 
+def kabsch(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
+    """The rotation R (3, 3), no reflection, and the scale that best map ``source`` (N, 3) onto
+    ``target`` (N, 3) about their means: ``target - mean ~ scale * R @ (source - mean)``."""
+    xs, xt = source - source.mean(0), target - target.mean(0)
+    u, s, vt = np.linalg.svd(xs.T @ xt)
+    corr = np.diag([1.0, 1.0, np.sign(np.linalg.det(u @ vt))])
+    var = (xs**2).sum()
+    return (u @ corr @ vt).T, float((s * np.diag(corr)).sum() / var) if var > 0 else 1.0
+
+
 def procrustes_align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Similarity-align ``source`` (N, 3) onto ``target`` (N, 3); returns the aligned source."""
-    mu_s, mu_t = source.mean(0), target.mean(0)
-    xs, xt = source - mu_s, target - mu_t
-    u, s, vt = np.linalg.svd(xs.T @ xt)
-    d = np.sign(np.linalg.det(u @ vt))
-    corr = np.diag([1.0, 1.0, d])
-    r = (u @ corr @ vt).T
-    var = (xs**2).sum()
-    scale = float((s * np.diag(corr)).sum() / var) if var > 0 else 1.0
-    return scale * xs @ r.T + mu_t
+    r, scale = kabsch(source, target)
+    return scale * (source - source.mean(0)) @ r.T + target.mean(0)
 
 
 def axis_angle_to_matrix(v: torch.Tensor) -> torch.Tensor:

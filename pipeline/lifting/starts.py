@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from pipeline.body.base import BodyModel
+from pipeline.body.prompt_shape import phenotypes_from_prompt
 from pipeline.core.posture_words import posture_from_prompt
 from pipeline.core.rotations import matrix_to_rot6d, rot6d_to_matrix, rotation_about_z
 from pipeline.core.events import LiftingStep
@@ -31,6 +32,10 @@ from pipeline.lifting.fit import FitProblem, FitResult, SetOutcome, ViewObservat
 from pipeline.lifting.placement import aligned_to_detections, body_frame, initial_params
 from pipeline.lifting.problem import prepare_set
 from pipeline.lifting.schedule import LiftingSettings
+from pipeline.lifting.triangulated_start import fitted_to_points, trusted_points
+
+#: a set's triangulated keypoints and which of them the views agree on
+Points = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -119,37 +124,29 @@ def consensus_error_mm(result: FitResult, points: np.ndarray, ok: np.ndarray) ->
     return float(1000.0 * np.linalg.norm(np.asarray(result.keypoints3d)[ok] - points[ok], axis=1).mean())
 
 
-def _consensus_points(problem: FitProblem, settings: LiftingSettings, device) -> tuple[np.ndarray, np.ndarray] | None:
-    """The set's triangulated keypoints when they can be trusted (:func:`trusted_points`)."""
-    from pipeline.lifting.triangulated_start import trusted_points
-
-    prep = prepare_set(problem.observations, settings, device)
-    return None if prep is None else trusted_points(prep)
-
-
 def _same(a: dict, b: dict) -> bool:
     return all(torch.equal(a[k], b[k]) for k in a)
 
 
 def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings,
-                 options: StartOptions, cancel=None) -> dict[str, dict | None]:
-    """The starts of one set by name: its own ``init`` (a round-2 seed) or None (the fit places
-    it) when there is nothing extra to try, else the placed start (the prompt's posture, shape
-    from the prompt's words, best yaw), the same from each of ``options.postures`` (a start
-    equal to one already there, e.g. the prompt's own posture, is left out) and, when asked,
-    the usual start turned by 180 degrees and a start fitted to the triangulated detections
+                 options: StartOptions, cancel=None) -> tuple[dict[str, dict | None], Points | None]:
+    """The starts of one set by name, and the set's :func:`trusted_points` when the triangulated
+    start or the consensus selection asks for them (computed once for both).
+
+    The starts: its own ``init`` (a round-2 seed) or None (the fit places it) when there is
+    nothing extra to try, else the placed start (the prompt's posture, shape from the prompt's
+    words, best yaw), the same from each of ``options.postures`` (a start equal to one already
+    there, e.g. the prompt's own posture, is left out) and, when asked, the usual start turned
+    by 180 degrees and a start fitted to the trusted points
     (:mod:`pipeline.lifting.triangulated_start`)."""
     if problem.init is not None or not options.any:
-        return {"usual": problem.init}
+        return {"usual": problem.init}, None
     prep = prepare_set(problem.observations, settings, body.device)
     if prep is None:  # the fit drops the set with its own message
-        return {"usual": None}
-    shape = None
-    if options.shape_from_prompt:
-        from pipeline.body.prompt_shape import phenotypes_from_prompt
-
-        words = phenotypes_from_prompt(problem.prompt)
-        shape = body.shape_from_phenotypes(words) if words else None
+        return {"usual": None}, None
+    points = trusted_points(prep) if options.triangulated or options.selection == "consensus" else None
+    words = phenotypes_from_prompt(problem.prompt) if options.shape_from_prompt else {}
+    shape = body.shape_from_phenotypes(words) if words else None
 
     def placed_start(posture: str | None) -> dict:
         start = initial_params(body, [o.camera for o in prep.used], problem.target, posture)
@@ -168,13 +165,9 @@ def named_starts(body: BodyModel, problem: FitProblem, settings: LiftingSettings
         starts[f"height {h:g}"] = with_shape(body, usual, body.shape_from_phenotypes({**words, "height": float(h)}))
     if options.turned:
         starts["turned 180 degrees"] = turned(body, usual)
-    if options.triangulated:
-        from pipeline.lifting.triangulated_start import triangulated_start
-
-        start = triangulated_start(body, usual, prep, cancel)
-        if start is not None:
-            starts["triangulated"] = start
-    return starts
+    if options.triangulated and points is not None:
+        starts["triangulated"] = fitted_to_points(body, usual, *points, cancel=cancel)
+    return starts, points
 
 
 def fit_sets_with_starts(
@@ -192,9 +185,11 @@ def fit_sets_with_starts(
     if options.selection not in SELECTIONS:
         raise ValueError(f"Unknown start selection {options.selection!r}; choose from {SELECTIONS}.")
     settings = settings or LiftingSettings()
-    expanded, owner, labels = [], [], []
+    expanded, owner, labels, consensus = [], [], [], []
     for i, problem in enumerate(problems):
-        for label, init in named_starts(body, problem, settings, options, cancel).items():
+        starts, points = named_starts(body, problem, settings, options, cancel)
+        consensus.append(points if options.selection == "consensus" else None)
+        for label, init in starts.items():
             name = problem.name if label == "usual" else f"{problem.name} ({label})"
             expanded.append(replace(problem, init=init, name=name))
             owner.append(i)
@@ -214,13 +209,12 @@ def fit_sets_with_starts(
         if len(mine) == 1 or not finished:
             out.append(SetOutcome(problem.name, usual.result, usual.error))
             continue
-        consensus = _consensus_points(problem, settings, body.device) if options.selection == "consensus" else None
-        if consensus is not None:
+        if consensus[i] is not None:
             # only among fits that explain the views nearly as well as the best one does
             best_px = min(median_view_error_px(o.result) for _, o in finished)
             near = [(label, o) for label, o in finished
                     if median_view_error_px(o.result) <= CONSENSUS_PX_FACTOR * best_px + CONSENSUS_PX_SLACK]
-            scored = [(consensus_error_mm(o.result, *consensus), label, o) for label, o in near]
+            scored = [(consensus_error_mm(o.result, *consensus[i]), label, o) for label, o in near]
             what = "mean distance to the views' triangulated keypoints {:.1f} mm"
         else:
             scored = [(median_view_error_px(o.result), label, o) for label, o in finished]

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from pipeline.body.base import KEYPOINT_NAMES, BodyModel
-from pipeline.core.rotations import matrix_to_rot6d, rot6d_to_matrix
+from pipeline.core.rotations import kabsch, matrix_to_rot6d, rot6d_to_matrix
 from pipeline.lifting.losses import gmof
 from pipeline.lifting.placement import triangulate
 
@@ -80,9 +80,7 @@ def _torso_aligned(body: BodyModel, params: dict, points: np.ndarray, ok: np.nda
     out = {k: v.detach().clone() for k, v in params.items()}
     with torch.no_grad():
         kp = body(out).keypoints[0].double().cpu().numpy()
-    a, b = kp[idx] - kp[idx].mean(0), points[idx] - points[idx].mean(0)
-    u, _, vt = np.linalg.svd(a.T @ b)
-    r = vt.T @ np.diag([1.0, 1.0, np.sign(np.linalg.det(vt.T @ u.T))]) @ u.T
+    r, _ = kabsch(kp[idx], points[idx])
     dtype = out["orientation"].dtype
     current = rot6d_to_matrix(out["orientation"][0].double()).cpu().numpy()
     out["orientation"] = matrix_to_rot6d(torch.as_tensor(r @ current, dtype=dtype))[None].to(body.device)
@@ -142,9 +140,3 @@ def trusted_points(prep) -> tuple[np.ndarray, np.ndarray] | None:
     if agreeing_views(*args, points, ok).sum() <= 0.5 * len(args[0]):
         return None
     return points, ok
-
-
-def triangulated_start(body: BodyModel, start: dict, prep, cancel=None) -> dict | None:
-    """A start fitted to the set's :func:`trusted_points`, or None when there are none."""
-    trusted = trusted_points(prep)
-    return None if trusted is None else fitted_to_points(body, start, *trusted, cancel=cancel)
