@@ -30,9 +30,10 @@ def tiny_model(tmp_path_factory):
 
 
 def quick_overrides(image_size: int = 64, fit_iterations: int = 40) -> dict:
-    """Settings that keep a run short on a CPU: small images, few steps, a coarse SDF grid."""
+    """Settings that keep a run short on a CPU: small images, few steps, a fit from one start,
+    a coarse SDF grid."""
     return {
-        "image_size": image_size, "steps": 4, "fit_iterations": fit_iterations, "sdf_cell": 0.08,
+        "image_size": image_size, "steps": 4, "fit_iterations": fit_iterations, "starts": "one", "sdf_cell": 0.08,
         "sdf_half_extent": 1.2, "ranking": "fit", "preview_every": 1,
         "inpaint_overrides": {"attention_divisor": 4, "dynamic_start": 0},
     }

@@ -22,6 +22,7 @@ def _run(tmp_path, name: str, while_painting: str) -> tuple[Path, list]:
     request = GenerationRequest(
         scene=SCENE, target=SOFA_SEAT, prompt="a man sitting on the sofa", preset="fast", device="cpu",
         overrides={"num_views": 4, "image_size": 256, "rounds": 1, "inpaints_round1": 3, "fit_iterations": 10,
+                   "starts": "one",
                    "sdf_cell": 0.06, "keypoints.while_painting": while_painting},
         fixed_shape=AVERAGE_SHAPE,
     )
@@ -51,6 +52,8 @@ def test_keypoints_found_while_painting_equal_the_keypoints_stage(tmp_path):
         return next(e.detail for e in events if isinstance(e, StageFinished) and e.stage == "keypoints")
 
     assert stage_detail(ahead) == stage_detail(plain)
+    fits = [read_json(p) for p in sorted(ahead_dir.glob("round_1/fits/set_*.json"))]
+    assert len(fits) == 3 and not [w for f in fits for w in f["warnings"] if "start of" in w]  # "starts": "one"
 
 
 def test_while_painting_refuses_an_unknown_choice():

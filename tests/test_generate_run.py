@@ -354,6 +354,8 @@ def test_same_seed_gives_the_same_images_and_bodies(small_runs):
     a, b = small_runs.a, small_runs.b
     assert [body.params for body in a.bodies] == [body.params for body in b.bodies]
     assert np.array_equal(a.bodies[0].vertices, b.bodies[0].vertices)
+    record = read_json(a.run_dir / "round_1" / "fits" / "set_0.json")
+    assert any("start of" in w for w in record["warnings"])  # the default: every start, the best kept
     for image in sorted(a.run_dir.glob("round_*/images/*/*.png")):
         twin = b.run_dir / image.relative_to(a.run_dir)
         assert np.array_equal(read_png(image), read_png(twin))

@@ -26,8 +26,8 @@ def test_panels_docks_and_shortcuts_exist_and_values_are_remembered(window, gui_
     assert window.act_cancel.shortcut().toString() == "Esc"
     assert not window.act_generate.isEnabled()  # no scene, no target
     set_panels(window, prompt="a woman reading on the stool", results=3, seed=17,
-               overrides={"steps": 9, "guidance_scale": 6.0, "self_penetration": True})
-    assert c.prompt_panel.self_pen_check.isChecked()
+               overrides={"steps": 9, "guidance_scale": 6.0, "self_penetration": True, "starts": "one"})
+    assert c.prompt_panel.self_pen_check.isChecked() and c.prompt_panel.one_start_check.isChecked()
     shape = dict(c.model_panel.values(), fixed_shape={"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4})
     c.model_panel.set_values(shape)
     # a fresh panel on the same settings shows the same values
@@ -37,7 +37,8 @@ def test_panels_docks_and_shortcuts_exist_and_values_are_remembered(window, gui_
     again = PromptPanel(None, gui_settings.qs).values()
     assert (again.prompt, again.seed, again.num_results) == ("a woman reading on the stool", 17, 3)
     # the panel keeps settings by their path in the settings tree
-    assert again.overrides == {"inpaint.steps": 9, "inpaint.guidance_scale": 6.0, "lifting.self_penetration": True}
+    assert again.overrides == {"inpaint.steps": 9, "inpaint.guidance_scale": 6.0, "lifting.self_penetration": True,
+                               "lifting.starts": "one"}
     m = ModelPanel(None, gui_settings.qs).values()
     assert m["device"] == "cpu" and m["dtype"] == "float32"
     assert m["fixed_shape"] == {"gender": 0.2, "age": 0.6, "height": 0.7, "weight": 0.4}

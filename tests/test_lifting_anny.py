@@ -83,7 +83,8 @@ def test_genzi_fit_writes_the_report(body, scene, cases_dir, tmp_path):
     hyp = cases_dir / case.name / "hyp"
     out = tmp_path / "out"
     rc = main(["fit", "--scene", str(SCENE), "--views", str(cases_dir / case.name / "views"), "--hypotheses", str(hyp),
-               "--out", str(out), "--iterations", "40", "--sdf-cell", "0.06", "--quiet"])  # fmt: skip
+               "--out", str(out), "--iterations", "40", "--starts", "one", "--sdf-cell", "0.06",
+               "--quiet"])  # fmt: skip
     assert rc == 0
     report = json.loads((out / "report.json").read_text())
     assert [b["set"] for b in report["bodies"]] == ["set_0", "set_1"]

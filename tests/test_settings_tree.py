@@ -50,6 +50,16 @@ def test_config_json_round_trips_and_old_flat_configs_still_load():
     assert tree.rounds == 1 and tree.clip_model == GenerationSettings().clip_model
 
 
+def test_the_starts_setting_chooses_the_fits_starts_and_refuses_others():
+    from pipeline.lifting.starts import DEFAULT_STARTS, StartOptions
+
+    assert settings_for("fast", {}).lifting.start_options() == DEFAULT_STARTS
+    one = settings_for("fast", {"starts": "one"})
+    assert one.lifting.starts == "one" and one.lifting.start_options() == StartOptions()
+    with pytest.raises(ValueError, match="lifting.starts must be one of all, one"):
+        settings_for("fast", {"lifting.starts": "many"}).validate()
+
+
 def test_one_default_preset_for_request_and_project():
     from pipeline.generation.config import GenerationRequest
 

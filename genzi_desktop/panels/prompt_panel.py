@@ -74,6 +74,9 @@ class PromptPanel(QtWidgets.QWidget):
         self.self_pen_check = QtWidgets.QCheckBox("Keep limbs out of the body", self)
         self.self_pen_check.setToolTip("Adds the fit's self-penetration term: a hand may rest on a thigh but "
                                        "not sink into the chest (a little slower)")
+        self.one_start_check = QtWidgets.QCheckBox("Quick fit from one start", self)
+        self.one_start_check.setToolTip("Fits each person from one start instead of several: about twice as fast, "
+                                        "less accurate when the pose is far from the prompt's posture")
         self.overrides_edit = QtWidgets.QLineEdit(self)
         self.overrides_edit.setPlaceholderText('more settings as JSON, e.g. {"guidance_scale": 6}')
         adv.addRow("Views", self.views_spin)
@@ -81,6 +84,7 @@ class PromptPanel(QtWidgets.QWidget):
         adv.addRow("Image size", self.size_spin)
         adv.addRow("Fit iterations", self.fit_spin)
         adv.addRow("", self.self_pen_check)
+        adv.addRow("", self.one_start_check)
         adv.addRow("Other", self.overrides_edit)
 
         self.generate_button = QtWidgets.QPushButton("Generate  (Ctrl+G)", self)
@@ -101,6 +105,7 @@ class PromptPanel(QtWidgets.QWidget):
         self.preset_combo.currentIndexChanged.connect(self._changed)
         self.advanced_box.toggled.connect(self._changed)
         self.self_pen_check.toggled.connect(self._changed)
+        self.one_start_check.toggled.connect(self._changed)
         self._loading = False
         self.restore()
 
@@ -114,6 +119,8 @@ class PromptPanel(QtWidgets.QWidget):
                     overrides[key] = int(spin.value())
             if self.self_pen_check.isChecked():
                 overrides["lifting.self_penetration"] = True
+            if self.one_start_check.isChecked():
+                overrides["lifting.starts"] = "one"
             text = self.overrides_edit.text().strip()
             if text:
                 try:
@@ -150,6 +157,9 @@ class PromptPanel(QtWidgets.QWidget):
                 value = ov.pop(key, None)
                 spin.setValue(int(value) if value is not None else spin.minimum())
             self.self_pen_check.setChecked(bool(ov.pop("lifting.self_penetration", False)))
+            self.one_start_check.setChecked(ov.get("lifting.starts") == "one")
+            if ov.get("lifting.starts") in ("one", "all"):
+                ov.pop("lifting.starts")
             self.overrides_edit.setText(json.dumps(ov) if ov else "")
         finally:
             self._loading = False

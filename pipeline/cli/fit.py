@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from pipeline.cli.appearance_args import add_appearance_arguments, record_appearance_choices
+from pipeline.lifting.run_settings import START_CHOICES
 
 
 def add_arguments(parser) -> None:
@@ -23,6 +24,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--allow-pickle", action="store_true",
                         help="open a .pkl SMPL-X model (a pickle can run code: only your own download)")
     parser.add_argument("--iterations", type=int, default=None, help="total iterations (default: the paper's 1600)")
+    parser.add_argument("--starts", choices=START_CHOICES, default="all",
+                        help="'all': several starts, the fit the views agree with most is kept (default); "
+                             "'one': the single placed start, about twice as fast and rougher")
     parser.add_argument("--no-scene", action="store_true", help="fit without scene penetration/contact terms")
     parser.add_argument("--sdf-cell", type=float, default=0.02, help="SDF grid cell size in metres (default 0.02)")
     parser.add_argument("--sdf-half-extent", type=float, default=1.5, help="SDF grid half size around the target (m)")
@@ -43,6 +47,7 @@ def run(args) -> int:
         write_fit_outputs,
     )
     from pipeline.generation.image_checks import ImageInputError, check_images
+    from pipeline.lifting.run_settings import FitSettings
     from pipeline.lifting.schedule import LiftingSettings
     from pipeline.views.views_io import ViewsFileError, load_views
 
@@ -126,7 +131,7 @@ def run(args) -> int:
     fits, stopped = [], False
     try:
         for fit in iter_fit_hypothesis_sets(body, cameras, sets, sdf, settings, target=target, prompt=args.prompt,
-                                            emit=emit):
+                                            emit=emit, starts=FitSettings(starts=args.starts).start_options()):
             fits.append(fit)
     except KeyboardInterrupt:  # keep what is finished: a stopped fit is not lost work
         stopped = True

@@ -89,6 +89,7 @@ def fit_round(run: Run, round_index: int) -> str:
             body, pending, run.sdf, stages.lifting_settings(run.settings, body, run.request.fixed_shape),
             inits={k: stages.params_from_json(body, v) for k, v in inits.items()}, target=target,
             prompt=run.request.prompt, emit=lifting_emit, cancel=run.cancel,
+            starts=run.settings.lifting.start_options(),
         )
 
     fits = []
