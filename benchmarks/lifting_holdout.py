@@ -1,7 +1,7 @@
 """Hold-out lifting benchmark: cases the fit was never tuned on (``holdout_cases.py``).
 
     python benchmarks/lifting_holdout.py [--cases a,b] [--conditions clean,outliers,clothed]
-        [--seeds 0] [--report-seeds 0,1,2,3,4] [--iterations 1600] [--bias-only]
+        [--seeds 0] [--report-seeds 0,1,2,3,4] [--iterations 1600] [--bias-only] [--floor-only]
 
 Every case goes through the ``genzi views`` / ``genzi fit`` path with default settings:
 ``select_views`` with the prompt, the default BlazePose detector, an SDF grid around the
@@ -19,7 +19,12 @@ Written to ``benchmarks/results/lifting_holdout.json`` (after every fit): per fi
 PA-MPJPE, per-keypoint errors, mean 3D offset (fit - truth, x y z), non-collision and
 contact; a summary per half (tuning / report) and condition, checked against the targets.
 ``--bias-only`` measures BlazePose against the projected true keypoints on the prepared
-clean views and writes ``benchmarks/results/blazepose_bias.json`` (no fits).
+clean views and writes ``benchmarks/results/blazepose_bias.json`` (no fits). ``--floor-only``
+measures the points where the views' detections meet (the fit's consensus points) against
+the true keypoints, beside the recorded seed-0 fits on the same keypoints, and writes
+``benchmarks/results/lifting_holdout_floor.json`` (no fits): how close the detections alone
+come, a floor that a fit to these detections can pass only where the body model's shape
+and the scene fill in what the detections get wrong.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from lifting_cases import add_start_arguments, starts_from_arguments  # noqa: E4
 
 RESULTS = Path(__file__).resolve().parent / "results" / "lifting_holdout.json"
 BIAS_RESULTS = Path(__file__).resolve().parent / "results" / "blazepose_bias.json"
+FLOOR_RESULTS = Path(__file__).resolve().parent / "results" / "lifting_holdout_floor.json"
 CONDITIONS = {"clean": "set_0", "outliers": "set_1", "clothed": hc.CLOTHED_SET}
 # clothed renders are held to the clean targets (none are set for them)
 TARGETS = {"clean": (20.0, 35.0), "outliers": (30.0, 45.0), "clothed": (20.0, 35.0), "spread_mm": 10.0, "vertical_offset_mm": 5.0,
@@ -207,6 +213,53 @@ def keypoint_bias(prepared: dict, body, names: list[str], set_name: str = "set_0
     return {"per_keypoint": out, "per_case_median_px": per_case}
 
 
+def detection_floor(prepared: dict, body, names: list[str], recorded: list[dict]) -> list[dict]:
+    """Per case and condition: the error (mm) of the set's trusted triangulated keypoints
+    (:func:`pipeline.lifting.triangulated_start.trusted_points`) against the true keypoints, and
+    the recorded seed-0 fit's error on the same keypoints (None where not recorded); the MPJPE
+    of the triangulated start (the body posed onto the points, before the multi-view fit) and
+    of the recorded fit."""
+    import torch
+
+    from pipeline.lifting.fit import FitProblem
+    from pipeline.lifting.metrics import mpjpe
+    from pipeline.lifting.problem import prepare_set
+    from pipeline.lifting.schedule import LiftingSettings
+    from pipeline.lifting.starts import DEFAULT_STARTS, named_starts
+    from pipeline.lifting.triangulated_start import trusted_points
+
+    split = hc.split()
+    fits = {(r["case"], r["condition"]): r for r in recorded if r.get("seed") == 0 and "per_keypoint_mm" in r}
+    rows = []
+    for cname, (meta, _cams, target, _s, _sets, obs) in prepared.items():
+        with torch.no_grad():
+            truth = body(body.params_from_json(meta["gt_params"])).keypoints[0].numpy().astype(np.float64)
+        for cond, set_name in CONDITIONS.items():
+            row = {"case": cname, "condition": cond, "half": "report" if cname in split["report"] else "tuning"}
+            prep = prepare_set(obs[set_name], LiftingSettings(), "cpu")
+            trusted = trusted_points(prep) if prep is not None else None
+            if trusted is None:
+                rows.append({**row, "trusted": False})
+                continue
+            points, ok = trusted
+            err = 1000 * np.linalg.norm(points - truth, axis=1)
+            fit = fits.get((cname, cond))
+            problem = FitProblem(obs[set_name], set_name, None, jittered_target(target, 0), meta["prompt"])
+            posed = named_starts(body, problem, LiftingSettings(), DEFAULT_STARTS)[0]["triangulated"]
+            with torch.no_grad():
+                posed_kp = body(posed).keypoints[0].numpy().astype(np.float64)
+            row.update({
+                "trusted": True, "keypoints": int(ok.sum()),
+                "points_mm": round(float(err[ok].mean()), 1),
+                "fit_mm": round(float(np.mean([fit["per_keypoint_mm"][n] for n, k in zip(names, ok) if k])), 1) if fit else None,
+                "posed_onto_points_mpjpe_mm": round(1000 * mpjpe(posed_kp, truth), 1),
+                "fit_mpjpe_mm": round(float(fit["mpjpe_mm"]), 1) if fit else None,
+                "points_per_keypoint_mm": {n: round(float(e), 1) for n, e, k in zip(names, err, ok) if k},
+            })  # fmt: skip
+            rows.append(row)
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default=",".join(c.name for c in hc.CASES))
@@ -223,6 +276,8 @@ def main(argv=None) -> int:
                     help="weight of the silhouette term in segments 2-4 (0: off, the default fit)")
     add_start_arguments(ap)
     ap.add_argument("--bias-only", action="store_true", help="write blazepose_bias.json from the clean views, no fits")
+    ap.add_argument("--floor-only", action="store_true",
+                    help="write lifting_holdout_floor.json: the detections' meeting points against the truth, no fits")
     args = ap.parse_args(argv)
 
     import torch
@@ -264,6 +319,13 @@ def main(argv=None) -> int:
                "clothed": keypoint_bias(prepared, gt_body, names, hc.CLOTHED_SET)}  # fmt: skip
         BIAS_RESULTS.write_text(json.dumps(doc, indent=1))
         print(json.dumps(doc["per_keypoint"], indent=0)[:4000])
+        return 0
+    if args.floor_only:
+        rows = detection_floor(prepared, gt_body, names, json.loads(RESULTS.read_text())["records"])
+        FLOOR_RESULTS.write_text(json.dumps({"what": detection_floor.__doc__, "records": rows}, indent=1))
+        for r in rows:
+            print(r["case"], r["condition"], r.get("points_mm"), r.get("fit_mm"), r.get("posed_onto_points_mpjpe_mm"),
+                  r.get("fit_mpjpe_mm"))
         return 0
 
     out_path = Path(args.out)
