@@ -4,8 +4,9 @@ The method's lifting step on top of the :class:`BodyModel` interface:
 Geman-McClure reprojection with torso/limb weights and detector scores, learned per-view
 confidences s_v = sigmoid(c_v) used as normalised weights with the hinge
 max(0, floor - sum s_v), pose and shape priors, scene penetration and contact from a signed
-distance grid, optionally the person's mask (:mod:`pipeline.lifting.silhouette`), four
-segments with piecewise-linear weight schedules and per-group learning rates.
+distance grid, a robust pull towards the points where most views' detections meet (not in
+the paper: :func:`pipeline.lifting.triangulated_start.trusted_points`), optionally the
+person's mask (:mod:`pipeline.lifting.silhouette`), four segments with piecewise-linear weight schedules and per-group learning rates.
 
 All hypothesis sets of a round are fitted in one optimisation (:func:`fit_bodies`): the body
 parameters, view confidences and optimiser state carry a leading set dimension and every
@@ -31,7 +32,7 @@ import torch
 from pipeline.body.base import BodyModel
 from pipeline.core.events import CancelToken
 from pipeline.core.posture_words import posture_from_prompt
-from pipeline.lifting.losses import batched_reprojection, normalised_view_weights, scene_terms, view_hinge
+from pipeline.lifting.losses import batched_reprojection, gmof, normalised_view_weights, scene_terms, view_hinge
 from pipeline.lifting.problem import (
     FitProblem,
     FitResult,
@@ -48,6 +49,9 @@ from pipeline.lifting.set_adam import ParamGroup, SetAdamW
 from pipeline.lifting.placement import aligned_to_detections, estimate_target, initial_params
 from pipeline.lifting.steps import FitLog, final_results
 from pipeline.lifting.subset import SubsetForward
+from pipeline.lifting.triangulated_start import trusted_points
+
+POINTS_SCALE_M = 0.05  # the points term's robust scale: a point 5 cm off pulls at half its quadratic strength
 
 __all__ = [
     "FitProblem", "FitResult", "SetOutcome", "SignedDistance", "ViewObservation",
@@ -139,6 +143,8 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
     starts = [_start(body, problems[i], prep, settings) for i, prep in zip(live, prepared)]
     params = {k: torch.cat([s[k] for s in starts], 0).detach().clone() for k in starts[0]}
     n_sets, n_views = batch.xy.shape[:2]
+    points_on = any(float(x) > 0 for x in settings.weights.get("points", ()))
+    points = _points_of(problems, live, prepared, device) if points_on else None
 
     groups = []
     for name in PARAM_GROUPS:
@@ -208,6 +214,10 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
             terms["penetration"], terms["contact"] = scene_terms(values, settings.tau)
         if self_on:
             terms["self_penetration"] = self_pen(verts[:, n_scene:n_before])
+        if points is not None and w.get("points", 0.0) > 0:
+            target_points, known = points
+            d = torch.linalg.norm(kp3d - target_points, dim=-1) / POINTS_SCALE_M
+            terms["points"] = (gmof(d, 1.0) * known).sum(-1) / known.sum(-1).clamp(min=1.0)
         if sil_on:
             keep = None if it % SILHOUETTE_REFRESH == 0 else sil.nearest
             out_t, cover_t, sil.nearest = silhouette_terms(verts[:, n_before:], batch.K, batch.w2c, batch.silhouettes,
@@ -239,6 +249,24 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
             result.view_weights = {n: result.view_weights.get(n, 0.0) for n in names}
             result.view_weights_normalised = {n: result.view_weights_normalised.get(n, 0.0) for n in names}
     return outcomes
+
+
+def _points_of(problems, live, prepared, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, J, 3) trusted points and (N, J) which are known, per fitted set; zeros for a set whose
+    views do not agree. Sets that are extra starts of one set share its observations, and its
+    points are triangulated once."""
+    n_kp = prepared[0].xy.shape[1]
+    found: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
+    pts = torch.zeros(len(live), n_kp, 3, device=device)
+    known = torch.zeros(len(live), n_kp, device=device)
+    for k, (i, prep) in enumerate(zip(live, prepared)):
+        key = id(problems[i].observations)
+        if key not in found:
+            found[key] = trusted_points(prep)
+        if found[key] is not None:
+            pts[k] = torch.as_tensor(np.nan_to_num(found[key][0]), dtype=torch.float32, device=device)
+            known[k] = torch.as_tensor(found[key][1], dtype=torch.float32, device=device)
+    return pts, known
 
 
 def _view_warnings(problem: FitProblem, prep: PreparedSet, settings: LiftingSettings) -> list[str]:
