@@ -223,10 +223,8 @@ def detection_floor(prepared: dict, body, names: list[str], recorded: list[dict]
 
     from pipeline.lifting.fit import FitProblem
     from pipeline.lifting.metrics import mpjpe
-    from pipeline.lifting.problem import prepare_set
     from pipeline.lifting.schedule import LiftingSettings
     from pipeline.lifting.starts import DEFAULT_STARTS, named_starts
-    from pipeline.lifting.triangulated_start import trusted_points
 
     split = hc.split()
     fits = {(r["case"], r["condition"]): r for r in recorded if r.get("seed") == 0 and "per_keypoint_mm" in r}
@@ -236,18 +234,16 @@ def detection_floor(prepared: dict, body, names: list[str], recorded: list[dict]
             truth = body(body.params_from_json(meta["gt_params"])).keypoints[0].numpy().astype(np.float64)
         for cond, set_name in CONDITIONS.items():
             row = {"case": cname, "condition": cond, "half": "report" if cname in split["report"] else "tuning"}
-            prep = prepare_set(obs[set_name], LiftingSettings(), "cpu")
-            trusted = trusted_points(prep) if prep is not None else None
+            problem = FitProblem(obs[set_name], set_name, None, jittered_target(target, 0), meta["prompt"])
+            starts, trusted = named_starts(body, problem, LiftingSettings(), DEFAULT_STARTS)
             if trusted is None:
                 rows.append({**row, "trusted": False})
                 continue
             points, ok = trusted
             err = 1000 * np.linalg.norm(points - truth, axis=1)
             fit = fits.get((cname, cond))
-            problem = FitProblem(obs[set_name], set_name, None, jittered_target(target, 0), meta["prompt"])
-            posed = named_starts(body, problem, LiftingSettings(), DEFAULT_STARTS)[0]["triangulated"]
             with torch.no_grad():
-                posed_kp = body(posed).keypoints[0].numpy().astype(np.float64)
+                posed_kp = body(starts["triangulated"]).keypoints[0].numpy().astype(np.float64)
             row.update({
                 "trusted": True, "keypoints": int(ok.sum()),
                 "points_mm": round(float(err[ok].mean()), 1),

@@ -6,7 +6,8 @@ confidences s_v = sigmoid(c_v) used as normalised weights with the hinge
 max(0, floor - sum s_v), pose and shape priors, scene penetration and contact from a signed
 distance grid, a robust pull towards the points where most views' detections meet (not in
 the paper: :func:`pipeline.lifting.triangulated_start.trusted_points`), optionally the
-person's mask (:mod:`pipeline.lifting.silhouette`), four segments with piecewise-linear weight schedules and per-group learning rates.
+person's mask (:mod:`pipeline.lifting.silhouette`), four segments with piecewise-linear
+weight schedules and per-group learning rates.
 
 All hypothesis sets of a round are fitted in one optimisation (:func:`fit_bodies`): the body
 parameters, view confidences and optimiser state carry a leading set dimension and every
@@ -252,20 +253,17 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
 
 
 def _points_of(problems, live, prepared, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """(N, J, 3) trusted points and (N, J) which are known, per fitted set; zeros for a set whose
-    views do not agree. Sets that are extra starts of one set share its observations, and its
-    points are triangulated once."""
+    """(N, J, 3) trusted points and (N, J) which are known, per fitted set: the problem's own
+    ``points`` when the caller found them, else triangulated here; zeros for a set whose views
+    do not agree."""
     n_kp = prepared[0].xy.shape[1]
-    found: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}
     pts = torch.zeros(len(live), n_kp, 3, device=device)
     known = torch.zeros(len(live), n_kp, device=device)
     for k, (i, prep) in enumerate(zip(live, prepared)):
-        key = id(problems[i].observations)
-        if key not in found:
-            found[key] = trusted_points(prep)
-        if found[key] is not None:
-            pts[k] = torch.as_tensor(np.nan_to_num(found[key][0]), dtype=torch.float32, device=device)
-            known[k] = torch.as_tensor(found[key][1], dtype=torch.float32, device=device)
+        found = problems[i].points if problems[i].points is not None else trusted_points(prep)
+        if found is not None:
+            pts[k] = torch.as_tensor(np.nan_to_num(found[0]), dtype=torch.float32, device=device)
+            known[k] = torch.as_tensor(found[1], dtype=torch.float32, device=device)
     return pts, known
 
 

@@ -43,6 +43,8 @@ class FitProblem:
 
     ``init``: start parameters (batch 1; round 2 seeds); otherwise the start is placed from
     the cameras, ``target`` (default: where the cameras look) and the prompt's posture word.
+    ``points``: the set's trusted triangulated keypoints and which are known, when the caller
+    has them already (the starts do); otherwise the fit finds them itself.
     """
 
     observations: Sequence[ViewObservation]
@@ -50,6 +52,7 @@ class FitProblem:
     init: dict[str, torch.Tensor] | None = None
     target: np.ndarray | None = None
     prompt: str | None = None
+    points: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass

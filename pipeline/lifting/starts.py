@@ -191,7 +191,7 @@ def fit_sets_with_starts(
         consensus.append(points if options.selection == "consensus" else None)
         for label, init in starts.items():
             name = problem.name if label == "usual" else f"{problem.name} ({label})"
-            expanded.append(replace(problem, init=init, name=name))
+            expanded.append(replace(problem, init=init, name=name, points=points))
             owner.append(i)
             labels.append(label)
     extra = {p.name for p, label in zip(expanded, labels) if label != "usual"}
