@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -81,9 +82,11 @@ def test_ray_with_two_workers_gives_the_local_results(local_run, ray_instance, t
     from pipeline.populate.ray_backend import RayBackend
 
     events = []
+    scratch_before = set(Path(tempfile.gettempdir()).glob("genzi-worker-*"))
     result = populate(four_people(), SCENE, tmp_path / "ray", backend=RayBackend(workers=2), emit=events.append,
                       device="cpu")
     assert result.finished == [0, 1, 2, 3]
+    assert set(Path(tempfile.gettempdir()).glob("genzi-worker-*")) <= scratch_before  # the workers cleaned up
     _same_bodies(local_run[0], tmp_path / "ray")
     streamed = {(e.person, e.event.stage) for e in events if isinstance(e, PersonEvent) and isinstance(e.event, StageStarted)}
     assert {(i, "lifting") for i in range(4)} <= streamed  # progress came back from the workers

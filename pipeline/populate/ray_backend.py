@@ -28,6 +28,7 @@ from pipeline.populate.schedule import Schedule
 
 log = logging.getLogger("pipeline.populate")
 CANCEL_GRACE_S = 20.0  # how long workers get to stop by themselves before they are killed
+CLOSE_GRACE_S = 10.0  # how long workers get to remove their scratch folders when the job ends
 
 
 class ClusterError(GenerationError):
@@ -254,6 +255,10 @@ class RayBackend:
         except ImportError:
             return
         if ray.is_initialized():
+            try:  # a worker that does not answer in time keeps its scratch folder, nothing else
+                ray.wait([a.close.remote() for a in self.actors], num_returns=len(self.actors), timeout=CLOSE_GRACE_S)
+            except Exception:  # noqa: BLE001 - a dead worker has nothing left to clean
+                pass
             for actor in self.actors:
                 try:
                     ray.kill(actor, no_restart=True)

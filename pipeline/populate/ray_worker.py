@@ -104,6 +104,10 @@ class PersonWorker:
     def pid(self) -> int:
         return os.getpid()
 
+    def close(self) -> None:
+        """Remove this worker's scratch folder (its scene copy); the backend calls it before the kill."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
     def scene_file(self, name: str, data: bytes) -> str:
         if name not in self.scenes:
             path = self.scratch / "scenes" / name
