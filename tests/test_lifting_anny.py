@@ -72,6 +72,7 @@ def test_standing_on_the_floor_from_renders(body, scene, cases_dir):
     fit, err = _fit_case("standing_floor", body, scene, cases_dir)
     assert err < 80.0
     assert fit.metrics["contact"]
+    assert fit.metrics["non_collision"] >= 0.98  # the soles on the floor, not in it
 
 
 def test_genzi_fit_writes_the_report(body, scene, cases_dir, tmp_path):

@@ -173,6 +173,22 @@ def test_body_started_inside_the_sofa_ends_outside(body):
     assert non_collision(sofa, res.vertices) >= 0.97
 
 
+
+def test_detections_a_little_too_low_leave_the_feet_on_the_floor_not_in_it(body):
+    """Detectors place feet a few centimetres low; the fit must not follow them into the floor."""
+    _, kp, verts = _gt(body, STANDING)
+    floor = BoxSDF(lo=(50.0, 50.0, 50.0), hi=(51.0, 51.0, 51.0), floor_z=float(verts[:, 2].min()))  # a bare floor
+    low = kp - np.array([0.0, 0.0, 0.03])  # every view sees the person 3 cm lower than they stand
+    target = kp[11:13].mean(0)
+    obs = project_observations(low, ring_cameras(target, n=8), noise_px=1.0)
+    settings = replace(FAST, sdf_subsample=1, sdf_subsample_final=1)  # the toy skin is sparse
+    deepest = {}
+    for tau in (LiftingSettings().tau, -0.01):
+        res = fit_body(body, obs, floor, replace(settings, tau=tau), target=target)
+        deepest[tau] = -float(floor.sample(torch.as_tensor(res.vertices, dtype=torch.float32)).min())
+    assert deepest[LiftingSettings().tau] < 0.003  # the default: any overlap is penalised
+    assert deepest[-0.01] > 0.006  # the 1 cm tolerance lets the evidence pull the feet in
+
 def test_streams_steps_and_cancels(body):
     _, kp, _ = _gt(body, STANDING)
     target = kp[11:13].mean(0)

@@ -145,7 +145,7 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
     params = {k: torch.cat([s[k] for s in starts], 0).detach().clone() for k in starts[0]}
     n_sets, n_views = batch.xy.shape[:2]
     points_on = any(float(x) > 0 for x in settings.weights.get("points", ()))
-    points = _points_of(problems, live, prepared, device) if points_on else None
+    points = _points_of(problems, live, prepared, sdf, device) if points_on else None
 
     groups = []
     for name in PARAM_GROUPS:
@@ -252,10 +252,11 @@ def _fit_all(body, problems, sdf, settings: LiftingSettings, emit, cancel) -> li
     return outcomes
 
 
-def _points_of(problems, live, prepared, device) -> tuple[torch.Tensor, torch.Tensor]:
+def _points_of(problems, live, prepared, sdf, device) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, J, 3) trusted points and (N, J) which are known, per fitted set: the problem's own
     ``points`` when the caller found them, else triangulated here; zeros for a set whose views
-    do not agree."""
+    do not agree. A point inside the scene is not trusted: no joint centre lies there, and the
+    detectors' toes meet a few centimetres below the floor, which pulled the feet into it."""
     n_kp = prepared[0].xy.shape[1]
     pts = torch.zeros(len(live), n_kp, 3, device=device)
     known = torch.zeros(len(live), n_kp, device=device)
@@ -264,6 +265,9 @@ def _points_of(problems, live, prepared, device) -> tuple[torch.Tensor, torch.Te
         if found is not None:
             pts[k] = torch.as_tensor(np.nan_to_num(found[0]), dtype=torch.float32, device=device)
             known[k] = torch.as_tensor(found[1], dtype=torch.float32, device=device)
+    if sdf is not None:
+        with torch.no_grad():
+            known = known * (sdf.sample(pts.reshape(-1, 3)).reshape(known.shape) >= 0.0)
     return pts, known
 
 
