@@ -254,3 +254,23 @@ def test_a_killed_cluster_without_stop_finishes_the_rest_here(local_run, ray_hea
     for name, mtime in kept.items():
         assert (out / "people" / name / "person.json").stat().st_mtime_ns == mtime  # kept, not run again
     _same_bodies(local_run[0], out)
+
+
+def test_the_next_worker_removes_the_scratch_of_a_killed_one(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from pipeline.populate.ray_worker import PersonWorker
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f"genzi-worker-{gone.pid}-x1"  # a worker killed mid-job: its scene copy stayed
+    (stale / "scenes").mkdir(parents=True)
+    running = tmp_path / f"genzi-worker-{os.getpid()}-x2"  # a worker still at work
+    running.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    worker = PersonWorker()
+    assert not stale.exists() and running.exists()
+    assert worker.scratch.parent == tmp_path and worker.scratch.name.startswith(f"genzi-worker-{os.getpid()}-")
+    worker.close()
+    assert not worker.scratch.exists()

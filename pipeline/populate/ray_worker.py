@@ -94,12 +94,39 @@ class RemoteCancel(CancelToken):
             raise PersonCancelled(f"person {self.person + 1} cancelled by the user")
 
 
+SCRATCH_PREFIX = "genzi-worker-"
+
+
+def remove_stale_scratch(parent: Path) -> list[Path]:
+    """Remove the scratch folders of workers whose process is gone (killed with their node or
+    by a cancel, so they never ran :meth:`PersonWorker.close`); the removed folders."""
+    removed = []
+    for folder in parent.glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 class PersonWorker:
     """One worker: holds the scene file and runs people one at a time."""
 
     def __init__(self) -> None:
         self.scenes: dict[str, str] = {}
-        self.scratch = Path(tempfile.mkdtemp(prefix="genzi-worker-"))
+        remove_stale_scratch(Path(tempfile.gettempdir()))
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
 
     def pid(self) -> int:
         return os.getpid()
