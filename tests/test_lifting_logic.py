@@ -173,7 +173,6 @@ def test_body_started_inside_the_sofa_ends_outside(body):
     assert non_collision(sofa, res.vertices) >= 0.97
 
 
-
 def test_detections_a_little_too_low_leave_the_feet_on_the_floor_not_in_it(body):
     """Detectors place feet a few centimetres low; the fit must not follow them into the floor."""
     _, kp, verts = _gt(body, STANDING)
@@ -188,6 +187,7 @@ def test_detections_a_little_too_low_leave_the_feet_on_the_floor_not_in_it(body)
         deepest[tau] = -float(floor.sample(torch.as_tensor(res.vertices, dtype=torch.float32)).min())
     assert deepest[LiftingSettings().tau] < 0.003  # the default: any overlap is penalised
     assert deepest[-0.01] > 0.006  # the 1 cm tolerance lets the evidence pull the feet in
+
 
 def test_streams_steps_and_cancels(body):
     _, kp, _ = _gt(body, STANDING)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ray
 
+from pipeline.core.atomic import process_alive
 from pipeline.core.events import (
     Cancelled, CancelToken, Error, InpaintDone, Progress, StageFinished, StageSkipped, StageStarted, Warning,
 )
@@ -97,27 +98,13 @@ class RemoteCancel(CancelToken):
 SCRATCH_PREFIX = "genzi-worker-"
 
 
-def remove_stale_scratch(parent: Path) -> list[Path]:
+def remove_stale_scratch(parent: Path) -> None:
     """Remove the scratch folders of workers whose process is gone (killed with their node or
-    by a cancel, so they never ran :meth:`PersonWorker.close`); the removed folders."""
-    removed = []
+    by a cancel, so they never ran :meth:`PersonWorker.close`)."""
     for folder in parent.glob(f"{SCRATCH_PREFIX}*-*"):
         pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class PersonWorker:
